@@ -1,0 +1,125 @@
+package io.burnroom.app;
+
+import io.burnroom.protocol.Limits;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Everything a node is told at start-up, read once from the environment (and matching {@code --flags}). Nothing else
+ * reads {@code System.getenv}. Invalid values fail fast with a message naming the variable.
+ */
+public record AppConfig(
+    String httpHost,
+    int httpPort,
+    String mgmtHost,
+    int mgmtPort,
+    List<String> allowedOrigins,
+    boolean cluster,
+    String clusterHost,
+    int clusterPort,
+    List<String> clusterMembers,
+    String clusterName,
+    int failureDetectSeconds,
+    int minTtlSeconds,
+    int maxTtlSeconds,
+    Limits limits) {
+
+  public static final String PREFIX = "BURNROOM_";
+
+  /** Reads the environment, then lets {@code --http-port=8081}-style flags override it. */
+  public static AppConfig from(Map<String, String> env, String[] args) {
+    Map<String, String> merged = new HashMap<>(env);
+    for (String arg : args) {
+      if (!arg.startsWith("--") || !arg.contains("=")) {
+        throw new IllegalArgumentException("Flags look like --http-port=8081; got: " + arg);
+      }
+      String name = arg.substring(2, arg.indexOf('=')).replace('-', '_').toUpperCase(Locale.ROOT);
+      merged.put(PREFIX + name, arg.substring(arg.indexOf('=') + 1));
+    }
+    return from(merged);
+  }
+
+  public static AppConfig from(Map<String, String> env) {
+    Reader r = new Reader(env);
+    int minTtl = r.integer("MIN_TTL_SECONDS", 300, 1, 86_400);
+    int maxTtl = r.integer("MAX_TTL_SECONDS", 86_400, minTtl, 7 * 86_400);
+    Limits d = Limits.defaults();
+    Limits limits = d
+        .withRates(r.integer("MSGS_PER_SECOND_PER_CONNECTION", d.msgsPerSecond(), 1, 1_000_000),
+            r.integer("ROOMS_PER_MINUTE_PER_SOURCE", d.roomsPerMinute(), 1, 1_000_000))
+        .withCapacity(r.integer("MAX_MEMBERS_PER_ROOM", d.maxMembersPerRoom(), 2, 1_000),
+            r.integer("MAX_ROOMS_PER_NODE", d.maxRoomsPerNode(), 1, 1_000_000),
+            r.integer("MAX_SOCKETS_PER_NODE", d.maxSocketsPerNode(), 1, 1_000_000))
+        .withTimeouts(r.integer("JOIN_TIMEOUT_MS", (int) d.joinTimeoutMs(), 100, 600_000),
+            r.integer("RESUME_GRACE_MS", (int) d.resumeGraceMs(), 100, 3_600_000));
+    return new AppConfig(
+        r.string("HTTP_HOST", "0.0.0.0"),
+        r.integer("HTTP_PORT", 8080, 0, 65535),
+        r.string("MGMT_HOST", "127.0.0.1"),
+        r.integer("MGMT_PORT", 9090, 0, 65535),
+        r.list("ALLOWED_ORIGINS"),
+        r.bool("CLUSTER", false),
+        r.string("CLUSTER_HOST", "127.0.0.1"),
+        r.integer("CLUSTER_PORT", 5701, 0, 65535),
+        r.list("CLUSTER_MEMBERS"),
+        r.string("CLUSTER_NAME", "burnroom"),
+        r.integer("FAILURE_DETECT_SECONDS", 5, 1, 300),
+        minTtl,
+        maxTtl,
+        limits);
+  }
+
+  /** The defaults, as a node started with an empty environment would use them. */
+  public static AppConfig defaults() {
+    return from(Map.of());
+  }
+
+  private record Reader(Map<String, String> env) {
+    String string(String name, String fallback) {
+      String v = env.get(PREFIX + name);
+      return v == null || v.isBlank() ? fallback : v.trim();
+    }
+
+    int integer(String name, int fallback, int min, int max) {
+      String v = string(name, null);
+      if (v == null) {
+        return fallback;
+      }
+      try {
+        int n = Integer.parseInt(v);
+        if (n < min || n > max) {
+          throw new IllegalArgumentException(PREFIX + name + " must be between " + min + " and " + max + "; got " + n);
+        }
+        return n;
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(PREFIX + name + " must be a whole number; got '" + v + "'");
+      }
+    }
+
+    boolean bool(String name, boolean fallback) {
+      String v = string(name, null);
+      if (v == null) {
+        return fallback;
+      }
+      return switch (v.toLowerCase(Locale.ROOT)) {
+        case "true", "1", "yes" -> true;
+        case "false", "0", "no" -> false;
+        default -> throw new IllegalArgumentException(PREFIX + name + " must be true or false; got '" + v + "'");
+      };
+    }
+
+    List<String> list(String name) {
+      String v = string(name, null);
+      if (v == null) {
+        return List.of();
+      }
+      List<String> out = new ArrayList<>();
+      Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(out::add);
+      return List.copyOf(out);
+    }
+  }
+}

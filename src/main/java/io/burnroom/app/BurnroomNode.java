@@ -1,0 +1,131 @@
+package io.burnroom.app;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import io.burnroom.cluster.Addresses;
+import io.burnroom.cluster.ClusterConfig;
+import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.cluster.SnapshotStore;
+import io.burnroom.edge.EdgeVerticle;
+import io.burnroom.edge.StaticFiles;
+import io.burnroom.metrics.BurnroomMetrics;
+import io.burnroom.metrics.ManagementVerticle;
+import io.burnroom.room.Ids;
+import io.burnroom.room.RoomHostVerticle;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.file.FileSystemOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.UUID;
+
+/**
+ * One running Burnroom node: a Vert.x instance (embedded, or clustered over memory-only Hazelcast) with its edge,
+ * room host and management listener. {@link Main} starts one per process; tests start several in one JVM.
+ */
+public final class BurnroomNode {
+  private final AppConfig config;
+  private final Vertx vertx;
+  private final String nodeId;
+  private final HazelcastClusterManager clusterManager;
+  private final EdgeVerticle edge;
+  private final ManagementVerticle management;
+  private final BurnroomMetrics metrics;
+  private final RoomDirectory directory;
+
+  private BurnroomNode(AppConfig config, Vertx vertx, String nodeId, HazelcastClusterManager clusterManager,
+                       EdgeVerticle edge, ManagementVerticle management, BurnroomMetrics metrics, RoomDirectory directory) {
+    this.config = config;
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.clusterManager = clusterManager;
+    this.edge = edge;
+    this.management = management;
+    this.metrics = metrics;
+    this.directory = directory;
+  }
+
+  public static Future<BurnroomNode> start(AppConfig config) {
+    return start(config, StaticFiles.load("webroot"));
+  }
+
+  public static Future<BurnroomNode> start(AppConfig config, StaticFiles files) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    VertxOptions options = new VertxOptions()
+        // No disk: never extract class-path files into a cache directory.
+        .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false))
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+            // Never label by event-bus address, HTTP path or remote address: they carry room ids and IPs.
+            .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_SIDE, Label.EB_FAILURE,
+                Label.POOL_TYPE)));
+    VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
+    Future<Vertx> vertxFuture;
+    HazelcastClusterManager manager = null;
+    if (config.cluster()) {
+      manager = new HazelcastClusterManager(ClusterConfig.hazelcast(config));
+      options.setEventBusOptions(new EventBusOptions().setHost(config.clusterHost()).setPort(0)
+          .setClusterPublicHost(config.clusterHost()));
+      vertxFuture = builder.with(options).withClusterManager(manager).buildClustered();
+    } else {
+      vertxFuture = Future.succeededFuture(builder.build());
+    }
+    HazelcastClusterManager mgr = manager;
+    return vertxFuture.compose(vertx -> deploy(config, vertx, mgr, registry, files));
+  }
+
+  private static Future<BurnroomNode> deploy(AppConfig config, Vertx vertx, HazelcastClusterManager mgr,
+                                             PrometheusMeterRegistry registry, StaticFiles files) {
+    Clock clock = Clock.systemUTC();
+    String nodeId = mgr != null ? mgr.getNodeId() : UUID.randomUUID().toString();
+    BurnroomMetrics metrics = new BurnroomMetrics(registry);
+    RoomDirectory directory = new RoomDirectory(vertx, clock);
+    SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, clock) : SnapshotStore.disabled();
+    RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
+        config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
+        config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics);
+    EdgeVerticle edge = new EdgeVerticle(config, nodeId, clock, directory, metrics, files);
+    ManagementVerticle management = new ManagementVerticle(config.mgmtHost(), config.mgmtPort(), registry, edge::ready);
+    if (mgr != null) {
+      mgr.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent e) {
+        }
+
+        @Override
+        public void memberRemoved(MembershipEvent e) {
+          vertx.eventBus().publish(Addresses.NODE_LEFT, e.getMember().getUuid().toString(),
+              new DeliveryOptions().setLocalOnly(true));
+        }
+      });
+    }
+    return vertx.deployVerticle(host)
+        .compose(id -> vertx.deployVerticle(edge))
+        .compose(id -> vertx.deployVerticle(management))
+        .map(id -> new BurnroomNode(config, vertx, nodeId, mgr, edge, management, metrics, directory))
+        .recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  /** Graceful stop: sockets are told to reconnect elsewhere (1012), then the node leaves the cluster. */
+  public Future<Void> close() {
+    return edge.drain().transform(ignored -> vertx.close());
+  }
+
+  public String nodeId() { return nodeId; }
+  public Vertx vertx() { return vertx; }
+  public int httpPort() { return edge.actualPort(); }
+  public int mgmtPort() { return management.actualPort(); }
+  public BurnroomMetrics metrics() { return metrics; }
+  public RoomDirectory directory() { return directory; }
+  public AppConfig config() { return config; }
+  public boolean clustered() { return clusterManager != null; }
+}

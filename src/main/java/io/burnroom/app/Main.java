@@ -1,0 +1,68 @@
+package io.burnroom.app;
+
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Starts one node from the environment (and {@code --flags}), prints one ready line, and on SIGTERM closes local
+ * sockets with 1012 and leaves the cluster gracefully. Logging goes to the console only and never names a room,
+ * a member, a PIN or an address.
+ */
+public final class Main {
+  private static final Logger LOG = Logger.getLogger(Main.class.getName());
+  /** Held so the level settings are not garbage-collected with the loggers. */
+  private static final Logger HAZELCAST = Logger.getLogger("com.hazelcast");
+  private static final Logger NETTY = Logger.getLogger("io.netty");
+
+  private Main() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    quietLibraries();
+    AppConfig config;
+    try {
+      config = AppConfig.from(System.getenv(), args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("burnroom: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    BurnroomNode node;
+    try {
+      node = BurnroomNode.start(config).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("burnroom: failed to start: " + rootMessage(e));
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        node.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, "shutdown did not finish cleanly: " + e.getClass().getSimpleName());
+      }
+    }, "burnroom-shutdown"));
+    System.out.println("Burnroom ready: chat http://" + display(config.httpHost()) + ":" + node.httpPort()
+        + " management http://" + display(config.mgmtHost()) + ":" + node.mgmtPort()
+        + " mode=" + (node.clustered() ? "clustered" : "embedded") + " node=" + node.nodeId());
+    System.out.flush();
+  }
+
+  /** Hazelcast and Netty chatter at INFO names cluster addresses; keep the console to warnings from them. */
+  private static void quietLibraries() {
+    HAZELCAST.setLevel(Level.WARNING);
+    NETTY.setLevel(Level.WARNING);
+  }
+
+  private static String display(String host) {
+    return "0.0.0.0".equals(host) ? "localhost" : host;
+  }
+
+  private static String rootMessage(Throwable t) {
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+}

@@ -1,0 +1,403 @@
+package io.burnroom.edge;
+
+import io.burnroom.app.AppConfig;
+import io.burnroom.cluster.Addresses;
+import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.metrics.BurnroomMetrics;
+import io.burnroom.metrics.BurnroomMetrics.RateLimit;
+import io.burnroom.protocol.Base64Text;
+import io.burnroom.protocol.Bus;
+import io.burnroom.protocol.ClientFrameParser;
+import io.burnroom.protocol.CloseCodes;
+import io.burnroom.protocol.ErrorCode;
+import io.burnroom.protocol.Limits;
+import io.burnroom.protocol.ServerFrames;
+import io.burnroom.room.RoomHostVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The public face of a node: the HTTP API, the web client and the WebSocket endpoint. Owns this node's sockets and
+ * nothing else; every room operation goes to {@code burnroom.room.<id>}. Listens on {@code burnroom.edge.<node>} for
+ * the one-message-per-node deliveries rooms send, and writes them to its local sockets.
+ */
+public final class EdgeVerticle extends VerticleBase {
+  static final int MAX_API_BODY_BYTES = 1024;
+  private static final int ROOM_ID_CHARS = 22;
+
+  private final AppConfig config;
+  private final String nodeId;
+  private final Clock clock;
+  private final RoomDirectory directory;
+  private final BurnroomMetrics metrics;
+  private final StaticFiles files;
+  private final ClientFrameParser parser;
+  private final SourceLimiter roomCreation;
+  private final OriginCheck origins;
+  /** Joined sockets by member id (member ids are random and unique across rooms). */
+  private final Map<String, SocketSession> members = new HashMap<>();
+  private final Set<SocketSession> sessions = new HashSet<>();
+  private HttpServer server;
+  private MessageConsumer<JsonObject> deliveries;
+  private volatile boolean ready;
+  private boolean draining;
+
+  public EdgeVerticle(AppConfig config, String nodeId, Clock clock, RoomDirectory directory, BurnroomMetrics metrics,
+                      StaticFiles files) {
+    this.config = config;
+    this.nodeId = nodeId;
+    this.clock = clock;
+    this.directory = directory;
+    this.metrics = metrics;
+    this.files = files;
+    this.parser = new ClientFrameParser(config.limits(), config.maxTtlSeconds());
+    int perMinute = config.limits().roomsPerMinute();
+    this.roomCreation = new SourceLimiter(perMinute / 60.0, perMinute);
+    this.origins = new OriginCheck(config.allowedOrigins());
+  }
+
+  @Override
+  public Future<?> start() {
+    deliveries = vertx.eventBus().consumer(Addresses.edge(nodeId), this::onDelivery);
+    Router router = router();
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.httpHost()).setPort(config.httpPort())
+        // Our own check closes oversize frames with 1009; Vert.x's limits sit above it as a hard backstop.
+        .setMaxWebSocketFrameSize(config.limits().maxFrameChars() * 2)
+        .setMaxWebSocketMessageSize(config.limits().maxFrameChars() * 4)
+        .setMaxFormAttributeSize(MAX_API_BODY_BYTES)
+        .setMaxHeaderSize(8192);
+    return deliveries.completion()
+        .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
+        .onSuccess(s -> {
+          server = s;
+          ready = true;
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    ready = false;
+    drain();
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  public boolean ready() {
+    return ready;
+  }
+
+  /** Graceful shutdown: refuse new work and tell every local socket to reconnect elsewhere (1012). */
+  public Future<Void> drain() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      ready = false;
+      draining = true;
+      for (SocketSession s : List.copyOf(sessions)) {
+        s.close(CloseCodes.SHUTTING_DOWN, ErrorCode.NODE_SHUTTING_DOWN.code(), false);
+      }
+      done.complete();
+    });
+    return done.future();
+  }
+
+  // ---- HTTP ----
+
+  private Router router() {
+    Router r = Router.router(vertx);
+    r.route().handler(this::headers);
+    r.post("/api/rooms").handler(this::createRoom);
+    r.get("/api/rooms/:id").handler(this::roomInfo);
+    r.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    r.get("/health/ready").handler(ctx -> json(ctx, ready ? 200 : 503,
+        new JsonObject().put("status", ready ? "UP" : "DOWN")));
+    r.get("/ws/rooms/:id").handler(this::upgrade);
+    r.get("/r/:id").handler(ctx -> serve(ctx, "/index.html"));
+    r.get("/").handler(ctx -> serve(ctx, "/index.html"));
+    r.get().handler(ctx -> serve(ctx, ctx.normalizedPath()));
+    r.route("/api/*").handler(ctx -> error(ctx, ErrorCode.BAD_REQUEST));
+    return r;
+  }
+
+  private void headers(RoutingContext ctx) {
+    SecurityHeaders.apply(ctx.response().headers(), ctx.request().authority() == null ? null
+        : ctx.request().authority().toString(), ctx.request().isSSL());
+    ctx.next();
+  }
+
+  private void serve(RoutingContext ctx, String path) {
+    StaticFiles.Asset a = files.get(path);
+    if (a == null) {
+      error(ctx, ErrorCode.ROOM_NOT_FOUND.httpStatus(), "not_found", "No such page.");
+      return;
+    }
+    ctx.response().putHeader("Content-Type", a.contentType()).end(a.content());
+  }
+
+  private void createRoom(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    String source = sourceOf(req);
+    if (!ready) {
+      error(ctx, ErrorCode.NODE_SHUTTING_DOWN);
+      return;
+    }
+    readBody(req).onComplete(body -> {
+      if (body.failed()) {
+        error(ctx, ErrorCode.PAYLOAD_TOO_LARGE);
+        return;
+      }
+      Long ttl = ttlSeconds(body.result());
+      if (ttl == null) {
+        error(ctx, ErrorCode.BAD_REQUEST);
+        return;
+      }
+      if (ttl < config.minTtlSeconds() || ttl > config.maxTtlSeconds()) {
+        error(ctx, ErrorCode.TTL_OUT_OF_RANGE.httpStatus(), ErrorCode.TTL_OUT_OF_RANGE.code(),
+            "ttlSeconds must be between " + config.minTtlSeconds() + " and " + config.maxTtlSeconds() + ".");
+        return;
+      }
+      long wait = roomCreation.acquire(source, clock.millis());
+      if (wait > 0) {
+        metrics.rateLimitedEvent(RateLimit.ROOM_CREATE);
+        ctx.response().putHeader("Retry-After", String.valueOf((wait + 999) / 1000));
+        error(ctx, ErrorCode.RATE_LIMITED);
+        return;
+      }
+      JsonObject create = new JsonObject().put("op", RoomHostVerticle.CREATE).put("ttlSeconds", ttl);
+      vertx.eventBus().<JsonObject>request(Addresses.ROOM_HOST, create,
+              new DeliveryOptions().setLocalOnly(true).setSendTimeout(Bus.REQUEST_TIMEOUT_MS))
+          .onSuccess(reply -> json(ctx, 201, reply.body().copy().put("serverTime", clock.millis())))
+          .onFailure(e -> error(ctx, Bus.errorOf(e)));
+    });
+  }
+
+  private static Long ttlSeconds(Buffer body) {
+    try {
+      JsonObject j = new JsonObject(body);
+      Object v = j.getValue("ttlSeconds");
+      if (v instanceof Integer || v instanceof Long) {
+        return ((Number) v).longValue();
+      }
+      if (v instanceof Number) {
+        return Long.MAX_VALUE; // fractions and huge numbers are out of range, not malformed
+      }
+      return null;
+    } catch (DecodeException | ClassCastException e) {
+      return null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Reads a small request body, failing as soon as it exceeds {@link #MAX_API_BODY_BYTES}; never buffers more. */
+  private Future<Buffer> readBody(HttpServerRequest req) {
+    Promise<Buffer> p = Promise.promise();
+    String declared = req.getHeader("Content-Length");
+    if (declared != null) {
+      try {
+        if (Long.parseLong(declared.trim()) > MAX_API_BODY_BYTES) {
+          p.fail("too large");
+          return p.future();
+        }
+      } catch (NumberFormatException e) {
+        p.fail("bad length");
+        return p.future();
+      }
+    }
+    Buffer acc = Buffer.buffer();
+    req.handler(chunk -> {
+      if (p.future().isComplete()) {
+        return;
+      }
+      if (acc.length() + chunk.length() > MAX_API_BODY_BYTES) {
+        p.tryFail("too large");
+      } else {
+        acc.appendBuffer(chunk);
+      }
+    });
+    req.endHandler(v -> p.tryComplete(acc));
+    req.exceptionHandler(p::tryFail);
+    req.resume();
+    return p.future();
+  }
+
+  private void roomInfo(RoutingContext ctx) {
+    String roomId = ctx.pathParam("id");
+    if (!isRoomId(roomId)) {
+      error(ctx, ErrorCode.ROOM_NOT_FOUND);
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.room(roomId), Bus.info(),
+            new DeliveryOptions().setSendTimeout(Bus.REQUEST_TIMEOUT_MS))
+        .onSuccess(reply -> json(ctx, 200, reply.body().copy().put("serverTime", clock.millis())))
+        .onFailure(e -> {
+          ErrorCode code = Bus.errorOf(e);
+          if (code != ErrorCode.ROOM_NOT_FOUND) {
+            error(ctx, code);
+            return;
+          }
+          directory.get(roomId).onComplete(entry -> {
+            if (entry.succeeded() && entry.result() != null) {
+              ctx.response().putHeader("Retry-After", "1");
+              error(ctx, ErrorCode.NODE_SHUTTING_DOWN);
+            } else {
+              error(ctx, ErrorCode.ROOM_NOT_FOUND);
+            }
+          });
+        });
+  }
+
+  // ---- WebSocket ----
+
+  private void upgrade(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    String roomId = ctx.pathParam("id");
+    if (!origins.allows(req.getHeader("Origin"), req.authority() == null ? null : req.authority().toString())) {
+      error(ctx, ErrorCode.FORBIDDEN_ORIGIN);
+      return;
+    }
+    if (draining) {
+      error(ctx, ErrorCode.NODE_SHUTTING_DOWN);
+      return;
+    }
+    if (sessions.size() >= config.limits().maxSocketsPerNode()) {
+      metrics.rateLimitedEvent(RateLimit.CONNECT);
+      error(ctx, ErrorCode.NODE_FULL);
+      return;
+    }
+    String source = sourceOf(req);
+    req.toWebSocket().onSuccess(ws -> accept(ws, roomId, source)).onFailure(e -> { });
+  }
+
+  private void accept(ServerWebSocket ws, String roomId, String source) {
+    if (!isRoomId(roomId)) {
+      ws.writeTextMessage(ServerFrames.error(ErrorCode.ROOM_NOT_FOUND).encode());
+      ws.close((short) CloseCodes.NO_SUCH_ROOM, ErrorCode.ROOM_NOT_FOUND.code());
+      return;
+    }
+    SocketSession s = new SocketSession(this, ws, roomId, source, UUID.randomUUID().toString(), clock.millis());
+    sessions.add(s);
+    s.start();
+  }
+
+  // ---- deliveries from rooms ----
+
+  private void onDelivery(Message<JsonObject> msg) {
+    JsonObject b = msg.body();
+    String roomId = b.getString("roomId");
+    switch (String.valueOf(b.getString(Bus.KIND))) {
+      case Bus.DELIVER -> {
+        String frame = b.getString("frame");
+        forEachMember(b.getJsonArray("to"), roomId, s -> s.write(frame));
+      }
+      case Bus.CLOSE -> {
+        String frame = b.getString("frame");
+        int code = b.getInteger("code");
+        forEachMember(b.getJsonArray("to"), roomId, s -> {
+          if (frame != null) {
+            s.write(frame);
+          }
+          s.close(code, "", false);
+        });
+      }
+      case Bus.DROP -> {
+        SocketSession s = members.get(b.getString("memberId"));
+        if (s != null && s.roomId().equals(roomId) && s.connId().equals(b.getString("connId"))) {
+          s.close(CloseCodes.NORMAL, "replaced", false);
+        }
+      }
+      default -> { }
+    }
+  }
+
+  private void forEachMember(JsonArray ids, String roomId, java.util.function.Consumer<SocketSession> action) {
+    for (int i = 0; i < ids.size(); i++) {
+      SocketSession s = members.get(ids.getString(i));
+      if (s != null && s.roomId().equals(roomId)) {
+        action.accept(s);
+      }
+    }
+  }
+
+  // ---- used by SocketSession ----
+
+  void registerMember(SocketSession s) {
+    SocketSession previous = members.put(s.memberId(), s);
+    if (previous != null && previous != s) {
+      previous.close(CloseCodes.NORMAL, "replaced", false);
+      members.put(s.memberId(), s);
+    } else {
+      metrics.memberConnected();
+    }
+  }
+
+  void forget(SocketSession s) {
+    sessions.remove(s);
+    if (s.memberId() != null && members.get(s.memberId()) == s) {
+      members.remove(s.memberId());
+      metrics.memberDisconnected();
+    }
+  }
+
+  Vertx getVertx() { return vertx; }
+  String nodeId() { return nodeId; }
+  Limits limits() { return config.limits(); }
+  ClientFrameParser parser() { return parser; }
+  Clock clock() { return clock; }
+  BurnroomMetrics metrics() { return metrics; }
+  RoomDirectory directory() { return directory; }
+
+  // ---- helpers ----
+
+  private static boolean isRoomId(String id) {
+    return id != null && id.length() == ROOM_ID_CHARS && Base64Text.isId(id, ROOM_ID_CHARS);
+  }
+
+  /** The peer address of the TCP connection. Used only in memory for rate limits and lockouts; never logged. */
+  private static String sourceOf(HttpServerRequest req) {
+    return req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+  }
+
+  private static void error(RoutingContext ctx, ErrorCode code) {
+    json(ctx, code.httpStatus(), ServerFrames.httpError(code));
+  }
+
+  private static void error(RoutingContext ctx, int status, String code, String message) {
+    json(ctx, status, new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    HttpServerResponse res = ctx.response();
+    if (res.ended()) {
+      return;
+    }
+    res.setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

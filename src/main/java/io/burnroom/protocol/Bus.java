@@ -1,0 +1,83 @@
+package io.burnroom.protocol;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The node-to-node vocabulary: requests an edge sends to a room ({@code op}), and deliveries a room sends to an
+ * edge ({@code kind}). Room failures travel as {@link ReplyException}s whose message is an {@link ErrorCode} name.
+ */
+public final class Bus {
+  public static final long REQUEST_TIMEOUT_MS = 5_000;
+
+  // edge → room
+  public static final String OP = "op";
+  public static final String JOIN = "join";
+  public static final String MSG = "msg";
+  public static final String ADMIN = "admin";
+  public static final String LEAVE = "leave";
+  public static final String INFO = "info";
+
+  // room → edge
+  public static final String KIND = "kind";
+  public static final String DELIVER = "deliver";
+  public static final String CLOSE = "close";
+  public static final String DROP = "drop";
+
+  private Bus() {
+  }
+
+  public static JsonObject join(String node, String connId, String source, ClientFrame.Join j) {
+    return new JsonObject().put(OP, JOIN).put("node", node).put("connId", connId).put("source", source)
+        .put("profile", j.profile()).put("resume", j.resume()).put("lastSeq", j.lastSeq());
+  }
+
+  public static JsonObject msg(String memberId, String connId, ClientFrame.Msg m) {
+    return new JsonObject().put(OP, MSG).put("memberId", memberId).put("connId", connId).put("id", m.id())
+        .put("body", m.body()).put("to", m.to());
+  }
+
+  public static JsonObject admin(String memberId, String connId, String source, ClientFrame.Admin a) {
+    return new JsonObject().put(OP, ADMIN).put("memberId", memberId).put("connId", connId).put("source", source)
+        .put("pin", a.pin()).put("adminOp", a.op().name()).put("target", a.target()).put("seconds", a.seconds());
+  }
+
+  public static JsonObject leave(String memberId, String connId, boolean intentional) {
+    return new JsonObject().put(OP, LEAVE).put("memberId", memberId).put("connId", connId).put("intentional", intentional);
+  }
+
+  public static JsonObject info() {
+    return new JsonObject().put(OP, INFO);
+  }
+
+  /** One message per node: write {@code frame} to each listed member's socket there. */
+  public static JsonObject deliver(String roomId, JsonArray to, String frame) {
+    return new JsonObject().put(KIND, DELIVER).put("roomId", roomId).put("to", to).put("frame", frame);
+  }
+
+  /** Write {@code frame} (optional) and then close each listed member's socket with {@code code}. */
+  public static JsonObject close(String roomId, JsonArray to, int code, String frame) {
+    return new JsonObject().put(KIND, CLOSE).put("roomId", roomId).put("to", to).put("code", code).put("frame", frame);
+  }
+
+  /** Quietly close one superseded connection of a member that resumed elsewhere. */
+  public static JsonObject drop(String roomId, String memberId, String connId) {
+    return new JsonObject().put(KIND, DROP).put("roomId", roomId).put("memberId", memberId).put("connId", connId);
+  }
+
+  /** The error a failed room request stands for. "No handler" means there is no such room (or it burned). */
+  public static ErrorCode errorOf(Throwable t) {
+    if (t instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.NO_HANDLERS) {
+        return ErrorCode.ROOM_NOT_FOUND;
+      }
+      if (re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+        return ErrorCode.byName(re.getMessage());
+      }
+      return ErrorCode.NODE_SHUTTING_DOWN;
+    }
+    return ErrorCode.INTERNAL;
+  }
+}

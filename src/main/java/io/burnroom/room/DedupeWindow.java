@@ -1,0 +1,54 @@
+package io.burnroom.room;
+
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Remembers the seq given to a member's recent client ids, so a resend after reconnect is acknowledged with the
+ * original seq instead of being relayed twice. Bounded: the oldest ids fall out first.
+ */
+public final class DedupeWindow {
+  public static final int DEFAULT_SIZE = 1024;
+
+  private final int size;
+  private final LinkedHashMap<String, Long> seen;
+
+  public DedupeWindow(int size) {
+    this.size = size;
+    this.seen = new LinkedHashMap<>(16, 0.75f, false) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+        return size() > DedupeWindow.this.size;
+      }
+    };
+  }
+
+  /** The seq already given to {@code clientId}, or -1 when it is new. */
+  public long seqOf(String clientId) {
+    Long s = seen.get(clientId);
+    return s == null ? -1 : s;
+  }
+
+  public void remember(String clientId, long seq) {
+    seen.put(clientId, seq);
+  }
+
+  public int size() {
+    return seen.size();
+  }
+
+  public JsonObject toJson() {
+    JsonObject j = new JsonObject();
+    seen.forEach(j::put);
+    return j;
+  }
+
+  public static DedupeWindow fromJson(JsonObject json, int size) {
+    DedupeWindow w = new DedupeWindow(size);
+    for (String k : json.fieldNames()) {
+      w.remember(k, json.getLong(k));
+    }
+    return w;
+  }
+}

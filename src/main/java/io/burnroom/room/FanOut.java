@@ -1,0 +1,47 @@
+package io.burnroom.room;
+
+import io.burnroom.cluster.Addresses;
+import io.burnroom.protocol.Bus;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/** Node-level fan-out: groups recipients by the node holding their socket and sends one message per node. */
+final class FanOut {
+  private final EventBus bus;
+  private final String roomId;
+
+  FanOut(EventBus bus, String roomId) {
+    this.bus = bus;
+    this.roomId = roomId;
+  }
+
+  void deliver(Collection<Member> recipients, String frame) {
+    send(recipients, ids -> Bus.deliver(roomId, ids, frame));
+  }
+
+  void close(Collection<Member> recipients, int code, String frame) {
+    send(recipients, ids -> Bus.close(roomId, ids, code, frame));
+  }
+
+  void drop(String node, String memberId, String connId) {
+    bus.send(Addresses.edge(node), Bus.drop(roomId, memberId, connId));
+  }
+
+  private void send(Collection<Member> recipients, Function<JsonArray, JsonObject> message) {
+    if (recipients.isEmpty()) {
+      return;
+    }
+    Map<String, JsonArray> byNode = new HashMap<>(4);
+    for (Member m : recipients) {
+      if (m.node != null) {
+        byNode.computeIfAbsent(m.node, n -> new JsonArray()).add(m.memberId);
+      }
+    }
+    byNode.forEach((node, ids) -> bus.send(Addresses.edge(node), message.apply(ids)));
+  }
+}

@@ -1,0 +1,293 @@
+package io.burnroom.room;
+
+import io.burnroom.protocol.ErrorCode;
+import io.burnroom.protocol.ServerFrames;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything one room knows, and the rules that change it: joining and resuming, relaying with seq and de-duplication,
+ * leaving, kicking, locking, extending and PIN lockout. Pure and single-threaded: the {@link RoomVerticle} owns one
+ * instance and feeds it the clock. {@link #toSnapshot()} / {@link #fromSnapshot} carry it across nodes.
+ */
+public final class RoomState {
+  private final String roomId;
+  private final long createdAt;
+  private final PinHash pin;
+  private final byte[] sourceSalt;
+  private final int maxMembers;
+  private final Ids ids;
+  private final Map<String, Member> members = new LinkedHashMap<>();
+  private final Map<String, String> memberByToken = new HashMap<>();
+  private final Set<String> bannedTokens = new HashSet<>();
+  private final ReplayLog replay = new ReplayLog();
+  private PinGuard pinGuard = new PinGuard();
+  private long expiresAt;
+  private boolean locked;
+  private long seq;
+
+  public RoomState(String roomId, long createdAt, long expiresAt, PinHash pin, byte[] sourceSalt, int maxMembers, Ids ids) {
+    this.roomId = roomId;
+    this.createdAt = createdAt;
+    this.expiresAt = expiresAt;
+    this.pin = pin;
+    this.sourceSalt = sourceSalt;
+    this.maxMembers = maxMembers;
+    this.ids = ids;
+  }
+
+  public String roomId() { return roomId; }
+  public long createdAt() { return createdAt; }
+  public long expiresAt() { return expiresAt; }
+  public boolean locked() { return locked; }
+  public long seq() { return seq; }
+  public int memberCount() { return members.size(); }
+  public Collection<Member> members() { return members.values(); }
+  public Member member(String memberId) { return members.get(memberId); }
+
+  /** A stable pseudonym of a source address, specific to this room, so lockouts never store raw IPs. */
+  public String sourceKey(String address) {
+    return PinHash.pseudonym(sourceSalt, address);
+  }
+
+  // ---- join / resume ----
+
+  /**
+   * @param member        the seat taken (new or resumed); null on error
+   * @param previousNode  for a resume: where the member's older connection was, so it can be dropped (may be null)
+   * @param replay        frames the resuming member missed
+   */
+  public record JoinResult(ErrorCode error, Member member, boolean resumed, String previousNode, String previousConnId,
+                           List<String> replay) {
+    static JoinResult fail(ErrorCode e) { return new JoinResult(e, null, false, null, null, List.of()); }
+  }
+
+  public JoinResult join(String profile, String resumeToken, long lastSeq, String node, String connId) {
+    if (resumeToken != null) {
+      if (bannedTokens.contains(resumeToken)) {
+        return JoinResult.fail(ErrorCode.BANNED);
+      }
+      Member m = members.get(memberByToken.get(resumeToken));
+      if (m != null) {
+        String prevNode = m.node;
+        String prevConn = m.connId;
+        m.connect(node, connId);
+        List<String> missed = lastSeq >= 0 ? replay.since(lastSeq, m.memberId) : List.of();
+        return new JoinResult(null, m, true, prevNode, prevConn, missed);
+      }
+      // An unknown token (its grace ran out, or it never existed) is a fresh join under the usual rules.
+    }
+    if (locked) {
+      return JoinResult.fail(ErrorCode.ROOM_LOCKED);
+    }
+    if (members.size() >= maxMembers) {
+      return JoinResult.fail(ErrorCode.ROOM_FULL);
+    }
+    Member m = new Member(ids.memberId(), profile, ids.resumeToken(), new DedupeWindow(DedupeWindow.DEFAULT_SIZE));
+    m.connect(node, connId);
+    members.put(m.memberId, m);
+    memberByToken.put(m.resumeToken, m.memberId);
+    return new JoinResult(null, m, false, null, null, List.of());
+  }
+
+  /** The member list as sent in {@code joined}. */
+  public JsonArray memberList() {
+    JsonArray a = new JsonArray();
+    for (Member m : members.values()) {
+      a.add(ServerFrames.member(m.memberId, m.profile));
+    }
+    return a;
+  }
+
+  /** True when {@code memberId} is currently connected through {@code connId}: frames from stale sockets are refused. */
+  public boolean isCurrent(String memberId, String connId) {
+    Member m = members.get(memberId);
+    return m != null && connId != null && connId.equals(m.connId);
+  }
+
+  // ---- relay ----
+
+  /**
+   * Outcome of a msg. {@code duplicate} means the id was seen before: ack with the old seq and relay nothing.
+   * {@code recipients} are the connected members to deliver {@code frame} to.
+   */
+  public record RelayResult(ErrorCode error, long seq, boolean duplicate, String frame, List<Member> recipients) {
+    static RelayResult fail(ErrorCode e) { return new RelayResult(e, -1, false, null, List.of()); }
+  }
+
+  public RelayResult relay(String memberId, String connId, String clientId, String body, String to, long now) {
+    if (!isCurrent(memberId, connId)) {
+      return RelayResult.fail(ErrorCode.NOT_JOINED);
+    }
+    Member sender = members.get(memberId);
+    long prior = sender.dedupe.seqOf(clientId);
+    if (prior >= 0) {
+      return new RelayResult(null, prior, true, null, List.of());
+    }
+    Member target = null;
+    if (to != null) {
+      target = members.get(to);
+      if (target == null || target == sender) {
+        return RelayResult.fail(ErrorCode.UNKNOWN_MEMBER);
+      }
+    }
+    long s = ++seq;
+    sender.dedupe.remember(clientId, s);
+    String frame = ServerFrames.msg(memberId, s, clientId, body, to != null).encode();
+    replay.add(s, memberId, to, frame, now);
+    List<Member> recipients;
+    if (target != null) {
+      recipients = target.connected() ? List.of(target) : List.of();
+    } else {
+      recipients = new ArrayList<>(members.size());
+      for (Member m : members.values()) {
+        if (m != sender && m.connected()) {
+          recipients.add(m);
+        }
+      }
+    }
+    return new RelayResult(null, s, false, frame, recipients);
+  }
+
+  // ---- leaving ----
+
+  public enum Departure { IGNORED, LEFT, GRACE }
+
+  /** A socket closed. Intentional closes leave at once; others keep the seat for a resume. */
+  public Departure disconnect(String memberId, String connId, boolean intentional, long now) {
+    if (!isCurrent(memberId, connId)) {
+      return Departure.IGNORED;
+    }
+    if (intentional) {
+      remove(memberId);
+      return Departure.LEFT;
+    }
+    members.get(memberId).disconnect(now);
+    return Departure.GRACE;
+  }
+
+  /** A node left the cluster: its members lose their sockets but keep their seats for a resume. */
+  public void nodeGone(String node, long now) {
+    for (Member m : members.values()) {
+      if (node.equals(m.node)) {
+        m.disconnect(now);
+      }
+    }
+  }
+
+  /** Removes members whose resume grace has run out and returns them. Also ages the replay log. */
+  public List<Member> expireGrace(long now, long graceMs) {
+    List<Member> gone = new ArrayList<>();
+    for (Member m : List.copyOf(members.values())) {
+      if (!m.connected() && now - m.disconnectedAt >= graceMs) {
+        remove(m.memberId);
+        gone.add(m);
+      }
+    }
+    replay.dropOlderThan(now - 2 * graceMs);
+    pinGuard.prune(now);
+    return gone;
+  }
+
+  private void remove(String memberId) {
+    Member m = members.remove(memberId);
+    if (m != null) {
+      memberByToken.remove(m.resumeToken);
+    }
+  }
+
+  // ---- creator operations ----
+
+  /** Checks the PIN for a source; on failure records it. Answers null when the PIN is right. */
+  public ErrorCode checkPin(String sourceKey, String candidate, long now) {
+    if (pinGuard.check(sourceKey, now) == PinGuard.Verdict.LOCKED_OUT) {
+      return ErrorCode.PIN_LOCKOUT;
+    }
+    if (pin.matches(candidate)) {
+      return null;
+    }
+    return pinGuard.recordFailure(sourceKey, now) == PinGuard.Verdict.LOCKED_OUT ? ErrorCode.PIN_LOCKOUT : ErrorCode.WRONG_PIN;
+  }
+
+  /** Removes a member for good: its resume token is banned. */
+  public Member kick(String memberId) {
+    Member m = members.get(memberId);
+    if (m == null) {
+      return null;
+    }
+    bannedTokens.add(m.resumeToken);
+    remove(memberId);
+    return m;
+  }
+
+  public void setLocked(boolean locked) {
+    this.locked = locked;
+  }
+
+  /** Moves expiry later by {@code seconds}; refuses to exceed {@code maxLifetimeMs} since creation. */
+  public ErrorCode extend(long seconds, long maxLifetimeMs) {
+    long next = expiresAt + seconds * 1000;
+    if (seconds <= 0 || next - createdAt > maxLifetimeMs) {
+      return ErrorCode.EXTEND_LIMIT;
+    }
+    expiresAt = next;
+    return null;
+  }
+
+  public List<Member> connectedMembers() {
+    List<Member> out = new ArrayList<>();
+    for (Member m : members.values()) {
+      if (m.connected()) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
+  // ---- snapshot ----
+
+  /** Everything needed to bring the room back elsewhere. Connections are not included: they die with a node. */
+  public JsonObject toSnapshot() {
+    JsonArray ms = new JsonArray();
+    for (Member m : members.values()) {
+      ms.add(new JsonObject().put("memberId", m.memberId).put("profile", m.profile).put("resumeToken", m.resumeToken)
+          .put("dedupe", m.dedupe.toJson()));
+    }
+    return new JsonObject().put("roomId", roomId).put("createdAt", createdAt).put("expiresAt", expiresAt)
+        .put("pin", pin.encode()).put("sourceSalt", Base64.getEncoder().encodeToString(sourceSalt))
+        .put("maxMembers", maxMembers).put("locked", locked).put("seq", seq).put("members", ms)
+        .put("banned", new JsonArray(List.copyOf(bannedTokens))).put("pinGuard", pinGuard.toJson());
+  }
+
+  /**
+   * Restores a room. Every member starts disconnected at {@code now} (within grace), and seq continues after
+   * {@code seqGap} so that seqs handed out after the last snapshot are never reused.
+   */
+  public static RoomState fromSnapshot(JsonObject s, Ids ids, long now, long seqGap) {
+    RoomState r = new RoomState(s.getString("roomId"), s.getLong("createdAt"), s.getLong("expiresAt"),
+        PinHash.decode(s.getString("pin")), Base64.getDecoder().decode(s.getString("sourceSalt")),
+        s.getInteger("maxMembers"), ids);
+    r.locked = s.getBoolean("locked", false);
+    r.seq = s.getLong("seq") + seqGap;
+    for (Object o : s.getJsonArray("members")) {
+      JsonObject j = (JsonObject) o;
+      Member m = new Member(j.getString("memberId"), j.getString("profile"), j.getString("resumeToken"),
+          DedupeWindow.fromJson(j.getJsonObject("dedupe"), DedupeWindow.DEFAULT_SIZE));
+      m.disconnect(now);
+      r.members.put(m.memberId, m);
+      r.memberByToken.put(m.resumeToken, m.memberId);
+    }
+    s.getJsonArray("banned").forEach(t -> r.bannedTokens.add((String) t));
+    r.pinGuard = PinGuard.fromJson(s.getJsonObject("pinGuard"));
+    return r;
+  }
+}
