@@ -1,0 +1,143 @@
+package io.burnroom.support;
+
+import io.burnroom.app.AppConfig;
+import io.burnroom.app.BurnroomNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts real Burnroom nodes inside the test JVM: embedded, or clustered over real memory-only Hazelcast on
+ * 127.0.0.1 with a random cluster name so parallel runs never meet. Ports are 0 (the OS picks).
+ */
+public final class TestNodes implements AutoCloseable {
+  private final List<BurnroomNode> nodes = new ArrayList<>();
+  private final String clusterName = "test-" + UUID.randomUUID();
+  private final Vertx clientVertx = Vertx.vertx();
+  private final HttpClient http = clientVertx.createHttpClient();
+
+  /** Settings every test node gets: free ports, 1-second minimum TTL, generous rate limits. */
+  public static Map<String, String> baseEnv() {
+    Map<String, String> env = new HashMap<>();
+    env.put("BURNROOM_HTTP_HOST", "127.0.0.1");
+    env.put("BURNROOM_HTTP_PORT", "0");
+    env.put("BURNROOM_MGMT_PORT", "0");
+    env.put("BURNROOM_MIN_TTL_SECONDS", "1");
+    env.put("BURNROOM_ROOMS_PER_MINUTE_PER_SOURCE", "100000");
+    env.put("BURNROOM_MSGS_PER_SECOND_PER_CONNECTION", "100000");
+    return env;
+  }
+
+  public BurnroomNode embedded(Map<String, String> overrides) {
+    Map<String, String> env = baseEnv();
+    env.putAll(overrides);
+    return start(env);
+  }
+
+  public BurnroomNode embedded() {
+    return embedded(Map.of());
+  }
+
+  public BurnroomNode clustered(Map<String, String> overrides) {
+    Map<String, String> env = baseEnv();
+    env.put("BURNROOM_CLUSTER", "true");
+    env.put("BURNROOM_CLUSTER_NAME", clusterName);
+    env.put("BURNROOM_CLUSTER_HOST", "127.0.0.1");
+    env.put("BURNROOM_CLUSTER_PORT", "5701");
+    env.put("BURNROOM_FAILURE_DETECT_SECONDS", "3");
+    env.putAll(overrides);
+    return start(env);
+  }
+
+  public BurnroomNode clustered() {
+    return clustered(Map.of());
+  }
+
+  private BurnroomNode start(Map<String, String> env) {
+    BurnroomNode node = await(BurnroomNode.start(AppConfig.from(env)), 60_000);
+    nodes.add(node);
+    return node;
+  }
+
+  public List<BurnroomNode> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  public Vertx clientVertx() {
+    return clientVertx;
+  }
+
+  public WsClient ws(BurnroomNode node, String roomId) {
+    return WsClient.connect(clientVertx, node.httpPort(), roomId);
+  }
+
+  public record Reply(int status, JsonObject body, Map<String, String> headers) {
+  }
+
+  public Reply request(HttpMethod method, int port, String path, String body) {
+    Future<Reply> f = http.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI(path))
+        .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body)))
+        .compose(res -> res.body().map(b -> toReply(res, b)));
+    return await(f, 10_000);
+  }
+
+  private static Reply toReply(HttpClientResponse res, Buffer b) {
+    Map<String, String> headers = new HashMap<>();
+    res.headers().forEach(e -> headers.put(e.getKey().toLowerCase(java.util.Locale.ROOT), e.getValue()));
+    JsonObject json;
+    try {
+      json = b.length() == 0 ? new JsonObject() : new JsonObject(b);
+    } catch (RuntimeException e) {
+      json = new JsonObject().put("_text", b.toString());
+    }
+    return new Reply(res.statusCode(), json, headers);
+  }
+
+  /** Creates a room on {@code node} and returns the 201 body ({@code roomId}, {@code pin}, {@code expiresAt}). */
+  public JsonObject createRoom(BurnroomNode node, int ttlSeconds) {
+    Reply r = request(HttpMethod.POST, node.httpPort(), "/api/rooms", new JsonObject().put("ttlSeconds", ttlSeconds).encode());
+    if (r.status() != 201) {
+      throw new AssertionError("create failed: " + r);
+    }
+    return r.body();
+  }
+
+  public static <T> T await(Future<T> f, long ms) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(ms, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Stops one node gracefully. */
+  public void stop(BurnroomNode node) {
+    nodes.remove(node);
+    await(node.close(), 60_000);
+  }
+
+  @Override
+  public void close() {
+    for (BurnroomNode n : List.copyOf(nodes)) {
+      try {
+        await(n.close(), 60_000);
+      } catch (RuntimeException ignored) {
+        // best effort
+      }
+    }
+    nodes.clear();
+    http.close();
+    clientVertx.close();
+  }
+}

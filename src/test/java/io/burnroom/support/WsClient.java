@@ -1,0 +1,174 @@
+package io.burnroom.support;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A real WebSocket client for tests: connects to a node, records every frame it receives, and lets a test wait for
+ * the next frame of a type. Blocking by design (tests run on the JUnit thread, never on an event loop).
+ */
+public final class WsClient implements AutoCloseable {
+  public static final long WAIT_MS = 10_000;
+
+  private final WebSocketClient client;
+  private final WebSocket ws;
+  private final BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
+  private final List<JsonObject> all = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final CompletableFuture<Short> closed = new CompletableFuture<>();
+
+  private WsClient(WebSocketClient client, WebSocket ws) {
+    this.client = client;
+    this.ws = ws;
+    ws.textMessageHandler(t -> {
+      JsonObject j = new JsonObject(t);
+      all.add(j);
+      frames.add(j);
+    });
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+  }
+
+  public static WsClient connect(Vertx vertx, int port, String roomId) {
+    return connect(vertx, port, "/ws/rooms/" + roomId, null);
+  }
+
+  public static WsClient connect(Vertx vertx, int port, String path, String origin) {
+    WebSocketClient c = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 22));
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path);
+    if (origin != null) {
+      o.addHeader("Origin", origin);
+    }
+    try {
+      WebSocket ws = c.connect(o).toCompletionStage().toCompletableFuture().get(WAIT_MS, TimeUnit.MILLISECONDS);
+      return new WsClient(c, ws);
+    } catch (Exception e) {
+      c.close();
+      throw new IllegalStateException("connect failed: " + e, e);
+    }
+  }
+
+  /** Sends {@code join} and returns the {@code joined} frame. */
+  public JsonObject join(String profile) {
+    send(new JsonObject().put("type", "join").put("profile", profile));
+    return expect("joined");
+  }
+
+  public JsonObject resume(String profile, String token, long lastSeq) {
+    send(new JsonObject().put("type", "join").put("profile", profile).put("resume", token).put("lastSeq", lastSeq));
+    return expect("joined");
+  }
+
+  public void msg(String id, String body) {
+    send(new JsonObject().put("type", "msg").put("id", id).put("body", body));
+  }
+
+  public void msgTo(String id, String body, String to) {
+    send(new JsonObject().put("type", "msg").put("id", id).put("body", body).put("to", to));
+  }
+
+  public void admin(String pin, String op) {
+    send(new JsonObject().put("type", "admin").put("pin", pin).put("op", op));
+  }
+
+  public void send(JsonObject frame) {
+    sendText(frame.encode());
+  }
+
+  public void sendText(String text) {
+    ws.writeTextMessage(text).toCompletionStage().toCompletableFuture().join();
+  }
+
+  public WebSocket socket() {
+    return ws;
+  }
+
+  /** Waits for the next frame whose type is {@code type}, skipping ticks and other frames in between. */
+  public JsonObject expect(String type) {
+    return expect(f -> type.equals(f.getString("type")), type, WAIT_MS);
+  }
+
+  public JsonObject expect(Predicate<JsonObject> p, String what, long waitMs) {
+    long deadline = System.currentTimeMillis() + waitMs;
+    try {
+      while (true) {
+        long left = deadline - System.currentTimeMillis();
+        JsonObject f = left <= 0 ? null : frames.poll(left, TimeUnit.MILLISECONDS);
+        if (f == null) {
+          throw new AssertionError("no '" + what + "' frame within " + waitMs + " ms; got " + all);
+        }
+        if (p.test(f)) {
+          return f;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The next frame that is not a tick, or null when none arrives within {@code waitMs}. */
+  public JsonObject nextNonTick(long waitMs) {
+    long deadline = System.currentTimeMillis() + waitMs;
+    try {
+      while (true) {
+        long left = deadline - System.currentTimeMillis();
+        JsonObject f = left <= 0 ? null : frames.poll(left, TimeUnit.MILLISECONDS);
+        if (f == null || !"tick".equals(f.getString("type"))) {
+          return f;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  /** Every frame received so far, in order. */
+  public List<JsonObject> received() {
+    synchronized (all) {
+      return List.copyOf(all);
+    }
+  }
+
+  /** Waits for the server to close the socket and returns the close code. */
+  public short awaitClose() {
+    try {
+      Short code = closed.get(WAIT_MS, TimeUnit.MILLISECONDS);
+      return code == null ? -1 : code;
+    } catch (Exception e) {
+      throw new AssertionError("socket not closed within " + WAIT_MS + " ms; got " + all, e);
+    }
+  }
+
+  public boolean isClosed() {
+    return closed.isDone();
+  }
+
+  /** Closes from the client side with {@code code} (1000 = leave now; 4999 looks like a dropped network). */
+  public void close(int code) {
+    if (!closed.isDone()) {
+      ws.close((short) code).toCompletionStage().toCompletableFuture().join();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      close(1000);
+    } catch (RuntimeException ignored) {
+      // already gone
+    }
+    client.close();
+  }
+}
