@@ -1,0 +1,85 @@
+package io.burnroom.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+@DisplayName("Client frame parser")
+class ClientFrameParserTest {
+  private final ClientFrameParser parser = new ClientFrameParser(Limits.defaults(), 86_400);
+
+  private ErrorCode error(String text) {
+    ClientFrameParser.Result r = parser.parse(text);
+    assertThat(r.ok()).as("expected an error for %s", text).isFalse();
+    return r.error();
+  }
+
+  @Test
+  @DisplayName("parses each valid frame type")
+  void valid() {
+    assertThat(parser.parse("{\"type\":\"join\",\"profile\":\"YWJj\"}").frame())
+        .isEqualTo(new ClientFrame.Join("YWJj", null, -1));
+    assertThat(parser.parse("{\"type\":\"join\",\"profile\":\"YWJj\",\"resume\":\"tok\",\"lastSeq\":4}").frame())
+        .isEqualTo(new ClientFrame.Join("YWJj", "tok", 4));
+    assertThat(parser.parse("{\"type\":\"msg\",\"id\":\"1\",\"body\":\"AA-_\",\"to\":\"m\"}").frame())
+        .isEqualTo(new ClientFrame.Msg("1", "AA-_", "m"));
+    assertThat(parser.parse("{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"extend\",\"seconds\":60}").frame())
+        .isEqualTo(new ClientFrame.Admin("X", AdminOp.EXTEND, null, 60));
+    assertThat(parser.parse("{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"kick\",\"target\":\"m\"}").frame())
+        .isEqualTo(new ClientFrame.Admin("X", AdminOp.KICK, "m", 0));
+    assertThat(parser.parse("{\"type\":\"ping\"}").frame()).isInstanceOf(ClientFrame.Ping.class);
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @DisplayName("every malformed frame gets its stable code")
+  @CsvSource(delimiter = '|', value = {
+      "not json|BAD_FRAME",
+      "[1,2]|BAD_FRAME",
+      "\"str\"|BAD_FRAME",
+      "{}|UNKNOWN_TYPE",
+      "{\"type\":7}|UNKNOWN_TYPE",
+      "{\"type\":\"dance\"}|UNKNOWN_TYPE",
+      "{\"type\":\"join\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"not base64!\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"resume\":5}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"lastSeq\":-1}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"lastSeq\":1.5}|BAD_FIELD",
+      "{\"type\":\"msg\",\"body\":\"YQ\"}|BAD_FIELD",
+      "{\"type\":\"msg\",\"id\":\"\",\"body\":\"YQ\"}|BAD_FIELD",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":{}}|BAD_FIELD",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"<script>\"}|BAD_FIELD",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"YQ\",\"to\":7}|BAD_FIELD",
+      "{\"type\":\"admin\",\"op\":\"burn\"}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"explode\"}|BAD_ADMIN_OP",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"kick\"}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"extend\",\"seconds\":0}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"extend\",\"seconds\":99999999999999999999999}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"extend\",\"seconds\":\"60\"}|BAD_FIELD",
+  })
+  void malformed(String text, ErrorCode expected) {
+    assertThat(error(text)).isEqualTo(expected);
+  }
+
+  @Test
+  @DisplayName("limits: id 64, profile 4 KiB, body 64 KiB, frame 65 KiB")
+  void limits() {
+    assertThat(parser.parse("{\"type\":\"msg\",\"id\":\"" + "i".repeat(64) + "\",\"body\":\"YQ\"}").ok()).isTrue();
+    assertThat(error("{\"type\":\"msg\",\"id\":\"" + "i".repeat(65) + "\",\"body\":\"YQ\"}")).isEqualTo(ErrorCode.BAD_FIELD);
+    assertThat(parser.parse("{\"type\":\"join\",\"profile\":\"" + "A".repeat(4096) + "\"}").ok()).isTrue();
+    assertThat(error("{\"type\":\"join\",\"profile\":\"" + "A".repeat(4097) + "\"}")).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE);
+    assertThat(parser.parse("{\"type\":\"msg\",\"id\":\"1\",\"body\":\"" + "A".repeat(65536) + "\"}").ok()).isTrue();
+    assertThat(error("{\"type\":\"msg\",\"id\":\"1\",\"body\":\"" + "A".repeat(65537) + "\"}")).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE);
+    assertThat(error("{\"type\":\"ping\",\"x\":\"" + "A".repeat(Limits.FRAME_MAX) + "\"}")).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE);
+  }
+
+  @Test
+  @DisplayName("deep nesting is refused without a stack overflow")
+  void deepNesting() {
+    String deep = "[".repeat(20_000) + "]".repeat(20_000);
+    assertThat(error("{\"type\":\"ping\",\"x\":" + deep + "}")).isEqualTo(ErrorCode.BAD_FRAME);
+  }
+}

@@ -1,0 +1,194 @@
+package io.burnroom.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.burnroom.protocol.ErrorCode;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Room state rules")
+class RoomStateTest {
+  private final Ids ids = new Ids();
+  private final RoomState room = new RoomState("room", 0, 600_000, PinHash.of("PIN12345", ids.salt()), ids.salt(), 3, ids);
+
+  private Member join(String node, String conn) {
+    RoomState.JoinResult r = room.join("cHJvZmlsZQ==", null, -1, node, conn);
+    assertThat(r.error()).isNull();
+    return r.member();
+  }
+
+  @Test
+  @DisplayName("relays to every other connected member with increasing seq, never back to the sender")
+  void relayToOthers() {
+    Member a = join("n1", "c1");
+    Member b = join("n2", "c2");
+    Member c = join("n1", "c3");
+    RoomState.RelayResult r1 = room.relay(a.memberId(), "c1", "m1", "AAAA", null, 0);
+    RoomState.RelayResult r2 = room.relay(b.memberId(), "c2", "m1", "BBBB", null, 0);
+    assertThat(r1.seq()).isEqualTo(1);
+    assertThat(r2.seq()).isEqualTo(2);
+    assertThat(r1.recipients()).containsExactlyInAnyOrder(b, c);
+    assertThat(r1.frame()).contains("\"from\":\"" + a.memberId() + "\"").contains("\"seq\":1");
+  }
+
+  @Test
+  @DisplayName("a resent client id is acknowledged with its first seq and not relayed again")
+  void dedupe() {
+    Member a = join("n1", "c1");
+    join("n1", "c2");
+    long seq = room.relay(a.memberId(), "c1", "same", "AAAA", null, 0).seq();
+    RoomState.RelayResult again = room.relay(a.memberId(), "c1", "same", "AAAA", null, 0);
+    assertThat(again.duplicate()).isTrue();
+    assertThat(again.seq()).isEqualTo(seq);
+    assertThat(again.recipients()).isEmpty();
+    assertThat(room.seq()).isEqualTo(seq);
+  }
+
+  @Test
+  @DisplayName("a message with 'to' reaches only that member; an unknown or self target is refused")
+  void directMessages() {
+    Member a = join("n1", "c1");
+    Member b = join("n1", "c2");
+    join("n1", "c3");
+    RoomState.RelayResult r = room.relay(a.memberId(), "c1", "k", "AAAA", b.memberId(), 0);
+    assertThat(r.recipients()).containsExactly(b);
+    assertThat(r.frame()).contains("\"direct\":true");
+    assertThat(room.relay(a.memberId(), "c1", "k2", "AAAA", "nobody", 0).error()).isEqualTo(ErrorCode.UNKNOWN_MEMBER);
+    assertThat(room.relay(a.memberId(), "c1", "k3", "AAAA", a.memberId(), 0).error()).isEqualTo(ErrorCode.UNKNOWN_MEMBER);
+  }
+
+  @Test
+  @DisplayName("frames from a stale connection of a member are refused")
+  void staleConnection() {
+    Member a = join("n1", "c1");
+    assertThat(room.relay(a.memberId(), "old", "x", "AAAA", null, 0).error()).isEqualTo(ErrorCode.NOT_JOINED);
+  }
+
+  @Test
+  @DisplayName("the room refuses members beyond its size and all new members while locked")
+  void fullAndLocked() {
+    join("n", "1");
+    join("n", "2");
+    Member c = join("n", "3");
+    assertThat(room.join("cA==", null, -1, "n", "4").error()).isEqualTo(ErrorCode.ROOM_FULL);
+    room.kick(c.memberId());
+    room.setLocked(true);
+    assertThat(room.join("cA==", null, -1, "n", "5").error()).isEqualTo(ErrorCode.ROOM_LOCKED);
+    room.setLocked(false);
+    assertThat(room.join("cA==", null, -1, "n", "6").error()).isNull();
+  }
+
+  @Test
+  @DisplayName("a dropped member resumes its seat with its token, even while the room is locked, and gets what it missed")
+  void resume() {
+    Member a = join("n1", "c1");
+    Member b = join("n1", "c2");
+    assertThat(room.disconnect(b.memberId(), "c2", false, 1000)).isEqualTo(RoomState.Departure.GRACE);
+    room.relay(a.memberId(), "c1", "while-away", "AAAA", null, 1000);
+    room.setLocked(true);
+    RoomState.JoinResult r = room.join("cA==", b.resumeToken(), 0, "n2", "c9");
+    assertThat(r.error()).isNull();
+    assertThat(r.resumed()).isTrue();
+    assertThat(r.member().memberId()).isEqualTo(b.memberId());
+    assertThat(r.replay()).hasSize(1).first().asString().contains("while-away");
+    assertThat(room.isCurrent(b.memberId(), "c9")).isTrue();
+  }
+
+  @Test
+  @DisplayName("resuming on a new socket while the old one lives reports the old connection so it can be dropped")
+  void resumeSupersedes() {
+    Member a = join("n1", "c1");
+    RoomState.JoinResult r = room.join("cA==", a.resumeToken(), -1, "n2", "c2");
+    assertThat(r.previousNode()).isEqualTo("n1");
+    assertThat(r.previousConnId()).isEqualTo("c1");
+    assertThat(room.disconnect(a.memberId(), "c1", true, 0)).isEqualTo(RoomState.Departure.IGNORED);
+    assertThat(room.member(a.memberId())).isNotNull();
+  }
+
+  @Test
+  @DisplayName("a clean close leaves at once; a dropped member leaves when its grace runs out")
+  void leaving() {
+    Member a = join("n1", "c1");
+    Member b = join("n1", "c2");
+    assertThat(room.disconnect(a.memberId(), "c1", true, 0)).isEqualTo(RoomState.Departure.LEFT);
+    assertThat(room.member(a.memberId())).isNull();
+    room.disconnect(b.memberId(), "c2", false, 1000);
+    assertThat(room.expireGrace(30_999, 30_000)).isEmpty();
+    assertThat(room.expireGrace(31_000, 30_000)).containsExactly(b);
+    assertThat(room.memberCount()).isZero();
+  }
+
+  @Test
+  @DisplayName("a kicked member's token is banned")
+  void kickBans() {
+    Member a = join("n1", "c1");
+    assertThat(room.kick(a.memberId())).isSameAs(a);
+    assertThat(room.join("cA==", a.resumeToken(), -1, "n1", "c2").error()).isEqualTo(ErrorCode.BANNED);
+    assertThat(room.kick("nobody")).isNull();
+  }
+
+  @Test
+  @DisplayName("members on a node that left the cluster lose their sockets but keep their seats")
+  void nodeGone() {
+    Member a = join("n1", "c1");
+    Member b = join("n2", "c2");
+    room.nodeGone("n1", 5);
+    assertThat(a.connected()).isFalse();
+    assertThat(b.connected()).isTrue();
+    assertThat(room.memberCount()).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("extend is bounded by the maximum lifetime since creation")
+  void extend() {
+    assertThat(room.extend(60, 700_000)).isNull();
+    assertThat(room.expiresAt()).isEqualTo(660_000);
+    assertThat(room.extend(41, 700_000)).isEqualTo(ErrorCode.EXTEND_LIMIT);
+    assertThat(room.expiresAt()).isEqualTo(660_000);
+    assertThat(room.extend(0, 700_000)).isEqualTo(ErrorCode.EXTEND_LIMIT);
+  }
+
+  @Test
+  @DisplayName("the PIN check counts failures per source and locks out after three")
+  void pin() {
+    assertThat(room.checkPin("s", "PIN12345", 0)).isNull();
+    assertThat(room.checkPin("s", "nope", 0)).isEqualTo(ErrorCode.WRONG_PIN);
+    assertThat(room.checkPin("s", "nope", 0)).isEqualTo(ErrorCode.WRONG_PIN);
+    assertThat(room.checkPin("s", "nope", 0)).isEqualTo(ErrorCode.PIN_LOCKOUT);
+    assertThat(room.checkPin("s", "PIN12345", 1)).isEqualTo(ErrorCode.PIN_LOCKOUT);
+    assertThat(room.checkPin("other", "PIN12345", 1)).isNull();
+    assertThat(room.sourceKey("10.0.0.1")).doesNotContain("10.0.0.1").isEqualTo(room.sourceKey("10.0.0.1"));
+  }
+
+  @Test
+  @DisplayName("a snapshot restores members, tokens, bans, lock, lockouts and dedupe; seq never goes back")
+  void snapshotRoundTrip() {
+    Member a = join("n1", "c1");
+    Member b = join("n1", "c2");
+    Member c = join("n1", "c3");
+    room.relay(a.memberId(), "c1", "m1", "AAAA", null, 0);
+    room.kick(c.memberId());
+    room.setLocked(true);
+    for (int i = 0; i < 3; i++) {
+      room.checkPin("attacker", "bad", 0);
+    }
+    JsonObject snap = room.toSnapshot();
+    assertThat(snap.encode()).doesNotContain("PIN12345");
+
+    RoomState back = RoomState.fromSnapshot(new JsonObject(snap.encode()), ids, 10, 1000);
+    assertThat(back.expiresAt()).isEqualTo(room.expiresAt());
+    assertThat(back.locked()).isTrue();
+    assertThat(back.seq()).isEqualTo(room.seq() + 1000);
+    assertThat(back.memberCount()).isEqualTo(2);
+    assertThat(back.connectedMembers()).isEmpty();
+    assertThat(back.join("cA==", c.resumeToken(), -1, "n", "x").error()).isEqualTo(ErrorCode.BANNED);
+    assertThat(back.checkPin("attacker", "PIN12345", 20)).isEqualTo(ErrorCode.PIN_LOCKOUT);
+    assertThat(back.checkPin("creator", "PIN12345", 20)).isNull();
+    RoomState.JoinResult r = back.join("cA==", a.resumeToken(), -1, "n2", "c7");
+    assertThat(r.member().memberId()).isEqualTo(a.memberId());
+    RoomState.RelayResult dup = back.relay(a.memberId(), "c7", "m1", "AAAA", null, 20);
+    assertThat(dup.duplicate()).isTrue();
+    assertThat(back.join("cA==", b.resumeToken(), -1, "n2", "c8").resumed()).isTrue();
+  }
+}
