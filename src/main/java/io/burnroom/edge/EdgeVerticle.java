@@ -258,9 +258,8 @@ public final class EdgeVerticle extends VerticleBase {
             new DeliveryOptions().setSendTimeout(Bus.REQUEST_TIMEOUT_MS))
         .onSuccess(reply -> json(ctx, 200, reply.body().copy().put("serverTime", clock.millis())))
         .onFailure(e -> {
-          ErrorCode code = Bus.errorOf(e);
-          if (code != ErrorCode.ROOM_NOT_FOUND) {
-            error(ctx, code);
+          if (!Bus.noHandler(e)) {
+            error(ctx, Bus.errorOf(e));
             return;
           }
           directory.get(roomId).onComplete(entry -> {

@@ -171,7 +171,7 @@ final class SocketSession {
             return;
           }
           ErrorCode code = Bus.errorOf(e);
-          if (code == ErrorCode.ROOM_NOT_FOUND) {
+          if (Bus.noHandler(e)) {
             // Between a node's death and the room's restore the room has no handler but is still in the directory.
             edge.directory().get(roomId).onComplete(entry -> closeWith(
                 entry.succeeded() && entry.result() != null ? ErrorCode.NODE_SHUTTING_DOWN : ErrorCode.ROOM_NOT_FOUND));
