@@ -85,8 +85,17 @@ public final class WsClient implements AutoCloseable {
     sendText(frame.encode());
   }
 
-  public void sendText(String text) {
-    ws.writeTextMessage(text).toCompletionStage().toCompletableFuture().join();
+  /** Sends a text frame; answers false when the socket was already closed (e.g. by the server mid-flood). */
+  public boolean sendText(String text) {
+    try {
+      ws.writeTextMessage(text).toCompletionStage().toCompletableFuture().join();
+      return true;
+    } catch (java.util.concurrent.CompletionException e) {
+      if (ws.isClosed()) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   public WebSocket socket() {
