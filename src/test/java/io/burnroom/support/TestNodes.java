@@ -24,6 +24,9 @@ import java.util.concurrent.TimeUnit;
 public final class TestNodes implements AutoCloseable {
   private final List<BurnroomNode> nodes = new ArrayList<>();
   private final String clusterName = "test-" + UUID.randomUUID();
+  /** Up to 5 cluster ports per TestNodes, found free, so parallel suites never collide. */
+  private final List<Integer> clusterPorts = freePorts(5);
+  private int clustered;
   private final Vertx clientVertx = Vertx.vertx();
   private final HttpClient http = clientVertx.createHttpClient();
 
@@ -54,7 +57,8 @@ public final class TestNodes implements AutoCloseable {
     env.put("BURNROOM_CLUSTER", "true");
     env.put("BURNROOM_CLUSTER_NAME", clusterName);
     env.put("BURNROOM_CLUSTER_HOST", "127.0.0.1");
-    env.put("BURNROOM_CLUSTER_PORT", "5701");
+    env.put("BURNROOM_CLUSTER_PORT", String.valueOf(clusterPorts.get(clustered++ % clusterPorts.size())));
+    env.put("BURNROOM_CLUSTER_MEMBERS", String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList()));
     env.put("BURNROOM_FAILURE_DETECT_SECONDS", "3");
     env.putAll(overrides);
     return start(env);
@@ -68,6 +72,27 @@ public final class TestNodes implements AutoCloseable {
     BurnroomNode node = await(BurnroomNode.start(AppConfig.from(env)), 60_000);
     nodes.add(node);
     return node;
+  }
+
+  /** Ports that were free a moment ago (bound to port 0 and released). */
+  public static List<Integer> freePorts(int n) {
+    List<java.net.ServerSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        held.add(new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
+      }
+      return held.stream().map(java.net.ServerSocket::getLocalPort).toList();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    } finally {
+      for (java.net.ServerSocket s : held) {
+        try {
+          s.close();
+        } catch (java.io.IOException ignored) {
+          // closing a probe socket
+        }
+      }
+    }
   }
 
   public List<BurnroomNode> nodes() {
