@@ -4,6 +4,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import io.burnroom.cluster.Addresses;
 import io.burnroom.cluster.ClusterConfig;
+import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.edge.EdgeVerticle;
@@ -42,9 +43,12 @@ public final class BurnroomNode {
   private final ManagementVerticle management;
   private final BurnroomMetrics metrics;
   private final RoomDirectory directory;
+  private final RoomHostVerticle host;
 
   private BurnroomNode(AppConfig config, Vertx vertx, String nodeId, HazelcastClusterManager clusterManager,
-                       EdgeVerticle edge, ManagementVerticle management, BurnroomMetrics metrics, RoomDirectory directory) {
+                       EdgeVerticle edge, ManagementVerticle management, BurnroomMetrics metrics, RoomDirectory directory,
+                       RoomHostVerticle host) {
+    this.host = host;
     this.config = config;
     this.vertx = vertx;
     this.nodeId = nodeId;
@@ -92,7 +96,8 @@ public final class BurnroomNode {
     SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, clock) : SnapshotStore.disabled();
     RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
-        config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics);
+        config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics,
+        mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId) : ClusterView.single(nodeId));
     EdgeVerticle edge = new EdgeVerticle(config, nodeId, clock, directory, metrics, files);
     ManagementVerticle management = new ManagementVerticle(config.mgmtHost(), config.mgmtPort(), registry, edge::ready);
     if (mgr != null) {
@@ -111,13 +116,18 @@ public final class BurnroomNode {
     return vertx.deployVerticle(host)
         .compose(id -> vertx.deployVerticle(edge))
         .compose(id -> vertx.deployVerticle(management))
-        .map(id -> new BurnroomNode(config, vertx, nodeId, mgr, edge, management, metrics, directory))
+        .map(id -> new BurnroomNode(config, vertx, nodeId, mgr, edge, management, metrics, directory, host))
         .recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e)));
   }
 
-  /** Graceful stop: sockets are told to reconnect elsewhere (1012), then the node leaves the cluster. */
+  /**
+   * Graceful stop (SIGTERM): rooms stop serving with their final snapshot written, local sockets are told to
+   * reconnect elsewhere (1012), then the node leaves the cluster and the survivors restore its rooms.
+   */
   public Future<Void> close() {
-    return edge.drain().transform(ignored -> vertx.close());
+    return host.quiesceAll()
+        .transform(ignored -> edge.drain())
+        .transform(ignored -> vertx.close());
   }
 
   public String nodeId() { return nodeId; }

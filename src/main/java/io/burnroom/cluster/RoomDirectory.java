@@ -45,6 +45,14 @@ public final class RoomDirectory {
     return map.compose(m -> m.get(roomId)).map(j -> j == null ? null : Entry.fromJson(roomId, j));
   }
 
+  /**
+   * Compare-and-set: replaces {@code expected} with {@code claimed} only if the entry is still exactly
+   * {@code expected}. The one node that wins may restore the room; everyone else backs off.
+   */
+  public Future<Boolean> claim(String roomId, JsonObject expected, JsonObject claimed) {
+    return map.compose(m -> m.replaceIfPresent(roomId, expected, claimed));
+  }
+
   public Future<Void> remove(String roomId) {
     return map.compose(m -> m.remove(roomId)).mapEmpty();
   }

@@ -57,6 +57,7 @@ public final class EdgeVerticle extends VerticleBase {
   private final ClientFrameParser parser;
   private final SourceLimiter roomCreation;
   private final OriginCheck origins;
+  private RoomClient rooms;
   /** Joined sockets by member id (member ids are random and unique across rooms). */
   private final Map<String, SocketSession> members = new HashMap<>();
   private final Set<SocketSession> sessions = new HashSet<>();
@@ -81,6 +82,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L);
     deliveries = vertx.eventBus().consumer(Addresses.edge(nodeId), this::onDelivery);
     Router router = router();
     HttpServerOptions options = new HttpServerOptions()
@@ -254,22 +256,14 @@ public final class EdgeVerticle extends VerticleBase {
       error(ctx, ErrorCode.ROOM_NOT_FOUND);
       return;
     }
-    vertx.eventBus().<JsonObject>request(Addresses.room(roomId), Bus.info(),
-            new DeliveryOptions().setSendTimeout(Bus.REQUEST_TIMEOUT_MS))
-        .onSuccess(reply -> json(ctx, 200, reply.body().copy().put("serverTime", clock.millis())))
+    rooms.request(roomId, Bus.info())
+        .onSuccess(reply -> json(ctx, 200, reply.copy().put("serverTime", clock.millis())))
         .onFailure(e -> {
-          if (!Bus.noHandler(e)) {
-            error(ctx, Bus.errorOf(e));
-            return;
+          ErrorCode code = RoomClient.codeOf(e);
+          if (code == ErrorCode.NODE_SHUTTING_DOWN) {
+            ctx.response().putHeader("Retry-After", "1");
           }
-          directory.get(roomId).onComplete(entry -> {
-            if (entry.succeeded() && entry.result() != null) {
-              ctx.response().putHeader("Retry-After", "1");
-              error(ctx, ErrorCode.NODE_SHUTTING_DOWN);
-            } else {
-              error(ctx, ErrorCode.ROOM_NOT_FOUND);
-            }
-          });
+          error(ctx, code);
         });
   }
 
@@ -371,7 +365,7 @@ public final class EdgeVerticle extends VerticleBase {
   ClientFrameParser parser() { return parser; }
   Clock clock() { return clock; }
   BurnroomMetrics metrics() { return metrics; }
-  RoomDirectory directory() { return directory; }
+  RoomClient rooms() { return rooms; }
 
   // ---- helpers ----
 

@@ -1,6 +1,5 @@
 package io.burnroom.edge;
 
-import io.burnroom.cluster.Addresses;
 import io.burnroom.metrics.BurnroomMetrics.RateLimit;
 import io.burnroom.protocol.Bus;
 import io.burnroom.protocol.ClientFrame;
@@ -9,7 +8,7 @@ import io.burnroom.protocol.CloseCodes;
 import io.burnroom.protocol.ErrorCode;
 import io.burnroom.protocol.ServerFrames;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
@@ -22,8 +21,6 @@ import java.nio.charset.StandardCharsets;
  */
 final class SocketSession {
   private enum Phase { AWAITING_JOIN, JOINING, JOINED, CLOSED }
-
-  private static final DeliveryOptions REQUEST = new DeliveryOptions().setSendTimeout(Bus.REQUEST_TIMEOUT_MS);
 
   private final EdgeVerticle edge;
   private final ServerWebSocket ws;
@@ -38,6 +35,8 @@ final class SocketSession {
   private int strikes;
   private int rateViolations;
   private long joinTimer;
+  /** Room requests of one socket run one after another, so a retried request never lets a later one overtake it. */
+  private Future<?> queue = Future.succeededFuture();
 
   SocketSession(EdgeVerticle edge, ServerWebSocket ws, String roomId, String source, String connId, long now) {
     this.edge = edge;
@@ -151,13 +150,12 @@ final class SocketSession {
   private void join(ClientFrame.Join j) {
     phase = Phase.JOINING;
     edge.getVertx().cancelTimer(joinTimer);
-    edge.getVertx().eventBus().<JsonObject>request(Addresses.room(roomId), Bus.join(edge.nodeId(), connId, source, j), REQUEST)
-        .onSuccess(reply -> {
-          JsonObject body = reply.body();
+    call(Bus.join(edge.nodeId(), connId, source, j))
+        .onSuccess(body -> {
           JsonObject joined = new JsonObject(body.getString("frame"));
           if (phase != Phase.JOINING) {
             // The socket closed while the room was seating us: give the seat back to the grace rules.
-            edge.getVertx().eventBus().send(Addresses.room(roomId), Bus.leave(joined.getString("memberId"), connId, false));
+            call(Bus.leave(joined.getString("memberId"), connId, false));
             return;
           }
           memberId = joined.getString("memberId");
@@ -170,12 +168,8 @@ final class SocketSession {
           if (phase != Phase.JOINING) {
             return;
           }
-          ErrorCode code = Bus.errorOf(e);
-          if (Bus.noHandler(e)) {
-            // Between a node's death and the room's restore the room has no handler but is still in the directory.
-            edge.directory().get(roomId).onComplete(entry -> closeWith(
-                entry.succeeded() && entry.result() != null ? ErrorCode.NODE_SHUTTING_DOWN : ErrorCode.ROOM_NOT_FOUND));
-          } else if (code.closeCode() != 0) {
+          ErrorCode code = RoomClient.codeOf(e);
+          if (code.closeCode() != 0) {
             closeWith(code);
           } else {
             closeWith(ErrorCode.PROTOCOL_VIOLATION, code);
@@ -184,15 +178,21 @@ final class SocketSession {
   }
 
   private void relay(ClientFrame.Msg m) {
-    edge.getVertx().eventBus().<JsonObject>request(Addresses.room(roomId), Bus.msg(memberId, connId, m), REQUEST)
-        .onSuccess(reply -> send(ServerFrames.ack(m.id(), reply.body().getLong("seq"))))
-        .onFailure(e -> reportRoomError(Bus.errorOf(e)));
+    call(Bus.msg(memberId, connId, m))
+        .onSuccess(reply -> send(ServerFrames.ack(m.id(), reply.getLong("seq"))))
+        .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
   }
 
   private void admin(ClientFrame.Admin a) {
-    edge.getVertx().eventBus().<JsonObject>request(Addresses.room(roomId), Bus.admin(memberId, connId, source, a), REQUEST)
+    call(Bus.admin(memberId, connId, source, a))
         .onSuccess(reply -> send(ServerFrames.adminOk(a.op())))
-        .onFailure(e -> reportRoomError(Bus.errorOf(e)));
+        .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
+  }
+
+  private Future<JsonObject> call(JsonObject request) {
+    Future<JsonObject> f = queue.transform(ignored -> edge.rooms().request(roomId, request));
+    queue = f.transform(ignored -> Future.succeededFuture());
+    return f;
   }
 
   /** A room answered with an error: report it, and close when the error calls for it. */
@@ -252,7 +252,7 @@ final class SocketSession {
     phase = Phase.CLOSED;
     edge.forget(this);
     if (wasJoined && reportLeave) {
-      edge.getVertx().eventBus().send(Addresses.room(roomId), Bus.leave(memberId, connId, false));
+      call(Bus.leave(memberId, connId, false));
     }
     ws.close((short) code, reason);
   }
@@ -269,7 +269,7 @@ final class SocketSession {
     if (wasJoined) {
       Short code = ws.closeStatusCode();
       boolean intentional = code != null && CloseCodes.isIntentionalLeave(code);
-      edge.getVertx().eventBus().send(Addresses.room(roomId), Bus.leave(memberId, connId, intentional));
+      call(Bus.leave(memberId, connId, intentional));
     }
   }
 }

@@ -67,11 +67,6 @@ public final class Bus {
     return new JsonObject().put(KIND, DROP).put("roomId", roomId).put("memberId", memberId).put("connId", connId);
   }
 
-  /** True when nobody listens on the room's address: no such room, or it is moving between nodes right now. */
-  public static boolean noHandler(Throwable t) {
-    return t instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
-  }
-
   /** The error a failed room request stands for. "No handler" means there is no such room (or it burned). */
   public static ErrorCode errorOf(Throwable t) {
     if (t instanceof ReplyException re) {

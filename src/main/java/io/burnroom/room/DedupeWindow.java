@@ -39,8 +39,19 @@ public final class DedupeWindow {
   }
 
   public JsonObject toJson() {
+    return toJson(Integer.MAX_VALUE);
+  }
+
+  /** The newest {@code limit} ids: a client only ever resends what was not yet acknowledged, a short tail. */
+  public JsonObject toJson(int limit) {
     JsonObject j = new JsonObject();
-    seen.forEach(j::put);
+    int skip = Math.max(0, seen.size() - limit);
+    for (Map.Entry<String, Long> e : seen.entrySet()) {
+      if (skip-- > 0) {
+        continue;
+      }
+      j.put(e.getKey(), e.getValue());
+    }
     return j;
   }
 

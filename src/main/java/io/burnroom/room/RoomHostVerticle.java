@@ -1,6 +1,7 @@
 package io.burnroom.room;
 
 import io.burnroom.cluster.Addresses;
+import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.metrics.BurnroomMetrics;
@@ -10,14 +11,20 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.Promise;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Owns this node's set of room deployments: creates rooms (enforcing rooms-per-node), and undeploys a room once it
- * has burned. Listens locally on {@code burnroom.host}: {@code create {ttlSeconds}} answers
- * {@code {roomId, pin, expiresAt}}; {@code gone {roomId}} removes a burned room.
+ * Owns this node's set of room deployments: creates rooms (enforcing rooms-per-node), undeploys a room once it has
+ * burned, and restores rooms whose node died. Listens locally on {@code burnroom.host}: {@code create {ttlSeconds}}
+ * answers {@code {roomId, pin, expiresAt}}; {@code gone {roomId}} removes a burned room. On {@code burnroom.node-left}
+ * the one elected survivor (lowest live node id) restores every orphaned room from its replicated snapshot, after
+ * winning a compare-and-set on the directory entry, so a room never has two owners.
  */
 public final class RoomHostVerticle extends VerticleBase {
   public static final String CREATE = "create";
@@ -35,10 +42,15 @@ public final class RoomHostVerticle extends VerticleBase {
   private final BurnroomMetrics metrics;
   /** roomId → deployment id; a null value marks a deployment still starting. */
   private final Map<String, String> deployments = new HashMap<>();
+  private final Map<String, RoomVerticle> rooms = new HashMap<>();
+  private final ClusterView cluster;
   private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<String> nodeLeft;
+  private boolean closing;
 
   public RoomHostVerticle(Settings settings, Clock clock, Ids ids, RoomDirectory directory, SnapshotStore snapshots,
-                          BurnroomMetrics metrics) {
+                          BurnroomMetrics metrics, ClusterView cluster) {
+    this.cluster = cluster;
     this.settings = settings;
     this.clock = clock;
     this.ids = ids;
@@ -50,7 +62,8 @@ public final class RoomHostVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     consumer = vertx.eventBus().localConsumer(Addresses.ROOM_HOST, this::onRequest);
-    return consumer.completion();
+    nodeLeft = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> restoreOrphans());
+    return Future.all(consumer.completion(), nodeLeft.completion());
   }
 
   private void onRequest(Message<JsonObject> msg) {
@@ -63,6 +76,10 @@ public final class RoomHostVerticle extends VerticleBase {
   }
 
   private void create(Message<JsonObject> msg, long ttlSeconds) {
+    if (closing) {
+      msg.fail(ErrorCode.NODE_SHUTTING_DOWN.ordinal(), ErrorCode.NODE_SHUTTING_DOWN.name());
+      return;
+    }
     if (deployments.size() >= settings.maxRoomsPerNode()) {
       msg.fail(ErrorCode.NODE_FULL.ordinal(), ErrorCode.NODE_FULL.name());
       return;
@@ -89,6 +106,7 @@ public final class RoomHostVerticle extends VerticleBase {
   private Future<String> deploy(RoomState state) {
     RoomVerticle room = new RoomVerticle(state, settings.nodeId(), clock, settings.resumeGraceMs(),
         settings.maxLifetimeMs(), directory, snapshots, metrics);
+    rooms.put(state.roomId(), room);
     return vertx.deployVerticle(room).onSuccess(id -> {
       if (deployments.containsKey(state.roomId())) {
         deployments.put(state.roomId(), id);
@@ -98,7 +116,68 @@ public final class RoomHostVerticle extends VerticleBase {
     });
   }
 
+  // ---- failover ----
+
+  /** A node left: if this node is the elected restorer, bring back every room whose owner is not alive. */
+  private void restoreOrphans() {
+    if (closing || !snapshots.enabled() || !cluster.isRestorer()) {
+      return;
+    }
+    Set<String> live = cluster.liveNodes();
+    directory.all().onSuccess(entries -> entries.forEach((roomId, entry) -> {
+      String owner = entry.getString("owner");
+      if (!live.contains(owner) && !deployments.containsKey(roomId)) {
+        restore(roomId, entry, live);
+      }
+    }));
+  }
+
+  private void restore(String roomId, JsonObject entry, Set<String> live) {
+    long now = clock.millis();
+    long expiresAt = entry.getLong("expiresAt");
+    JsonObject mine = entry.copy().put("owner", settings.nodeId());
+    directory.claim(roomId, entry, mine).onSuccess(won -> {
+      if (!won) {
+        return; // another node claimed it first
+      }
+      if (expiresAt <= now) {
+        // Its time ran out while its node was down: burn it at once, everywhere.
+        metrics.roomBurned(BurnroomMetrics.BurnReason.FAILOVER_EXPIRED, now - expiresAt);
+        Future.join(directory.remove(roomId), snapshots.remove(roomId));
+        return;
+      }
+      snapshots.load(roomId).onSuccess(snapshot -> {
+        if (snapshot == null) {
+          directory.remove(roomId);
+          return;
+        }
+        RoomState state = RoomState.fromSnapshot(snapshot, ids, clock.millis(), live);
+        deployments.put(roomId, null);
+        deploy(state)
+            .compose(id -> directory.put(new RoomDirectory.Entry(roomId, settings.nodeId(), state.expiresAt())))
+            .onSuccess(v -> metrics.failover())
+            .onFailure(e -> gone(roomId));
+      });
+    });
+  }
+
+  /**
+   * Graceful shutdown: refuse new rooms, and let every local room stop serving with its final state written.
+   * When this node then leaves the cluster, the survivors restore the rooms from those snapshots.
+   */
+  public Future<Void> quiesceAll() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      closing = true;
+      List<Future<Void>> all = new ArrayList<>();
+      rooms.values().forEach(r -> all.add(r.quiesce()));
+      Future.join(all).<Void>mapEmpty().onComplete(ar -> done.complete());
+    });
+    return done.future();
+  }
+
   private void gone(String roomId) {
+    rooms.remove(roomId);
     String deploymentId = deployments.remove(roomId);
     if (deploymentId != null) {
       vertx.undeploy(deploymentId);

@@ -29,7 +29,7 @@ public final class RoomState {
   private final Map<String, Member> members = new LinkedHashMap<>();
   private final Map<String, String> memberByToken = new HashMap<>();
   private final Set<String> bannedTokens = new HashSet<>();
-  private final ReplayLog replay = new ReplayLog();
+  private ReplayLog replay = new ReplayLog();
   private PinGuard pinGuard = new PinGuard();
   private long expiresAt;
   private boolean locked;
@@ -255,39 +255,59 @@ public final class RoomState {
 
   // ---- snapshot ----
 
-  /** Everything needed to bring the room back elsewhere. Connections are not included: they die with a node. */
+  /** Client ids per member kept in a snapshot (the unacknowledged tail a reconnecting client resends). */
+  static final int SNAPSHOT_DEDUPE = 128;
+  /** Recent relayed frames kept in a snapshot, for members whose node died mid-delivery. */
+  static final int SNAPSHOT_REPLAY_ENTRIES = 64;
+  static final long SNAPSHOT_REPLAY_CHARS = 256 * 1024;
+
+  /**
+   * Everything needed to bring the room back on another node, including where each member's socket is, so members
+   * connected through surviving nodes keep talking without reconnecting.
+   */
   public JsonObject toSnapshot() {
     JsonArray ms = new JsonArray();
     for (Member m : members.values()) {
       ms.add(new JsonObject().put("memberId", m.memberId).put("profile", m.profile).put("resumeToken", m.resumeToken)
-          .put("dedupe", m.dedupe.toJson()));
+          .put("node", m.node).put("connId", m.connId).put("disconnectedAt", m.disconnectedAt)
+          .put("dedupe", m.dedupe.toJson(SNAPSHOT_DEDUPE)));
     }
     return new JsonObject().put("roomId", roomId).put("createdAt", createdAt).put("expiresAt", expiresAt)
         .put("pin", pin.encode()).put("sourceSalt", Base64.getEncoder().encodeToString(sourceSalt))
         .put("maxMembers", maxMembers).put("locked", locked).put("seq", seq).put("members", ms)
-        .put("banned", new JsonArray(List.copyOf(bannedTokens))).put("pinGuard", pinGuard.toJson());
+        .put("banned", new JsonArray(List.copyOf(bannedTokens))).put("pinGuard", pinGuard.toJson())
+        .put("replay", replay.toJson(SNAPSHOT_REPLAY_ENTRIES, SNAPSHOT_REPLAY_CHARS));
   }
 
   /**
-   * Restores a room. Every member starts disconnected at {@code now} (within grace), and seq continues after
-   * {@code seqGap} so that seqs handed out after the last snapshot are never reused.
+   * Restores a room. Members whose socket was on a node that is no longer live start their resume grace at
+   * {@code now}; members on live nodes stay connected. Seq continues exactly: a room releases acks and deliveries only
+   * after the snapshot that contains them is written, so no seq that anyone saw is ever handed out again.
    */
-  public static RoomState fromSnapshot(JsonObject s, Ids ids, long now, long seqGap) {
+  public static RoomState fromSnapshot(JsonObject s, Ids ids, long now, Set<String> liveNodes) {
     RoomState r = new RoomState(s.getString("roomId"), s.getLong("createdAt"), s.getLong("expiresAt"),
         PinHash.decode(s.getString("pin")), Base64.getDecoder().decode(s.getString("sourceSalt")),
         s.getInteger("maxMembers"), ids);
     r.locked = s.getBoolean("locked", false);
-    r.seq = s.getLong("seq") + seqGap;
+    r.seq = s.getLong("seq");
     for (Object o : s.getJsonArray("members")) {
       JsonObject j = (JsonObject) o;
       Member m = new Member(j.getString("memberId"), j.getString("profile"), j.getString("resumeToken"),
           DedupeWindow.fromJson(j.getJsonObject("dedupe"), DedupeWindow.DEFAULT_SIZE));
-      m.disconnect(now);
+      String node = j.getString("node");
+      if (node != null && liveNodes.contains(node)) {
+        m.connect(node, j.getString("connId"));
+      } else if (node != null) {
+        m.disconnect(now);
+      } else {
+        m.disconnect(j.getLong("disconnectedAt", now));
+      }
       r.members.put(m.memberId, m);
       r.memberByToken.put(m.resumeToken, m.memberId);
     }
     s.getJsonArray("banned").forEach(t -> r.bannedTokens.add((String) t));
     r.pinGuard = PinGuard.fromJson(s.getJsonObject("pinGuard"));
+    r.replay = ReplayLog.fromJson(s.getJsonArray("replay"));
     return r;
   }
 }

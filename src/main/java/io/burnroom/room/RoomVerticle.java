@@ -17,7 +17,9 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.Promise;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,11 +27,12 @@ import java.util.List;
  * locked flag, PIN lockouts and the burn timer. Listens on {@code burnroom.room.<id>} for join/msg/admin/leave/info
  * from any node's edge; sends one delivery per node to {@code burnroom.edge.<node>}. At expiry or on the creator's
  * burn it closes every socket with 4000, erases its directory entry and snapshot, and asks the host to undeploy it.
+ *
+ * <p>On a clustered node every state change is written to the replicated snapshot before its effects (acks,
+ * deliveries, join replies) are released, so a room restored on another node never forgets anything a client saw.
+ * Writes are coalesced: while one is in flight, further changes wait and go out together in the next.
  */
 public final class RoomVerticle extends VerticleBase {
-  /** Snapshots are batched: at most one write per this many milliseconds. */
-  static final long SNAPSHOT_DELAY_MS = 20;
-
   private final RoomState state;
   private final String nodeId;
   private final Clock clock;
@@ -42,8 +45,12 @@ public final class RoomVerticle extends VerticleBase {
   private MessageConsumer<JsonObject> consumer;
   private MessageConsumer<String> nodeLeftConsumer;
   private long timerId = -1;
-  private boolean snapshotPending;
+  /** Effects waiting for the next snapshot write, and whether a write is in flight. */
+  private List<Runnable> awaitingWrite = new ArrayList<>();
+  private boolean writing;
+  private Promise<Void> writesIdle;
   private boolean burned;
+  private boolean quiesced;
 
   public RoomVerticle(RoomState state, String nodeId, Clock clock, long resumeGraceMs, long maxLifetimeMs,
                       RoomDirectory directory, SnapshotStore snapshots, BurnroomMetrics metrics) {
@@ -65,7 +72,10 @@ public final class RoomVerticle extends VerticleBase {
   public Future<?> start() {
     fanOut = new FanOut(vertx.eventBus(), state.roomId());
     consumer = vertx.eventBus().consumer(Addresses.room(state.roomId()), this::onRequest);
-    nodeLeftConsumer = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> state.nodeGone(m.body(), clock.millis()));
+    nodeLeftConsumer = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
+      state.nodeGone(m.body(), clock.millis());
+      afterWrite(null);
+    });
     metrics.roomOpened();
     scheduleTimer();
     return Future.all(consumer.completion(), nodeLeftConsumer.completion(), saveSnapshot());
@@ -79,6 +89,10 @@ public final class RoomVerticle extends VerticleBase {
   }
 
   private void onRequest(Message<JsonObject> msg) {
+    if (quiesced) {
+      fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
+      return;
+    }
     if (burned) {
       fail(msg, ErrorCode.ROOM_NOT_FOUND);
       return;
@@ -88,7 +102,7 @@ public final class RoomVerticle extends VerticleBase {
       case Bus.JOIN -> onJoin(msg, b);
       case Bus.MSG -> onMsg(msg, b);
       case Bus.ADMIN -> onAdmin(msg, b);
-      case Bus.LEAVE -> onLeave(b);
+      case Bus.LEAVE -> onLeave(msg, b);
       case Bus.INFO -> msg.reply(new JsonObject().put("roomId", state.roomId()).put("expiresAt", state.expiresAt())
           .put("locked", state.locked()).put("members", state.memberCount()));
       default -> fail(msg, ErrorCode.BAD_REQUEST);
@@ -111,11 +125,12 @@ public final class RoomVerticle extends VerticleBase {
     long now = clock.millis();
     JsonObject joined = ServerFrames.joined(m.memberId, m.resumeToken, state.memberList(), state.expiresAt(), now,
         state.locked(), state.seq());
-    msg.reply(new JsonObject().put("frame", joined.encode()).put("replay", new JsonArray(r.replay())));
-    if (!r.resumed()) {
-      fanOut.deliver(othersThan(m), ServerFrames.memberJoined(m.memberId, m.profile).encode());
-      markDirty();
-    }
+    JsonObject reply = new JsonObject().put("frame", joined.encode()).put("replay", new JsonArray(r.replay()));
+    List<Member> others = r.resumed() ? List.of() : othersThan(m);
+    afterWrite(() -> {
+      msg.reply(reply);
+      fanOut.deliver(others, ServerFrames.memberJoined(m.memberId, m.profile).encode());
+    });
   }
 
   private void onMsg(Message<JsonObject> msg, JsonObject b) {
@@ -126,12 +141,16 @@ public final class RoomVerticle extends VerticleBase {
       fail(msg, r.error());
       return;
     }
-    if (!r.duplicate()) {
-      fanOut.deliver(r.recipients(), r.frame());
-      metrics.relayed(body.length());
-      markDirty();
+    JsonObject ack = new JsonObject().put("seq", r.seq());
+    if (r.duplicate()) {
+      msg.reply(ack);
+      return;
     }
-    msg.reply(new JsonObject().put("seq", r.seq()));
+    metrics.relayed(body.length());
+    afterWrite(() -> {
+      fanOut.deliver(r.recipients(), r.frame());
+      msg.reply(ack);
+    });
   }
 
   private void onAdmin(Message<JsonObject> msg, JsonObject b) {
@@ -145,8 +164,7 @@ public final class RoomVerticle extends VerticleBase {
       if (pinError == ErrorCode.PIN_LOCKOUT) {
         metrics.lockout();
       }
-      markDirty();
-      fail(msg, pinError);
+      afterWrite(() -> fail(msg, pinError));
       return;
     }
     AdminOp op = AdminOp.valueOf(b.getString("adminOp"));
@@ -160,9 +178,11 @@ public final class RoomVerticle extends VerticleBase {
       fail(msg, error);
       return;
     }
-    msg.reply(new JsonObject().put("op", op.wire()));
     if (op == AdminOp.BURN) {
+      msg.reply(new JsonObject().put("op", op.wire()));
       burn(BurnReason.CREATOR);
+    } else {
+      afterWrite(() -> msg.reply(new JsonObject().put("op", op.wire())));
     }
   }
 
@@ -171,18 +191,20 @@ public final class RoomVerticle extends VerticleBase {
     if (m == null) {
       return ErrorCode.UNKNOWN_MEMBER;
     }
-    if (m.connected()) {
-      fanOut.close(List.of(m), CloseCodes.KICKED, ServerFrames.memberLeft(m.memberId, "kicked").encode());
-    }
-    fanOut.deliver(state.connectedMembers(), ServerFrames.memberLeft(m.memberId, "kicked").encode());
-    markDirty();
+    List<Member> remaining = state.connectedMembers();
+    afterWrite(() -> {
+      if (m.connected()) {
+        fanOut.close(List.of(m), CloseCodes.KICKED, ServerFrames.memberLeft(m.memberId, "kicked").encode());
+      }
+      fanOut.deliver(remaining, ServerFrames.memberLeft(m.memberId, "kicked").encode());
+    });
     return null;
   }
 
   private ErrorCode setLocked(boolean locked) {
     state.setLocked(locked);
-    fanOut.deliver(state.connectedMembers(), ServerFrames.locked(locked).encode());
-    markDirty();
+    List<Member> everyone = state.connectedMembers();
+    afterWrite(() -> fanOut.deliver(everyone, ServerFrames.locked(locked).encode()));
     return null;
   }
 
@@ -191,20 +213,29 @@ public final class RoomVerticle extends VerticleBase {
     if (e != null) {
       return e;
     }
-    fanOut.deliver(state.connectedMembers(), ServerFrames.extended(state.expiresAt()).encode());
-    directory.put(new RoomDirectory.Entry(state.roomId(), nodeId, state.expiresAt()));
+    List<Member> everyone = state.connectedMembers();
+    long expiresAt = state.expiresAt();
+    directory.put(new RoomDirectory.Entry(state.roomId(), nodeId, expiresAt));
     scheduleTimer();
-    markDirty();
+    afterWrite(() -> fanOut.deliver(everyone, ServerFrames.extended(expiresAt).encode()));
     return null;
   }
 
-  private void onLeave(JsonObject b) {
+  private void onLeave(Message<JsonObject> msg, JsonObject b) {
     String memberId = b.getString("memberId");
     RoomState.Departure d = state.disconnect(memberId, b.getString("connId"), b.getBoolean("intentional", false),
         clock.millis());
+    JsonObject ok = new JsonObject();
     if (d == RoomState.Departure.LEFT) {
-      fanOut.deliver(state.connectedMembers(), ServerFrames.memberLeft(memberId, "left").encode());
-      markDirty();
+      List<Member> everyone = state.connectedMembers();
+      afterWrite(() -> {
+        fanOut.deliver(everyone, ServerFrames.memberLeft(memberId, "left").encode());
+        msg.reply(ok);
+      });
+    } else if (d == RoomState.Departure.GRACE) {
+      afterWrite(() -> msg.reply(ok));
+    } else {
+      msg.reply(ok);
     }
   }
 
@@ -223,8 +254,8 @@ public final class RoomVerticle extends VerticleBase {
       return;
     }
     for (Member gone : state.expireGrace(now, resumeGraceMs)) {
-      fanOut.deliver(state.connectedMembers(), ServerFrames.memberLeft(gone.memberId, "left").encode());
-      markDirty();
+      List<Member> everyone = state.connectedMembers();
+      afterWrite(() -> fanOut.deliver(everyone, ServerFrames.memberLeft(gone.memberId, "left").encode()));
     }
     fanOut.deliver(state.connectedMembers(), ServerFrames.tick(state.expiresAt(), now).encode());
     scheduleTimer();
@@ -240,25 +271,85 @@ public final class RoomVerticle extends VerticleBase {
     fanOut.close(state.connectedMembers(), CloseCodes.BURNED, ServerFrames.burned().encode());
     metrics.roomBurned(reason, clock.millis() - state.expiresAt());
     String roomId = state.roomId();
-    Future.join(directory.remove(roomId), snapshots.remove(roomId))
+    // A write still in flight must land before the snapshot is removed, or it would bring the room back.
+    whenWritesIdle()
+        .transform(ignored -> Future.join(directory.remove(roomId), snapshots.remove(roomId)))
         .onComplete(ignored -> vertx.eventBus().send(Addresses.ROOM_HOST,
             new JsonObject().put("op", RoomHostVerticle.GONE).put("roomId", roomId),
             new DeliveryOptions().setLocalOnly(true)));
   }
 
+  /**
+   * Graceful hand-over: stop serving (edges elsewhere retry until the room answers again from its new node), let
+   * pending writes land and write one final snapshot. Nothing is burned or removed.
+   */
+  Future<Void> quiesce() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      quiesced = true;
+      vertx.cancelTimer(timerId);
+      consumer.unregister()
+          .transform(ignored -> whenWritesIdle())
+          .transform(ignored -> burned ? Future.<Void>succeededFuture() : saveSnapshot())
+          .onComplete(done);
+    });
+    return done.future();
+  }
+
   // ---- snapshots ----
 
-  private void markDirty() {
-    if (!snapshots.enabled() || snapshotPending || burned) {
+  /** Runs {@code effect} (may be null) once a snapshot containing the current state is written. */
+  private void afterWrite(Runnable effect) {
+    if (!snapshots.enabled()) {
+      if (effect != null) {
+        effect.run();
+      }
       return;
     }
-    snapshotPending = true;
-    vertx.setTimer(SNAPSHOT_DELAY_MS, id -> {
-      snapshotPending = false;
-      if (!burned) {
-        saveSnapshot();
+    awaitingWrite.add(effect == null ? () -> { } : effect);
+    if (!writing) {
+      startWrite();
+    }
+  }
+
+  private void startWrite() {
+    if (burned) {
+      awaitingWrite.forEach(Runnable::run);
+      awaitingWrite.clear();
+      idle();
+      return;
+    }
+    writing = true;
+    List<Runnable> batch = awaitingWrite;
+    awaitingWrite = new ArrayList<>();
+    // Availability over durability: if the cluster map cannot take the write, the effects still go out.
+    saveSnapshot().onComplete(ar -> {
+      writing = false;
+      batch.forEach(Runnable::run);
+      if (!awaitingWrite.isEmpty()) {
+        startWrite();
+      } else {
+        idle();
       }
     });
+  }
+
+  private Future<Void> whenWritesIdle() {
+    if (!writing && awaitingWrite.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (writesIdle == null) {
+      writesIdle = Promise.promise();
+    }
+    return writesIdle.future();
+  }
+
+  private void idle() {
+    if (writesIdle != null) {
+      Promise<Void> p = writesIdle;
+      writesIdle = null;
+      p.complete();
+    }
   }
 
   private Future<Void> saveSnapshot() {

@@ -176,19 +176,32 @@ class RoomStateTest {
     JsonObject snap = room.toSnapshot();
     assertThat(snap.encode()).doesNotContain("PIN12345");
 
-    RoomState back = RoomState.fromSnapshot(new JsonObject(snap.encode()), ids, 10, 1000);
+    RoomState back = RoomState.fromSnapshot(new JsonObject(snap.encode()), ids, 10, java.util.Set.of("n2"));
     assertThat(back.expiresAt()).isEqualTo(room.expiresAt());
     assertThat(back.locked()).isTrue();
-    assertThat(back.seq()).isEqualTo(room.seq() + 1000);
+    assertThat(back.seq()).isEqualTo(room.seq());
     assertThat(back.memberCount()).isEqualTo(2);
-    assertThat(back.connectedMembers()).isEmpty();
+    assertThat(back.connectedMembers()).as("n1 is gone: its members wait for a resume").isEmpty();
     assertThat(back.join("cA==", c.resumeToken(), -1, "n", "x").error()).isEqualTo(ErrorCode.BANNED);
     assertThat(back.checkPin("attacker", "PIN12345", 20)).isEqualTo(ErrorCode.PIN_LOCKOUT);
     assertThat(back.checkPin("creator", "PIN12345", 20)).isNull();
-    RoomState.JoinResult r = back.join("cA==", a.resumeToken(), -1, "n2", "c7");
+    RoomState.JoinResult r = back.join("cA==", a.resumeToken(), 0, "n2", "c7");
     assertThat(r.member().memberId()).isEqualTo(a.memberId());
+    assertThat(back.join("cA==", b.resumeToken(), 0, "n2", "c8").replay())
+        .as("what b missed survives the move").hasSize(1).first().asString().contains("\"id\":\"m1\"");
     RoomState.RelayResult dup = back.relay(a.memberId(), "c7", "m1", "AAAA", null, 20);
     assertThat(dup.duplicate()).isTrue();
-    assertThat(back.join("cA==", b.resumeToken(), -1, "n2", "c8").resumed()).isTrue();
+  }
+
+  @Test
+  @DisplayName("after a restore, members whose node is still alive stay connected with the same connection")
+  void restoreKeepsLiveConnections() {
+    Member a = join("alive", "c1");
+    Member b = join("dead", "c2");
+    RoomState back = RoomState.fromSnapshot(room.toSnapshot(), ids, 50, java.util.Set.of("alive"));
+    assertThat(back.isCurrent(a.memberId(), "c1")).isTrue();
+    assertThat(back.isCurrent(b.memberId(), "c2")).isFalse();
+    assertThat(back.expireGrace(50 + 29_999, 30_000)).isEmpty();
+    assertThat(back.expireGrace(50 + 30_000, 30_000)).extracting(Member::memberId).containsExactly(b.memberId());
   }
 }

@@ -1,0 +1,85 @@
+package io.burnroom.edge;
+
+import io.burnroom.cluster.Addresses;
+import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.protocol.Bus;
+import io.burnroom.protocol.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * How an edge talks to a room. A request that finds nobody at the room's address, times out, or reaches a room that
+ * is handing over is retried while the directory still lists the room: that is the window in which a room moves to
+ * another node (failover or graceful shutdown). Once the directory forgets the room, it is gone (404 / 4004).
+ */
+final class RoomClient {
+  static final long ATTEMPT_TIMEOUT_MS = 3_000;
+  static final long RETRY_DELAY_MS = 200;
+
+  /** A room request's final outcome as a stable error code. */
+  static final class RoomError extends RuntimeException {
+    final ErrorCode code;
+
+    RoomError(ErrorCode code) {
+      super(code.name(), null, false, false);
+      this.code = code;
+    }
+  }
+
+  private final Vertx vertx;
+  private final RoomDirectory directory;
+  private final long retryBudgetMs;
+  private final DeliveryOptions options = new DeliveryOptions().setSendTimeout(ATTEMPT_TIMEOUT_MS);
+
+  RoomClient(Vertx vertx, RoomDirectory directory, long retryBudgetMs) {
+    this.vertx = vertx;
+    this.directory = directory;
+    this.retryBudgetMs = retryBudgetMs;
+  }
+
+  Future<JsonObject> request(String roomId, JsonObject body) {
+    return attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs);
+  }
+
+  private Future<JsonObject> attempt(String roomId, JsonObject body, long deadline) {
+    return vertx.eventBus().<JsonObject>request(Addresses.room(roomId), body, options)
+        .map(Message::body)
+        .recover(e -> {
+          if (!retryable(e)) {
+            return Future.failedFuture(new RoomError(Bus.errorOf(e)));
+          }
+          if (System.currentTimeMillis() >= deadline) {
+            return Future.failedFuture(new RoomError(ErrorCode.NODE_SHUTTING_DOWN));
+          }
+          return directory.get(roomId).recover(x -> Future.succeededFuture(null)).compose(entry -> entry == null
+              ? Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND))
+              : delay().compose(v -> attempt(roomId, body, deadline)));
+        });
+  }
+
+  private Future<Void> delay() {
+    Promise<Void> p = Promise.promise();
+    vertx.setTimer(RETRY_DELAY_MS, id -> p.complete());
+    return p.future();
+  }
+
+  static boolean retryable(Throwable e) {
+    if (e instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+        return ErrorCode.NODE_SHUTTING_DOWN.name().equals(re.getMessage());
+      }
+      return true; // no handlers, timeout, or the owner's connection failed
+    }
+    return false;
+  }
+
+  static ErrorCode codeOf(Throwable e) {
+    return e instanceof RoomError re ? re.code : ErrorCode.INTERNAL;
+  }
+}
