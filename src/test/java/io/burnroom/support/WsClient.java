@@ -143,6 +143,13 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
+  /** Takes every frame that arrived and was not yet taken by {@code expect}/{@code drain}, in order. */
+  public List<JsonObject> drain() {
+    List<JsonObject> out = new ArrayList<>();
+    frames.drainTo(out);
+    return out;
+  }
+
   /** Every frame received so far, in order. */
   public List<JsonObject> received() {
     synchronized (all) {
