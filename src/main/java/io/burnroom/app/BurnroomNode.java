@@ -108,7 +108,7 @@ public final class BurnroomNode {
 
         @Override
         public void memberRemoved(MembershipEvent e) {
-          vertx.eventBus().publish(Addresses.NODE_LEFT, e.getMember().getUuid().toString(),
+          vertx.eventBus().publish(Addresses.NODE_LEFT, ClusterView.vertxNodeId(e.getMember()),
               new DeliveryOptions().setLocalOnly(true));
         }
       });
@@ -138,4 +138,9 @@ public final class BurnroomNode {
   public RoomDirectory directory() { return directory; }
   public AppConfig config() { return config; }
   public boolean clustered() { return clusterManager != null; }
+
+  /** The node's Hazelcast member, for tests and diagnostics that must look inside the maps (backups included). */
+  public com.hazelcast.core.HazelcastInstance hazelcast() {
+    return clusterManager == null ? null : clusterManager.getHazelcastInstance();
+  }
 }
