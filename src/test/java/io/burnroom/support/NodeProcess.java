@@ -326,7 +326,8 @@ public final class NodeProcess implements AutoCloseable {
             + " --add-opens java.management/sun.management=ALL-UNNAMED"
             + " --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
             + " -XX:-UsePerfData -Dvertx.disableFileCPResolving=true -Dvertx.disableFileCaching=true"
-            + " -Dhazelcast.logging.type=jdk");
+            + " -Dhazelcast.logging.type=jdk -XX:+DisableAttachMechanism -XX:+ErrorFileToStderr"
+            + " -XX:-CreateCoredumpOnCrash");
     return Arrays.stream(flags.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }
 
