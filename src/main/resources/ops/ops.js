@@ -169,5 +169,10 @@
     }
   }
 
+  // Read-only view for tests and the console: the latest value of a metric for every node, in node order.
+  window.burnroomOps = Object.freeze({
+    latestPerNode: (metric) => nodeOrder.map((node) => last(series.get(node)[metric])),
+  });
+
   poll();
 })();

@@ -69,7 +69,9 @@ public final class BurnroomNode {
     VertxOptions options = new VertxOptions()
         // No disk: never extract class-path files into a cache directory.
         .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false))
+        // Own registry name: Vert.x keys backends by name, so nodes sharing a JVM would share one registry.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+            .setRegistryName("burnroom-" + UUID.randomUUID())
             // Never label by event-bus address, HTTP path or remote address: they carry room ids and IPs.
             .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_SIDE, Label.EB_FAILURE,
                 Label.POOL_TYPE, Label.POOL_NAME)));

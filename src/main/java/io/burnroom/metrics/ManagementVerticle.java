@@ -50,6 +50,7 @@ public final class ManagementVerticle extends VerticleBase {
       "/ops", "ops/index.html",
       "/ops/ops.js", "ops/ops.js",
       "/ops/ops.css", "ops/ops.css",
+      "/ops/favicon.svg", "ops/favicon.svg",
       "/ops/vendor/uPlot.iife.min.js", "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.iife.min.js",
       "/ops/vendor/uPlot.min.css", "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.min.css");
 
@@ -196,6 +197,7 @@ public final class ManagementVerticle extends VerticleBase {
     if (resource.endsWith(".html")) return "text/html; charset=utf-8";
     if (resource.endsWith(".js")) return "text/javascript; charset=utf-8";
     if (resource.endsWith(".css")) return "text/css; charset=utf-8";
+    if (resource.endsWith(".svg")) return "image/svg+xml";
     return "application/octet-stream";
   }
 }
