@@ -115,7 +115,7 @@ public final class BurnroomNode {
 
         @Override
         public void memberRemoved(MembershipEvent e) {
-          vertx.eventBus().publish(Addresses.NODE_LEFT, e.getMember().getUuid().toString(),
+          vertx.eventBus().publish(Addresses.NODE_LEFT, ClusterView.vertxNodeId(e.getMember()),
               new DeliveryOptions().setLocalOnly(true));
         }
       });

@@ -31,6 +31,17 @@ public interface ClusterView {
     };
   }
 
+  /**
+   * Vert.x names a node by its own id, which it stores as a Hazelcast member attribute; the Hazelcast member UUID
+   * is a different value. Directory owners are Vert.x node ids, so live nodes must be too.
+   */
+  String VERTX_NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
+  static String vertxNodeId(Member m) {
+    String id = m.getAttribute(VERTX_NODE_ID_ATTRIBUTE);
+    return id != null ? id : m.getUuid().toString();
+  }
+
   static ClusterView hazelcast(HazelcastInstance hz, String nodeId) {
     return new ClusterView() {
       @Override
@@ -42,7 +53,7 @@ public interface ClusterView {
       public Set<String> liveNodes() {
         Set<String> out = new TreeSet<>();
         for (Member m : hz.getCluster().getMembers()) {
-          out.add(m.getUuid().toString());
+          out.add(vertxNodeId(m));
         }
         return out;
       }
