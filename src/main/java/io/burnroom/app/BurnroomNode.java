@@ -145,4 +145,9 @@ public final class BurnroomNode {
   public RoomDirectory directory() { return directory; }
   public AppConfig config() { return config; }
   public boolean clustered() { return clusterManager != null; }
+
+  /** The node's Hazelcast member, for tests and diagnostics that must look inside the maps (backups included). */
+  public com.hazelcast.core.HazelcastInstance hazelcast() {
+    return clusterManager == null ? null : clusterManager.getHazelcastInstance();
+  }
 }
