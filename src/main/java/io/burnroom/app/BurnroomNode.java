@@ -65,13 +65,16 @@ public final class BurnroomNode {
 
   public static Future<BurnroomNode> start(AppConfig config, StaticFiles files) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    BurnroomMetrics.lintClean(registry);
     VertxOptions options = new VertxOptions()
         // No disk: never extract class-path files into a cache directory.
         .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false))
+        // Own registry name: Vert.x keys backends by name, so nodes sharing a JVM would share one registry.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+            .setRegistryName("burnroom-" + UUID.randomUUID())
             // Never label by event-bus address, HTTP path or remote address: they carry room ids and IPs.
             .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_SIDE, Label.EB_FAILURE,
-                Label.POOL_TYPE)));
+                Label.POOL_TYPE, Label.POOL_NAME)));
     VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
     Future<Vertx> vertxFuture;
     HazelcastClusterManager manager = null;
@@ -99,7 +102,11 @@ public final class BurnroomNode {
         config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics,
         mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId) : ClusterView.single(nodeId));
     EdgeVerticle edge = new EdgeVerticle(config, nodeId, clock, directory, metrics, files);
-    ManagementVerticle management = new ManagementVerticle(config.mgmtHost(), config.mgmtPort(), registry, edge::ready);
+    // Ready = serving chat and (when clustered) still a running member of the cluster.
+    java.util.function.BooleanSupplier ready = mgr == null ? edge::ready
+        : () -> edge.ready() && mgr.getHazelcastInstance().getLifecycleService().isRunning();
+    ManagementVerticle management = new ManagementVerticle(config.mgmtHost(), config.mgmtPort(), registry, metrics,
+        nodeId, clock, ready);
     if (mgr != null) {
       mgr.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
         @Override
@@ -110,6 +117,11 @@ public final class BurnroomNode {
         public void memberRemoved(MembershipEvent e) {
           vertx.eventBus().publish(Addresses.NODE_LEFT, ClusterView.vertxNodeId(e.getMember()),
               new DeliveryOptions().setLocalOnly(true));
+        }
+      });
+      mgr.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
+        if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
+          vertx.eventBus().publish(Addresses.CLUSTER_MERGED, "", new DeliveryOptions().setLocalOnly(true));
         }
       });
     }
@@ -138,4 +150,9 @@ public final class BurnroomNode {
   public RoomDirectory directory() { return directory; }
   public AppConfig config() { return config; }
   public boolean clustered() { return clusterManager != null; }
+
+  /** The node's Hazelcast member, for tests and diagnostics that must look inside the maps (backups included). */
+  public com.hazelcast.core.HazelcastInstance hazelcast() {
+    return clusterManager == null ? null : clusterManager.getHazelcastInstance();
+  }
 }

@@ -45,6 +45,18 @@ class ClusterRoutingTest {
     return TestNodes.await(n.vertx().sharedData().<String, JsonObject>getAsyncMap(map).compose(m -> m.get(id)), 5_000);
   }
 
+  /** Entries of a map held in memory across the cluster, primaries and backups counted separately. */
+  private static long[] copies(String map) {
+    long owned = 0;
+    long backups = 0;
+    for (BurnroomNode n : List.of(a, b, c)) {
+      var stats = n.hazelcast().getMap(map).getLocalMapStats();
+      owned += stats.getOwnedEntryCount();
+      backups += stats.getBackupEntryCount();
+    }
+    return new long[] {owned, backups};
+  }
+
   private static int deployments(BurnroomNode n) {
     return n.vertx().deploymentIDs().size();
   }
@@ -92,6 +104,8 @@ class ClusterRoutingTest {
   @DisplayName("burn crosses nodes, and afterwards no node holds the room: no deployment, no directory entry, no snapshot")
   void burnLeavesNothing() {
     int before = deployments(b);
+    long[] dirBefore = copies(RoomDirectory.MAP);
+    long[] snapBefore = copies(SnapshotStore.MAP);
     JsonObject room = nodes.createRoom(b, 600);
     String id = room.getString("roomId");
     assertThat(deployments(b)).isEqualTo(before + 1);
@@ -102,6 +116,10 @@ class ClusterRoutingTest {
       onA.msg("x", "AAAA");
       onC.expect("msg");
       assertThat(mapEntry(c, SnapshotStore.MAP, id)).as("the room keeps a replicated snapshot").isNotNull();
+      assertThat(copies(RoomDirectory.MAP)).as("directory: one primary and one backup")
+          .containsExactly(dirBefore[0] + 1, dirBefore[1] + 1);
+      assertThat(copies(SnapshotStore.MAP)).as("snapshot: one primary and one backup")
+          .containsExactly(snapBefore[0] + 1, snapBefore[1] + 1);
       onA.admin(room.getString("pin"), "burn");
       assertThat(onA.expect("burned")).isNotNull();
       assertThat(onC.expect("burned")).isNotNull();
@@ -118,6 +136,8 @@ class ClusterRoutingTest {
       assertThat(mapEntry(n, RoomDirectory.MAP, id)).isNull();
       assertThat(mapEntry(n, SnapshotStore.MAP, id)).isNull();
     }
+    assertThat(copies(RoomDirectory.MAP)).as("no directory copy left, backups included").containsExactly(dirBefore);
+    assertThat(copies(SnapshotStore.MAP)).as("no snapshot copy left, backups included").containsExactly(snapBefore);
   }
 
   @Test

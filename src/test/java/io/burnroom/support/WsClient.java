@@ -43,9 +43,14 @@ public final class WsClient implements AutoCloseable {
   }
 
   public static WsClient connect(Vertx vertx, int port, String path, String origin) {
+    return connect(vertx, "127.0.0.1", port, path, origin);
+  }
+
+  /** Connects to a node (or a load balancer) at {@code host}, e.g. 127.0.0.2 to keep the client's 127.0.0.1 apart. */
+  public static WsClient connect(Vertx vertx, String host, int port, String path, String origin) {
     WebSocketClient c = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 22));
-    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path);
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(path);
     if (origin != null) {
       o.addHeader("Origin", origin);
     }

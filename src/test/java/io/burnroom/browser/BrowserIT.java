@@ -1,0 +1,520 @@
+package io.burnroom.browser;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.burnroom.app.BurnroomNode;
+import io.burnroom.support.TestNodes;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Three real Chromium sessions use one room through the UI against a real node, while every WebSocket frame each
+ * page sends or receives is tapped from the DevTools performance log. The steps share one room and run in order.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@DisplayName("The browser client in real Chromium")
+class BrowserIT {
+  private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+  private static final String CHROMIUM = "/usr/bin/chromium";
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  private final String tag = UUID.randomUUID().toString().substring(0, 8);
+  private final String alice = "Alice Amberwood " + tag;
+  private final String bob = "Bob Brightwater " + tag;
+  private final String carol = "Carol Cinderby " + tag;
+  /** Every text typed into a composer; none may ever appear in a frame or survive the burn. */
+  private final List<String> texts = new ArrayList<>();
+
+  private TestNodes nodes;
+  private BurnroomNode node;
+  private DropProxy proxy;
+  private String base;
+  /** Bob reaches the node through a proxy the test can cut, to exercise reconnect and resume. */
+  private String proxyBase;
+  private Browser a;
+  private Browser b;
+  private Browser c;
+  private String shareLink;
+  private String roomId;
+
+  /** One Chromium with its own profile (made and removed by chromedriver) and its captured frames and requests. */
+  private static final class Browser {
+    final String who;
+    final String origin;
+    final ChromeDriver driver;
+    final List<String> framePayloads = new ArrayList<>();
+    final List<String> requestUrls = new ArrayList<>();
+    final List<String> console = new ArrayList<>();
+    final WebDriverWait wait;
+
+    Browser(String who, String origin, int width, int height) {
+      this.who = who;
+      this.origin = origin;
+      ChromeOptions o = new ChromeOptions().setBinary(CHROMIUM).addArguments("--headless=new", "--no-sandbox",
+          "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+          "--disable-sync", "--no-first-run", "--window-size=" + width + "," + height, "--lang=en-US");
+      LoggingPreferences logs = new LoggingPreferences();
+      logs.enable(LogType.PERFORMANCE, Level.ALL);
+      logs.enable(LogType.BROWSER, Level.ALL);
+      o.setCapability("goog:loggingPrefs", logs);
+      ChromeDriverService service = new ChromeDriverService.Builder()
+          .usingDriverExecutable(new java.io.File(CHROMEDRIVER)).usingAnyFreePort().build();
+      driver = new ChromeDriver(service, o);
+      driver.manage().window().setSize(new Dimension(width, height));
+      wait = new WebDriverWait(driver, WAIT);
+    }
+
+    /** Drains the performance log: WebSocket frames both ways, and every URL the page requested. */
+    void collect() {
+      for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
+        console.add(e.getLevel() + " " + e.getMessage());
+      }
+      for (LogEntry e : driver.manage().logs().get(LogType.PERFORMANCE)) {
+        JsonObject m = new JsonObject(e.getMessage()).getJsonObject("message");
+        String method = m.getString("method");
+        JsonObject params = m.getJsonObject("params");
+        if ("Network.webSocketFrameSent".equals(method) || "Network.webSocketFrameReceived".equals(method)) {
+          framePayloads.add(params.getJsonObject("response").getString("payloadData"));
+        } else if ("Network.requestWillBeSent".equals(method)) {
+          requestUrls.add(params.getJsonObject("request").getString("url"));
+        } else if ("Network.webSocketCreated".equals(method)) {
+          requestUrls.add(params.getString("url"));
+        }
+      }
+    }
+
+    WebElement byTest(String id) {
+      return wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid='" + id + "']")));
+    }
+
+    List<WebElement> allByTest(String id) {
+      return driver.findElements(By.cssSelector("[data-testid='" + id + "']"));
+    }
+
+    Object js(String script, Object... args) {
+      return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    void join(String name) {
+      byTest("display-name").sendKeys(name);
+      byTest("join").click();
+      wait.until(d -> byTest("safety-code").getText().length() > 0);
+      wait.until(d -> byTest("message-input").isEnabled());
+      wait.until(d -> byTest("countdown").getText().matches("[0-9:]+"));
+    }
+
+    void say(String text) {
+      WebElement input = byTest("message-input");
+      input.sendKeys(text);
+      byTest("send").click();
+      wait.until(d -> messageTexts().contains(text));
+    }
+
+    List<String> messageTexts() {
+      return allByTest("message").stream().map(el -> el.findElement(By.cssSelector(".text")).getText()).toList();
+    }
+
+    void waitForMessage(String text) {
+      wait.until(d -> messageTexts().contains(text));
+    }
+
+    List<String> verifiedMembers() {
+      return allByTest("member").stream().filter(el -> "true".equals(el.getAttribute("data-verified")))
+          .map(WebElement::getText).toList();
+    }
+
+    String safety() {
+      return byTest("safety-code").getText();
+    }
+
+    void screenshot(String name) {
+      String docs = System.getProperty("burnroom.docs");
+      if (docs == null) {
+        return;
+      }
+      try {
+        Path dir = Path.of(docs, "screenshots");
+        Files.createDirectories(dir);
+        Files.write(dir.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    void quit() {
+      driver.quit();
+    }
+  }
+
+  @BeforeAll
+  void start() throws IOException {
+    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
+    nodes = new TestNodes();
+    node = nodes.embedded();
+    base = "http://127.0.0.1:" + node.httpPort();
+    proxy = new DropProxy(node.httpPort());
+    proxyBase = "http://127.0.0.1:" + proxy.port();
+    a = new Browser("alice", base, 1280, 860);
+    b = new Browser("bob", proxyBase, 1100, 800);
+    c = new Browser("carol", base, 390, 844); // phone width
+  }
+
+  @AfterAll
+  void stop() {
+    for (Browser x : new Browser[] {a, b, c}) {
+      if (x != null) {
+        x.quit();
+      }
+    }
+    if (proxy != null) {
+      proxy.close();
+    }
+    if (nodes != null) {
+      nodes.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("three people create and join one room through the UI and talk; everyone sees everyone verified")
+  void createJoinAndTalk() {
+    a.driver.get(base + "/");
+    a.byTest("ttl-select");
+    a.screenshot("home");
+    new org.openqa.selenium.support.ui.Select(a.byTest("ttl-select")).selectByValue("300");
+    a.byTest("create-room").click();
+    a.byTest("display-name");
+    creatorPin = a.driver.findElement(By.id("pin-value")).getText();
+    assertThat(creatorPin).as("the PIN is shown once on the join screen").matches("[A-Z2-9]{8}");
+    a.join(alice);
+    assertThat(a.driver.getPageSource()).as("and only once").doesNotContain(creatorPin);
+    shareLink = a.byTest("share-link").getAttribute("value");
+    assertThat(shareLink).matches("http://127\\.0\\.0\\.1:\\d+/r/[A-Za-z0-9_-]{22}#[A-Za-z0-9_-]{43}");
+    roomId = shareLink.replaceAll(".*/r/([^#]+)#.*", "$1");
+    assertThat(a.driver.getCurrentUrl()).as("the secret leaves the address bar").doesNotContain("#");
+    assertThat(a.byTest("qr-code").findElements(By.cssSelector("img, canvas"))).isNotEmpty();
+
+    b.driver.get(shareLink.replace(base, proxyBase));
+    b.join(bob);
+    c.driver.get(shareLink);
+    c.join(carol);
+
+    for (Browser x : List.of(a, b, c)) {
+      x.wait.until(d -> x.verifiedMembers().size() == 3);
+      assertThat(x.allByTest("member")).hasSize(3);
+    }
+    say(a, "The eagle lands at noon " + tag, b, c);
+    say(b, "Bring the blue umbrella " + tag, a, c);
+    say(c, "From my phone: copy that " + tag, a, b);
+    a.screenshot("room");
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("safety codes and countdowns agree on all three screens")
+  void safetyCodesAgree() {
+    String code = a.safety();
+    assertThat(code).matches("(?s)\\d{4}( \\d{4}){5}\\s+.+");
+    assertThat(b.safety()).isEqualTo(code);
+    assertThat(c.safety()).isEqualTo(code);
+    List<Integer> seconds = List.of(a, b, c).stream().map(x -> seconds(x.byTest("countdown").getText())).toList();
+    assertThat(seconds.get(0)).isBetween(200, 300);
+    assertThat(seconds.stream().mapToInt(i -> i).max().getAsInt() - seconds.stream().mapToInt(i -> i).min().getAsInt())
+        .isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("a dropped connection shows 'reconnecting', resumes the same seat, delivers what was typed offline once")
+  void reconnectAndResume() throws IOException {
+    String code = b.safety();
+    proxy.cut();
+    b.byTest("reconnecting");
+    String offline = "Typed while offline " + tag;
+    texts.add(offline);
+    b.byTest("message-input").sendKeys(offline);
+    b.byTest("send").click();
+    b.waitForMessage(offline);
+    WebElement pending = b.allByTest("message").get(b.allByTest("message").size() - 1);
+    assertThat(pending.getAttribute("class")).contains("pending");
+    say(a, "Sent while Bob was away " + tag, c);
+    proxy.restore();
+    b.wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("[data-testid='reconnecting']")));
+    a.waitForMessage(offline);
+    c.waitForMessage(offline);
+    b.waitForMessage("Sent while Bob was away " + tag);
+    b.wait.until(d -> !pending.getAttribute("class").contains("pending"));
+    assertThat(b.safety()).as("same seat and keys after the resume").isEqualTo(code);
+    for (Browser x : List.of(a, c)) {
+      assertThat(x.messageTexts().stream().filter(offline::equals)).as("delivered once to " + x.who).hasSize(1);
+    }
+  }
+
+  @Test
+  @Order(4)
+  @DisplayName("nothing lands in localStorage, sessionStorage, IndexedDB or cookies, and no request leaves the origin")
+  void noStorageNoThirdParties() {
+    for (Browser x : List.of(a, b, c)) {
+      Object r = ((JavascriptExecutor) x.driver).executeAsyncScript(
+          "const done = arguments[arguments.length - 1];"
+              + "(async () => { const dbs = await Promise.race([indexedDB.databases(), new Promise((r) => setTimeout(() => r(null), 3000))]);"
+              + "done({ls: localStorage.length, ss: sessionStorage.length, cookie: document.cookie, idb: dbs === null ? -1 : dbs.length}); })();");
+      assertThat(r).isEqualTo(Map.of("ls", 0L, "ss", 0L, "cookie", "", "idb", 0L));
+      assertThat(x.driver.manage().getCookies()).isEmpty();
+      x.collect();
+      // (Bob's console also shows the refused reconnect attempts while his line was cut: expected.)
+      assertThat(x.console).as("no CSP violation, no script error, nothing missing")
+          .noneMatch(l -> l.contains("Content Security Policy") || l.contains("Uncaught") || l.contains("404"));
+      assertThat(x.requestUrls).isNotEmpty();
+      // data: URLs are the QR code image the page drew itself; everything that touches a network goes to our origin.
+      assertThat(x.requestUrls.stream().filter(u -> !u.startsWith("data:")).toList())
+          .allSatisfy(u -> assertThat(u).startsWith(x.origin.replace("http:", u.startsWith("ws:") ? "ws:" : "http:") + "/"));
+    }
+  }
+
+  @Test
+  @Order(5)
+  @DisplayName("kick: the member is removed, the other two rekey and keep talking; a locked room keeps them out")
+  void kickAndRekey() {
+    String before = a.safety();
+    WebElement carolEntry = a.allByTest("member").stream().filter(el -> el.getText().contains(carol)).findFirst()
+        .orElseThrow();
+    carolEntry.findElement(By.cssSelector("[data-testid='kick']")).click();
+    c.wait.until(d -> c.driver.findElement(By.id("closed-h")).isDisplayed());
+    assertThat(c.driver.findElement(By.id("closed-h")).getText()).contains("removed");
+    assertThat(c.driver.getPageSource()).doesNotContain(texts.get(0));
+    for (Browser x : List.of(a, b)) {
+      x.wait.until(d -> x.verifiedMembers().size() == 2);
+    }
+    a.wait.until(d -> !a.safety().equals(before));
+    b.wait.until(d -> b.safety().equals(a.safety()));
+    say(a, "Carol is gone, new keys now " + tag, b);
+    say(b, "Confirmed on the new chain " + tag, a);
+
+    // Bob is not the creator: he enters the PIN once, then locks the room.
+    b.byTest("pin-input").sendKeys(creatorPin);
+    b.byTest("pin-input").submit();
+    b.byTest("lock").click();
+    a.wait.until(d -> a.driver.findElement(By.id("locked-badge")).isDisplayed());
+    c.driver.get(base + "/");
+    c.driver.get(shareLink);
+    c.byTest("display-name").sendKeys(carol);
+    c.byTest("join").click();
+    c.wait.until(d -> c.driver.findElement(By.id("closed-text")).isDisplayed()
+        && c.driver.findElement(By.id("closed-text")).getText().contains("locked"));
+    b.byTest("unlock").click();
+    a.wait.until(d -> !a.driver.findElement(By.id("locked-badge")).isDisplayed());
+
+    // Back in with the link, as a new member with new keys: the safety code changes again and agrees.
+    c.driver.get(base + "/");
+    c.driver.get(shareLink);
+    c.join(carol);
+    for (Browser x : List.of(a, b, c)) {
+      x.wait.until(d -> x.verifiedMembers().size() == 3);
+    }
+    a.wait.until(d -> a.safety().equals(c.safety()) && b.safety().equals(c.safety()));
+    assertThat(c.messageTexts()).as("a newcomer reads nothing from before").isEmpty();
+    say(c, "Back, with fresh keys " + tag, a, b);
+
+    b.byTest("extend").click();
+    for (Browser x : List.of(a, b, c)) {
+      x.wait.until(d -> seconds(x.byTest("countdown").getText()) > 900);
+    }
+  }
+
+  @Test
+  @Order(6)
+  @DisplayName("no message text and no display name ever reaches the server, not even inside base64")
+  void serverSeesNoPlaintext() {
+    int sentMsgs = 0;
+    for (Browser x : List.of(a, b, c)) {
+      x.collect();
+      assertThat(x.framePayloads).as(x.who + " frames").isNotEmpty();
+      for (String payload : x.framePayloads) {
+        String everything = payload + "\n" + decodedFields(payload);
+        for (String secret : secrets()) {
+          assertThat(everything).as(x.who + " frame").doesNotContain(secret);
+        }
+        JsonObject f = new JsonObject(payload);
+        if ("msg".equals(f.getString("type")) && f.getString("from") == null) {
+          sentMsgs++;
+        }
+      }
+    }
+    assertThat(sentMsgs).as("the tap did see the chat go by").isGreaterThanOrEqualTo(texts.size());
+  }
+
+  @Test
+  @Order(7)
+  @DisplayName("burn now burns all three screens within a second; the text is gone; reload and Back show not-found")
+  void burnNow() {
+    a.byTest("burn-now").click();
+    a.byTest("confirm-burn").click();
+    List<Long> burnedAt = new ArrayList<>();
+    for (Browser x : List.of(a, b, c)) {
+      x.byTest("burned");
+      burnedAt.add(Long.parseLong(x.byTest("burned").getAttribute("data-burned-at")));
+      String page = x.driver.getPageSource();
+      for (String secret : secrets()) {
+        assertThat(page).as(x.who + " DOM after burn").doesNotContain(secret);
+      }
+      assertThat(page).doesNotContain(shareLink.substring(shareLink.indexOf('#') + 1));
+      assertThat(x.allByTest("message")).isEmpty();
+      assertThat(x.js("return [...document.querySelectorAll('input, textarea')].map(i => i.value).join('')"))
+          .as("no name, link or draft left in any field").isEqualTo("");
+      assertThat(x.driver.getCurrentUrl()).isEqualTo(x.origin + "/r/" + roomId);
+    }
+    long spread = burnedAt.stream().mapToLong(l -> l).max().getAsLong() - burnedAt.stream().mapToLong(l -> l).min().getAsLong();
+    assertThat(spread).as("burn spread across screens (ms)").isLessThan(1000);
+    a.screenshot("burned");
+
+    a.driver.navigate().refresh();
+    a.byTest("not-found");
+    b.driver.get(base + "/");
+    b.byTest("create-room");
+    b.driver.navigate().back();
+    b.byTest("not-found");
+    assertThat(b.allByTest("message")).isEmpty();
+    c.driver.get(shareLink);
+    c.byTest("not-found");
+  }
+
+  @Test
+  @Order(8)
+  @DisplayName("at zero the countdown burns every screen at the server's expiresAt; the last minute is red")
+  void countdownBurns() {
+    JsonObject room = nodes.createRoom(node, 12);
+    byte[] key = new byte[32];
+    new java.security.SecureRandom().nextBytes(key);
+    String link = base + "/r/" + room.getString("roomId") + "#" + Base64.getUrlEncoder().withoutPadding().encodeToString(key);
+    a.driver.get(link);
+    a.join("Dora " + tag);
+    c.driver.get(link);
+    c.join("Eli " + tag);
+    for (Browser x : List.of(a, c)) {
+      WebElement countdown = x.byTest("countdown");
+      assertThat(seconds(countdown.getText())).isBetween(1, 12);
+      assertThat(countdown.getAttribute("class")).contains("last-minute");
+      assertThat(countdown.getCssValue("color")).isEqualTo("rgba(255, 77, 77, 1)");
+    }
+    long expiresAt = room.getLong("expiresAt");
+    List<Long> burnedAt = new ArrayList<>();
+    for (Browser x : List.of(a, c)) {
+      new WebDriverWait(x.driver, Duration.ofSeconds(25))
+          .until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid='burned']")));
+      burnedAt.add(Long.parseLong(x.byTest("burned").getAttribute("data-burned-at")));
+    }
+    for (long t : burnedAt) {
+      assertThat(t - expiresAt).as("burn relative to expiresAt (ms)").isBetween(-300L, 1000L);
+    }
+    assertThat(Math.abs(burnedAt.get(0) - burnedAt.get(1))).isLessThan(1000L);
+  }
+
+  // ---- helpers ----
+
+  private String creatorPin;
+
+  private void say(Browser from, String text, Browser... to) {
+    texts.add(text);
+    from.say(text);
+    for (Browser x : to) {
+      x.waitForMessage(text);
+    }
+  }
+
+  private List<String> secrets() {
+    List<String> all = new ArrayList<>(texts);
+    all.addAll(List.of(alice, bob, carol, "Amberwood", "Brightwater", "Cinderby"));
+    return all;
+  }
+
+  /** Base64 fields of a frame decoded (recursively for our base64url(JSON) envelopes), so hidden text would show. */
+  private static String decodedFields(String payload) {
+    StringBuilder out = new StringBuilder();
+    JsonObject f = new JsonObject(payload);
+    List<String> fields = new ArrayList<>();
+    for (String k : List.of("body", "profile")) {
+      if (f.getValue(k) instanceof String s) {
+        fields.add(s);
+      }
+    }
+    JsonArray members = f.getJsonArray("members");
+    if (members != null) {
+      for (int i = 0; i < members.size(); i++) {
+        fields.add(members.getJsonObject(i).getString("profile"));
+      }
+    }
+    for (String s : fields) {
+      String decoded = decode(s);
+      out.append(decoded).append('\n');
+      JsonObject env = json(decoded);
+      if (env != null) {
+        for (String k : env.fieldNames()) {
+          if (env.getValue(k) instanceof String v) {
+            out.append(decode(v)).append('\n');
+          }
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  private static JsonObject json(String s) {
+    try {
+      return new JsonObject(s);
+    } catch (RuntimeException e) {
+      return null; // ciphertext bytes, not an envelope
+    }
+  }
+
+  private static String decode(String s) {
+    try {
+      return new String(Base64.getUrlDecoder().decode(s.replace('+', '-').replace('/', '_').replace("=", "")),
+          StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return "";
+    }
+  }
+
+  private static int seconds(String countdown) {
+    String[] p = countdown.trim().split(":");
+    int s = 0;
+    for (String part : p) {
+      s = s * 60 + Integer.parseInt(part);
+    }
+    return s;
+  }
+}

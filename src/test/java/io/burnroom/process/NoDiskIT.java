@@ -1,0 +1,296 @@
+package io.burnroom.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.burnroom.support.NodeProcess;
+import io.burnroom.support.TestNodes;
+import io.burnroom.support.WsClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * P3, proven on a real node process started the way an operator starts it (the jar and the build's JVM flags):
+ * with an empty HOME, TMPDIR/java.io.tmpdir and working directory, a whole room's life (create, two members, messages,
+ * admin operations with the PIN, burn) leaves all three directories empty, and under {@code strace} the JVM never
+ * opens a regular file for writing, nor creates, renames or deletes one, anywhere outside /dev, /proc and /sys.
+ *
+ * <p>The node listens on 127.0.0.2 (chat), 127.0.0.3 (management) and 127.0.0.4 (Hazelcast) while the test client
+ * connects from 127.0.0.1, so "127.0.0.1" in the node's output could only be the client's address leaking.
+ */
+@DisplayName("No disk: a real node process")
+class NoDiskIT {
+  private static final String CHAT_HOST = "127.0.0.2";
+  private static final String MGMT_HOST = "127.0.0.3";
+  private static final String CLUSTER_HOST = "127.0.0.4";
+  private static final String CLIENT_IP = "127.0.0.1";
+  /** The file syscalls that could put bytes (or names) on a disk. The {@code *at} forms are what glibc really calls. */
+  private static final String TRACED = "open,openat,openat2,creat,rename,renameat,renameat2,mkdir,mkdirat,"
+      + "unlink,unlinkat,link,linkat,symlink,symlinkat,truncate";
+  /**
+   * Paths a node may open for writing. None of them is a disk:
+   * /dev (stdout/stderr, /dev/null, /dev/urandom), /proc (the JVM writes /proc/self/coredump_filter at start-up),
+   * /sys (cgroup files are read; writing one would change a kernel setting, not store data).
+   * /dev/shm is deliberately NOT allowed: it outlives the process.
+   */
+  private static final List<String> ALLOWED_WRITE_PREFIXES = List.of("/dev/null", "/dev/tty", "/dev/stdout",
+      "/dev/stderr", "/dev/urandom", "/dev/random", "/dev/pts/", "/proc/", "/sys/");
+
+  private Path base;
+  private Path home;
+  private Path tmp;
+  private Path cwd;
+  private Vertx vertx;
+  private HttpClient http;
+
+  @BeforeEach
+  void dirs() throws IOException {
+    base = Paths.get("target", "nodisk-" + UUID.randomUUID()).toAbsolutePath();
+    home = Files.createDirectories(base.resolve("home"));
+    tmp = Files.createDirectories(base.resolve("tmp"));
+    cwd = Files.createDirectories(base.resolve("cwd"));
+    vertx = Vertx.vertx();
+    http = vertx.createHttpClient();
+  }
+
+  @AfterEach
+  void close() {
+    vertx.close();
+  }
+
+  @Test
+  @DisplayName("a room's whole life writes no file, and the node's output names no room, member, PIN or client IP")
+  void wholeRoomLifeWritesNothing() throws Exception {
+    boolean traced = straceWorks();
+    Path trace = base.resolve("strace.txt");
+    NodeProcess.Builder b = NodeProcess.builder().name("nodisk")
+        .cleanEnvironment()
+        .env(Map.of("HOME", home.toString(), "TMPDIR", tmp.toString()))
+        .env(Map.of("BURNROOM_CLUSTER", "true", "BURNROOM_CLUSTER_NAME", "nodisk-" + UUID.randomUUID(),
+            "BURNROOM_CLUSTER_HOST", CLUSTER_HOST,
+            "BURNROOM_CLUSTER_PORT", String.valueOf(TestNodes.freePorts(1).get(0)),
+            "BURNROOM_HTTP_HOST", CHAT_HOST, "BURNROOM_MGMT_HOST", MGMT_HOST))
+        .jvmArg("-Djava.io.tmpdir=" + tmp)
+        .workingDir(cwd)
+        .readyTimeout(Duration.ofSeconds(180));
+    if (traced) {
+      // The trace is written by strace (not by the traced JVM) into the build directory, outside the three
+      // directories under test. --seccomp-bpf stops the JVM only on the traced calls, so it runs at near full speed.
+      b.wrapWith("strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=" + TRACED, "-o", trace.toString());
+    } else {
+      System.out.println("NoDiskIT: strace is not usable here; checking the directories and the output only");
+    }
+
+    Scenario s;
+    String output;
+    try (NodeProcess node = b.start()) {
+      s = runScenario(node);
+      node.stop(Duration.ofSeconds(60));
+      output = node.output();
+    }
+
+    assertThat(listAll(home)).as("files written under HOME").isEmpty();
+    assertThat(listAll(tmp)).as("files written under TMPDIR / java.io.tmpdir").isEmpty();
+    assertThat(listAll(cwd)).as("files written in the working directory").isEmpty();
+
+    assertThat(output).as("the node printed its ready line").contains("Burnroom ready");
+    for (String secret : s.secrets()) {
+      assertThat(output).as("node output must not contain '%s'", secret).doesNotContain(secret);
+    }
+    assertThat(output).as("node output must not contain the client's IP").doesNotContain(CLIENT_IP);
+
+    if (traced) {
+      List<String> lines = Files.readAllLines(trace, StandardCharsets.UTF_8);
+      assertThat(lines).as("the trace saw the JVM open its jar (so it really traced the node)")
+          .anyMatch(l -> l.contains("burnroom.jar"));
+      List<String> writes = diskWrites(lines);
+      System.out.printf("NoDiskIT: strace saw %d file calls, %d writes outside the allow-list%n", lines.size(), writes.size());
+      assertThat(writes).as("file writes, creations, renames or deletions by the node").isEmpty();
+    }
+    // Passed: the evidence is not needed (on failure it stays under target/ for a look).
+    try (Stream<Path> all = Files.walk(base)) {
+      all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @Test
+  @DisplayName("the trace check flags a write-open, a creat, a mkdir or an unlink outside the allow-list, and only those")
+  void traceCheckCanFail() {
+    List<String> lines = List.of(
+        "100 openat(AT_FDCWD, \"/usr/lib/jvm/lib/modules\", O_RDONLY|O_CLOEXEC) = 3",
+        "100 openat(AT_FDCWD, \"/proc/self/coredump_filter\", O_RDWR) = 4",
+        "100 openat(AT_FDCWD, \"/dev/null\", O_WRONLY) = 5",
+        "101 openat(AT_FDCWD, \"/tmp/hsperfdata_root/101\", O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC, 0600 <unfinished ...>",
+        "101 <... openat resumed>) = 6",
+        "102 open(\"hs_err_pid102.log\", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 7",
+        "103 creat(\"/home/x/core\", 0600) = 8",
+        "104 mkdir(\"/tmp/vertx-cache-1\", 0777) = 0",
+        "105 unlinkat(AT_FDCWD, \"/tmp/.java_pid105\", 0) = -1 ENOENT (No such file or directory)",
+        "106 openat(AT_FDCWD, \"/dev/shm/x\", O_RDWR|O_CREAT, 0600) = 9");
+    assertThat(diskWrites(lines)).hasSize(6)
+        .anyMatch(w -> w.contains("hsperfdata"))
+        .anyMatch(w -> w.contains("hs_err"))
+        .anyMatch(w -> w.contains("core"))
+        .anyMatch(w -> w.contains("vertx-cache"))
+        .anyMatch(w -> w.contains(".java_pid"))
+        .anyMatch(w -> w.contains("/dev/shm"));
+  }
+
+  // ---- the scenario ----
+
+  /** Everything the node must never print. */
+  private record Scenario(List<String> secrets) {
+  }
+
+  private Scenario runScenario(NodeProcess node) {
+    String aliceName = "Alice-" + UUID.randomUUID();
+    String bobName = "Bob-" + UUID.randomUUID();
+    String aliceProfile = b64("{\"name\":\"" + aliceName + "\"}");
+    String bobProfile = b64("{\"name\":\"" + bobName + "\"}");
+    String body1 = b64("hello-" + UUID.randomUUID());
+    String body2 = b64("reply-" + UUID.randomUUID());
+
+    JsonObject created = request(HttpMethod.POST, node.httpPort(), "/api/rooms", new JsonObject().put("ttlSeconds", 600).encode());
+    assertThat(created.getInteger("_status")).isEqualTo(201);
+    String roomId = created.getString("roomId");
+    String pin = created.getString("pin");
+    assertThat(request(HttpMethod.GET, node.httpPort(), "/api/rooms/" + roomId, null).getInteger("_status")).isEqualTo(200);
+
+    try (WsClient alice = WsClient.connect(vertx, CHAT_HOST, node.httpPort(), "/ws/rooms/" + roomId, null);
+         WsClient bob = WsClient.connect(vertx, CHAT_HOST, node.httpPort(), "/ws/rooms/" + roomId, null)) {
+      String aliceId = alice.join(aliceProfile).getString("memberId");
+      bob.join(bobProfile);
+      assertThat(alice.expect("member_joined").getString("profile")).isEqualTo(bobProfile);
+
+      alice.msg("m1", body1);
+      assertThat(alice.expect("ack").getString("id")).isEqualTo("m1");
+      assertThat(bob.expect("msg").getString("body")).isEqualTo(body1);
+      bob.msgTo("m2", body2, aliceId);
+      assertThat(alice.expect("msg").getString("body")).isEqualTo(body2);
+
+      alice.admin("WRONGPIN", "lock");
+      assertThat(alice.expect("error").getString("code")).isNotBlank();
+      alice.admin(pin, "lock");
+      assertThat(alice.expect("admin_ok").getString("op")).isEqualTo("lock");
+      assertThat(bob.expect("locked").getBoolean("locked")).isTrue();
+      alice.admin(pin, "unlock");
+      assertThat(alice.expect("admin_ok").getString("op")).isEqualTo("unlock");
+
+      JsonObject metrics = request(HttpMethod.GET, node.mgmtPort(), MGMT_HOST, "/metrics", null);
+      assertThat(metrics.getInteger("_status")).isEqualTo(200);
+
+      alice.admin(pin, "burn");
+      assertThat(bob.expect("burned")).isNotNull();
+      assertThat(bob.awaitClose()).isEqualTo((short) 4000);
+      assertThat(alice.awaitClose()).isEqualTo((short) 4000);
+    }
+    assertThat(request(HttpMethod.GET, node.httpPort(), "/api/rooms/" + roomId, null).getInteger("_status"))
+        .as("a burned room answers like one that never existed").isEqualTo(404);
+    return new Scenario(List.of(roomId, pin, aliceName, bobName, aliceProfile, bobProfile, body1, body2));
+  }
+
+  private static String b64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private JsonObject request(HttpMethod method, int port, String path, String body) {
+    return request(method, port, CHAT_HOST, path, body);
+  }
+
+  private JsonObject request(HttpMethod method, int port, String host, String path, String body) {
+    try {
+      return http.request(new RequestOptions().setMethod(method).setHost(host).setPort(port).setURI(path))
+          .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body)))
+          .compose(res -> res.body().map(b -> {
+            JsonObject j = b.length() > 0 && b.getByte(0) == '{' ? new JsonObject(b) : new JsonObject();
+            return j.put("_status", res.statusCode());
+          }))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- checks ----
+
+  private static List<Path> listAll(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(p -> !p.equals(dir)).toList();
+    }
+  }
+
+  private static boolean straceWorks() {
+    try {
+      Process p = new ProcessBuilder("strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=openat", "-o", "/dev/null", "true")
+          .redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static final Pattern CALL = Pattern.compile("^\\d+\\s+(\\w+)\\((.*)$");
+  private static final Pattern QUOTED = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Pattern OPEN_FLAGS = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\",\\s*([A-Z_|]+)");
+  private static final Pattern WRITE_FLAG = Pattern.compile("\\bO_(WRONLY|RDWR|CREAT|TRUNC|TMPFILE)\\b");
+
+  /**
+   * The calls in an strace log that write, create, rename or delete a file outside {@link #ALLOWED_WRITE_PREFIXES}.
+   * Failed attempts count too: a node that tries to write a file has a defect even when the directory is read-only.
+   */
+  static List<String> diskWrites(List<String> lines) {
+    List<String> out = new ArrayList<>();
+    for (String line : lines) {
+      Matcher m = CALL.matcher(line);
+      if (!m.find()) {
+        continue; // "<... resumed>", signals, exits
+      }
+      String call = m.group(1);
+      String args = m.group(2);
+      Matcher q = QUOTED.matcher(args);
+      if (!q.find()) {
+        continue;
+      }
+      String path = q.group(1);
+      boolean writes = switch (call) {
+        case "open", "openat", "openat2" -> {
+          Matcher f = OPEN_FLAGS.matcher(args);
+          yield f.find() && WRITE_FLAG.matcher(f.group(1)).find();
+        }
+        case "creat", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "unlink", "unlinkat", "link", "linkat",
+             "symlink", "symlinkat", "truncate" -> true;
+        default -> false;
+      };
+      if (writes && ALLOWED_WRITE_PREFIXES.stream().noneMatch(path::startsWith)) {
+        out.add(line);
+      }
+    }
+    return out;
+  }
+}
