@@ -108,6 +108,11 @@ public final class BenchMain {
       }
       if (only.contains("c")) {
         step("c cross-node", () -> r.put("burnroom2", fanout("burnroom-2nodes", Fleet.Kind.BURNROOM, 2)));
+        if (!opts.containsKey("no-diagnostics")) {
+          // diagnostic: same 2-node cluster, but every member on its room's owner node (no cross-node hop)
+          step("c' 2 nodes, members local", () -> r.put("burnroom2local",
+              fanout("burnroom-2nodes-local", Fleet.Kind.BURNROOM, 2, false)));
+        }
       }
       if (only.contains("d")) {
         step("d memory", () -> r.put("memory", memory()));
@@ -151,6 +156,11 @@ public final class BenchMain {
   // ---- (a)(b)(c): fan-out throughput and latency ----
 
   private JsonObject fanout(String label, Fleet.Kind kind, int nodes) throws Exception {
+    return fanout(label, kind, nodes, true);
+  }
+
+  /** {@code split}: members of a room alternate between the nodes; else all sit on the node that created the room. */
+  private JsonObject fanout(String label, Fleet.Kind kind, int nodes, boolean split) throws Exception {
     List<ServerProcess> servers = new ArrayList<>();
     try {
       servers.addAll(startServers(label, kind, nodes, Map.of()));
@@ -164,10 +174,10 @@ public final class BenchMain {
         }
         List<Fleet.Room> made = Fleet.throttled(creating, 32, 60_000);
         List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
-        for (Fleet.Room room : made) {
-          fleet.adopt(room);
+        for (int i = 0; i < made.size(); i++) {
+          Fleet.Room room = fleet.adopt(made.get(i));
           for (int j = 0; j < members; j++) {
-            int port = servers.get(j % nodes).port();   // cross-node: members alternate between the nodes
+            int port = servers.get((split ? j : i) % nodes).port();
             joining.add(() -> fleet.connect(room, port));
           }
         }
@@ -188,7 +198,7 @@ public final class BenchMain {
         fleet.stopLoad();
         Thread.sleep(1000);
         fleet.closeMembers();
-        JsonObject out = new JsonObject().put("nodes", nodes).put("closedLoop", closed).put("openLoopHalf", open);
+        JsonObject out = new JsonObject().put("nodes", nodes).put("membersSplitOverNodes", split).put("closedLoop", closed).put("openLoopHalf", open);
         System.out.println("   " + label + " max: " + closed.encode());
         System.out.println("   " + label + " 50%: " + open.encode());
         return out;

@@ -166,7 +166,12 @@ final class Fleet implements AutoCloseable {
         Member m = new Member(room, ws);
         room.members.add(m);
         ws.textMessageHandler(frame -> room.lane.onFrame(m, frame));
-        ws.closeHandler(x -> m.closed = true);
+        ws.closeHandler(x -> {
+          m.closed = true;
+          String why = "socket closed " + ws.closeStatusCode() + " " + ws.closeReason();
+          m.joined.tryFail(why);
+          m.burned.tryFail(why);
+        });
         ws.exceptionHandler(e -> room.lane.errors++);
         if (kind == Kind.RELAY) {
           return Future.succeededFuture(m);

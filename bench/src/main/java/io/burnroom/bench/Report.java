@@ -56,6 +56,10 @@ final class Report {
       row(runs, "(c) burnroom 2 nodes @50% " + p.replace("Ms", "") + " (ms)", p.equals("p99Ms") ? "<= 20" : "",
           p.equals("p99Ms") ? v -> v <= 20 : null, "", r -> path(r, "burnroom2", "openLoopHalf", p));
     }
+    row(runs, "(c') 2 nodes, members on owner node, msg/s (max)", "", null, "",
+        r -> path(r, "burnroom2local", "closedLoop", "deliveredPerSec"));
+    row(runs, "(c') 2 nodes, members on owner node @50% p99 (ms)", "", null, "",
+        r -> path(r, "burnroom2local", "openLoopHalf", "p99Ms"));
     row(runs, "(d) burnroom heap per idle socket (KiB)", "<= 16", v -> v <= 16, "",
         r -> kib(path(r, "memory", "burnroom", "heapPerSocketBytes")));
     row(runs, "(d) burnroom RSS per idle socket (KiB)", "", null, "",
