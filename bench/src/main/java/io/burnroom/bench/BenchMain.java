@@ -269,6 +269,9 @@ public final class BenchMain {
       Thread.sleep(3000);
       long h2 = node.heapAfterGcBytes();
       long r2 = node.rssBytes();
+      if (opts.containsKey("histo")) {
+        System.out.println(node.classHistogram(25));
+      }
       out.put("burnroom", new JsonObject()
           .put("idleRooms", idleRooms).put("idleSockets", idleSockets).put("socketsPerRoom", perRoom)
           .put("heapBaseBytes", h0).put("heapWithRoomsBytes", h1).put("heapWithSocketsBytes", h2)
@@ -295,6 +298,9 @@ public final class BenchMain {
       Thread.sleep(3000);
       long h1 = relay.heapAfterGcBytes();
       long r1 = relay.rssBytes();
+      if (opts.containsKey("histo")) {
+        System.out.println(relay.classHistogram(25));
+      }
       out.put("relay", new JsonObject().put("idleSockets", idleSockets)
           .put("heapBaseBytes", h0).put("heapWithSocketsBytes", h1).put("rssBaseBytes", r0).put("rssWithSocketsBytes", r1)
           .put("heapPerSocketBytes", (h1 - h0) / idleSockets).put("rssPerSocketBytes", (r1 - r0) / idleSockets));

@@ -34,10 +34,15 @@ final class Report {
         r -> path(r, "burnroom", "closedLoop", "deliveredPerSec"));
     row(runs, "(a) ratio burnroom / bare relay", ">= 0.8", v -> v >= 0.8, "x",
         r -> ratio(path(r, "burnroom", "closedLoop", "deliveredPerSec"), path(r, "relay", "closedLoop", "deliveredPerSec")));
-    row(runs, "(a) server CPU at max, burnroom (cores)", "", null, "",
-        r -> path(r, "burnroom", "closedLoop", "serverCpuCores"));
-    row(runs, "(a) generator CPU at max, burnroom (cores)", "", null, "",
-        r -> path(r, "burnroom", "closedLoop", "generatorCpuCores"));
+    for (String[] sys : new String[][] {{"relay", "bare relay"}, {"burnroom", "burnroom 1 node"},
+        {"burnroom2", "burnroom 2 nodes"}}) {
+      for (String[] phase : new String[][] {{"closedLoop", "max"}, {"openLoopHalf", "@50%"}}) {
+        row(runs, "(cpu) " + sys[1] + " " + phase[1] + ": server cores", "", null, "",
+            r -> path(r, sys[0], phase[0], "serverCpuCores"));
+        row(runs, "(cpu) " + sys[1] + " " + phase[1] + ": generator cores", "", null, "",
+            r -> path(r, sys[0], phase[0], "generatorCpuCores"));
+      }
+    }
     for (String p : List.of("p50Ms", "p99Ms", "p999Ms")) {
       row(runs, "(b) bare relay @50% " + p.replace("Ms", "") + " (ms)", "", null, "",
           r -> path(r, "relay", "openLoopHalf", p));

@@ -187,6 +187,11 @@ final class ServerProcess implements AutoCloseable {
     return Long.parseLong(m.group(1)) * 1024;
   }
 
+  /** The top of {@code jcmd GC.class_histogram} (what fills the heap), for --histo. */
+  String classHistogram(int lines) {
+    return String.join("\n", jcmd("GC.class_histogram").lines().limit(lines + 3).toList());
+  }
+
   private String jcmd(String command) {
     Path jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd");
     try {
