@@ -41,6 +41,13 @@ final class ServerProcess implements AutoCloseable {
       "-Dhazelcast.logging.type=jdk", "-XX:+ErrorFileToStderr", "-XX:-CreateCoredumpOnCrash");
   static final List<String> HEAP_FLAGS = List.of("-Xms1g", "-Xmx1g");
 
+  /** Servers still running, so Ctrl-C on the bench never leaves a node behind. */
+  private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly), "bench-cleanup"));
+  }
+
   private final String name;
   private final Process process;
   private final StringBuilder output = new StringBuilder();
@@ -97,6 +104,7 @@ final class ServerProcess implements AutoCloseable {
     Process p;
     try {
       p = pb.start();
+      LIVE.add(p);
       p.getOutputStream().close();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + cmd, e);
@@ -216,6 +224,7 @@ final class ServerProcess implements AutoCloseable {
   /** SIGTERM, then kill -9 after 20 s. */
   @Override
   public void close() {
+    LIVE.remove(process);
     if (!process.isAlive()) {
       return;
     }
