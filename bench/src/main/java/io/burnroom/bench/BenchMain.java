@@ -80,7 +80,12 @@ public final class BenchMain {
       int eq = s.indexOf('=');
       opts.put(eq < 0 ? s : s.substring(0, eq), eq < 0 ? "true" : s.substring(eq + 1));
     }
-    new BenchMain(opts).run();
+    BenchMain bench = new BenchMain(opts);
+    if (opts.containsKey("report")) {
+      bench.rerender(Paths.get(opts.get("report")));
+    } else {
+      bench.run();
+    }
     System.exit(0);
   }
 
@@ -116,6 +121,15 @@ public final class BenchMain {
       }
     }
     result.put("finishedAt", Instant.now().toString()).put("loadavgAtEnd", loadavg());
+    write(result);
+  }
+
+  /** {@code --report=bench/results/latest.json}: re-renders the table, summary and throughput plot of a finished run. */
+  private void rerender(Path json) throws IOException {
+    write(new JsonObject(Files.readString(json)));
+  }
+
+  private void write(JsonObject result) throws IOException {
     Report report = new Report(result);
     result.put("summary", report.summary());
     String table = report.table();
