@@ -300,12 +300,12 @@ final class Report {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">%n", w, h));
     sb.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", w, h));
     sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"14\" font-weight=\"bold\">"
-        + "Max fan-out throughput, delivered msg/s (closed loop, %s)</text>%n", left, esc(cfg(result))));
+        + "Max fan-out, delivered msg/s (closed loop, %s)</text>%n", 20, esc(cfg(result))));
     for (int i = 0; i <= 5; i++) {
       double v = max * i / 5;
       double y = top + ph - ph * i / 5;
       sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>%n", left, w - 20, y, y));
-      sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", left - 6, y + 4, fmt(v)));
+      sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", left - 6, y + 4, fmtK(v)));
     }
     for (int s = 0; s < systems.length; s++) {
       double gx = left + groupW * s;
