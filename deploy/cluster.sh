@@ -137,6 +137,7 @@ start_node() {
   BURNROOM_HTTP_PORT="${chat_ports[$i]}" \
   BURNROOM_MGMT_HOST=127.0.0.1 \
   BURNROOM_MGMT_PORT="${mgmt_ports[$i]}" \
+  BURNROOM_TRUSTED_PROXIES="${BURNROOM_TRUSTED_PROXIES:-$NODE_HOST}" \
     "$JAVA" $HAZELCAST_FLAGS $NODISK_FLAGS $JAVA_OPTS -Dburnroom.node="$name" -jar "$BURNROOM_JAR" \
     </dev/null > >(prefix "$name") 2>&1 &
   node_pids[$i]=$!
@@ -179,6 +180,10 @@ defaults
 
 frontend chat
     bind $LB_HOST:$LB_PORT
+    # Nodes key per-source limits (room creation, PIN lockout) on the client's address: drop whatever a client
+    # claims and append the address haproxy really sees (nodes trust it from BURNROOM_TRUSTED_PROXIES only).
+    http-request del-header X-Forwarded-For
+    option forwardfor
     default_backend nodes
 
 backend nodes

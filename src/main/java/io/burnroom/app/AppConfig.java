@@ -26,7 +26,9 @@ public record AppConfig(
     int failureDetectSeconds,
     int minTtlSeconds,
     int maxTtlSeconds,
-    Limits limits) {
+    Limits limits,
+    // Load balancers whose X-Forwarded-For is believed (their address as the node sees it); empty: never believe it.
+    List<String> trustedProxies) {
 
   public static final String PREFIX = "BURNROOM_";
 
@@ -70,7 +72,8 @@ public record AppConfig(
         r.integer("FAILURE_DETECT_SECONDS", 5, 1, 300),
         minTtl,
         maxTtl,
-        limits);
+        limits,
+        r.list("TRUSTED_PROXIES"));
   }
 
   /** The defaults, as a node started with an empty environment would use them. */

@@ -374,8 +374,28 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   /** The peer address of the TCP connection. Used only in memory for rate limits and lockouts; never logged. */
-  private static String sourceOf(HttpServerRequest req) {
-    return req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+  /**
+   * The client's address, for per-source limits (room creation, PIN lockout). Behind a load balancer the TCP peer is
+   * the LB for everyone, so when the peer is one of {@code BURNROOM_TRUSTED_PROXIES} the last X-Forwarded-For entry
+   * (the one that LB appended, as a new line or at the end of the list) names the client; entries before it are
+   * whatever the client claimed. Anyone else's X-Forwarded-For is ignored: it is trivially forged.
+   */
+  private String sourceOf(HttpServerRequest req) {
+    if (req.remoteAddress() == null) {
+      return "unknown";
+    }
+    String peer = req.remoteAddress().hostAddress();
+    if (config.trustedProxies().contains(peer)) {
+      List<String> lines = req.headers().getAll("X-Forwarded-For");
+      if (!lines.isEmpty()) {
+        String last = lines.get(lines.size() - 1);
+        String client = last.substring(last.lastIndexOf(',') + 1).trim();
+        if (!client.isEmpty()) {
+          return client;
+        }
+      }
+    }
+    return peer;
   }
 
   private static void error(RoutingContext ctx, ErrorCode code) {
