@@ -199,6 +199,9 @@ public final class EdgeVerticle extends VerticleBase {
     }
     applyHeaders(ctx.request());
     int status = ctx.statusCode() <= 0 ? 500 : ctx.statusCode();
+    if (status >= 500 && (ctx.failure() instanceof IllegalArgumentException || hasBadEscape(ctx.request().uri()))) {
+      status = 400; // a malformed URI (a lone '%', a bad escape) fails while Vert.x decodes it: the client's fault
+    }
     ErrorCode code = switch (status) {
       case 404 -> ErrorCode.NOT_FOUND;
       case 405 -> ErrorCode.METHOD_NOT_ALLOWED;
@@ -207,6 +210,19 @@ public final class EdgeVerticle extends VerticleBase {
       default -> status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
     };
     error(ctx, code.httpStatus(), code.code(), code.message());
+  }
+
+  /** True when a '%' is not followed by two hex digits: Vert.x fails such paths while routing. */
+  static boolean hasBadEscape(String uri) {
+    if (uri == null) {
+      return false;
+    }
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Requests Netty could not decode (bad request line, oversized headers): a plain 400, then the connection closes. */
