@@ -195,3 +195,24 @@ test('the clock follows serverTime from joined and tick frames', async () => {
   relay.deliver(sock, { type: 'extended', expiresAt: a.expiresAt + 1_000 });
   await waitFor(() => Math.abs(a.remainingMs() - 61_000) < 200, 'extended');
 });
+
+test('outgoing frames are paced below the relay rate limit and still all arrive, in order, once', async () => {
+  const { relay, people: [a, b] } = await room(['Alice', 'Bob']);
+  const sent = [];
+  for (let i = 0; i < 45; i++) sent.push(a.send(`burst ${i}`));
+  await Promise.all(sent);
+  await waitFor(() => b.texts().length === 45, 'all 45 delivered', 10_000);
+  assert.deepEqual(b.texts(), Array.from({ length: 45 }, (_, i) => `Alice:burst ${i}`));
+  // Replay Alice's frames through the relay's own limiter (docs/protocol.md: 20 frames/s, burst 2x): never empty.
+  const times = relay.log.filter((l) => l.dir === 'in' && l.memberId === a.memberId).map((l) => l.at);
+  assert.ok(times.length >= 45);
+  assert.ok(times.at(-1) - times[0] >= 500, 'the burst was spread out');
+  let tokens = 40;
+  let last = times[0];
+  for (const t of times) {
+    tokens = Math.min(40, tokens + ((t - last) * 20) / 1000);
+    last = t;
+    tokens -= 1;
+    assert.ok(tokens >= 0, 'a frame the relay would have dropped as rate_limited');
+  }
+});
