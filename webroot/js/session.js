@@ -45,6 +45,7 @@ export class Session {
     this.clearTimeout = o.clearTimeout || ((t) => clearTimeout(t));
     this.random = o.random || Math.random;
     this.backoff = o.backoff || BACKOFF_MS;
+    this.heldMs = o.heldMs || 5000;
 
     this.state = 'idle';
     this.ws = null;
@@ -432,6 +433,10 @@ export class Session {
         const list = this.held.get(f.from) || [];
         if (list.length < HELD_PER_SENDER) list.push({ f, env });
         this.held.set(f.from, list);
+        if (list.length === 1) {
+          // If the key never comes, say so instead of silently dropping what the sender wrote.
+          this.setTimeout(() => this.enqueue(() => this.expireHeld(f.from, list)), this.heldMs);
+        }
         return;
       }
       this.reject(f.from, sender, e.reason || 'bad_message');
@@ -444,6 +449,13 @@ export class Session {
     this.emit('message', {
       id: `${f.from}:${f.id}`, from: f.from, name: sender.name, text: content.text, at: content.at, self: false,
     });
+  }
+
+  expireHeld(from, list) {
+    if (this.held.get(from) !== list) return;
+    this.held.delete(from);
+    const sender = this.members.get(from);
+    for (let i = 0; i < list.length; i++) this.reject(from, sender, 'no_key');
   }
 
   reject(from, sender, reason) {
