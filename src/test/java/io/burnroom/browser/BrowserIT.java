@@ -28,6 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -77,6 +78,7 @@ class BrowserIT {
     final ChromeDriver driver;
     final List<String> framePayloads = new ArrayList<>();
     final List<String> requestUrls = new ArrayList<>();
+    final List<String> console = new ArrayList<>();
     final WebDriverWait wait;
 
     Browser(String who, String origin, int width, int height) {
@@ -87,6 +89,7 @@ class BrowserIT {
           "--disable-sync", "--no-first-run", "--window-size=" + width + "," + height, "--lang=en-US");
       LoggingPreferences logs = new LoggingPreferences();
       logs.enable(LogType.PERFORMANCE, Level.ALL);
+      logs.enable(LogType.BROWSER, Level.ALL);
       o.setCapability("goog:loggingPrefs", logs);
       ChromeDriverService service = new ChromeDriverService.Builder()
           .usingDriverExecutable(new java.io.File(CHROMEDRIVER)).usingAnyFreePort().build();
@@ -97,6 +100,9 @@ class BrowserIT {
 
     /** Drains the performance log: WebSocket frames both ways, and every URL the page requested. */
     void collect() {
+      for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
+        console.add(e.getLevel() + " " + e.getMessage());
+      }
       for (LogEntry e : driver.manage().logs().get(LogType.PERFORMANCE)) {
         JsonObject m = new JsonObject(e.getMessage()).getJsonObject("message");
         String method = m.getString("method");
@@ -133,9 +139,9 @@ class BrowserIT {
 
     void say(String text) {
       WebElement input = byTest("message-input");
-      input.sendKeys(text);
-      byTest("send").click();
+      input.sendKeys(text, Keys.ENTER); // keyboard only: Enter sends
       wait.until(d -> messageTexts().contains(text));
+      assertThat(input.getAttribute("value")).isEmpty();
     }
 
     List<String> messageTexts() {
@@ -290,6 +296,9 @@ class BrowserIT {
       assertThat(r).isEqualTo(Map.of("ls", 0L, "ss", 0L, "cookie", "", "idb", 0L));
       assertThat(x.driver.manage().getCookies()).isEmpty();
       x.collect();
+      // (Bob's console also shows the refused reconnect attempts while his line was cut: expected.)
+      assertThat(x.console).as("no CSP violation, no script error, nothing missing")
+          .noneMatch(l -> l.contains("Content Security Policy") || l.contains("Uncaught") || l.contains("404"));
       assertThat(x.requestUrls).isNotEmpty();
       // data: URLs are the QR code image the page drew itself; everything that touches a network goes to our origin.
       assertThat(x.requestUrls.stream().filter(u -> !u.startsWith("data:")).toList())
@@ -385,6 +394,8 @@ class BrowserIT {
       }
       assertThat(page).doesNotContain(shareLink.substring(shareLink.indexOf('#') + 1));
       assertThat(x.allByTest("message")).isEmpty();
+      assertThat(x.js("return [...document.querySelectorAll('input, textarea')].map(i => i.value).join('')"))
+          .as("no name, link or draft left in any field").isEqualTo("");
       assertThat(x.driver.getCurrentUrl()).isEqualTo(x.origin + "/r/" + roomId);
     }
     long spread = burnedAt.stream().mapToLong(l -> l).max().getAsLong() - burnedAt.stream().mapToLong(l -> l).min().getAsLong();
