@@ -382,9 +382,7 @@ function wipeRoom() {
   app.byId.clear();
   app = null;
   for (const id of ['messages', 'members', 'safety', 'qr', 'status']) $(id).replaceChildren();
-  $('share').value = '';
-  $('pin').value = '';
-  $('message').value = '';
+  for (const input of document.querySelectorAll('input, textarea')) input.value = '';
   // Leave only the key-less room path in history: a reload or Back shows "not found", never the content.
   history.replaceState(null, '', `/r/${roomId}`);
   const room = $('screen-room');

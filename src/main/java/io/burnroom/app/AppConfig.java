@@ -27,8 +27,26 @@ public record AppConfig(
     int minTtlSeconds,
     int maxTtlSeconds,
     Limits limits,
-    // Load balancers whose X-Forwarded-For is believed (their address as the node sees it); empty: never believe it.
-    List<String> trustedProxies) {
+    List<String> trustedProxies,
+    int connectsPerMinutePerSource,
+    int adminAttemptsPerMinutePerSource,
+    Tls tls) {
+
+  /**
+   * A certificate chain and private key in PEM, read into memory once at start so the chat port can serve HTTPS/WSS
+   * directly. Never printed: {@link #toString()} hides the key.
+   */
+  public record Tls(String certPem, String keyPem) {
+    @Override
+    public String toString() {
+      return "Tls[cert=" + certPem.length() + " chars, key=hidden]";
+    }
+  }
+
+  /** True when the chat port serves TLS itself (otherwise a reverse proxy terminates it). */
+  public boolean tlsEnabled() {
+    return tls != null;
+  }
 
   public static final String PREFIX = "BURNROOM_";
 
@@ -73,7 +91,10 @@ public record AppConfig(
         minTtl,
         maxTtl,
         limits,
-        r.list("TRUSTED_PROXIES"));
+        r.addresses("TRUSTED_PROXIES"),
+        r.integer("CONNECTS_PER_MINUTE_PER_SOURCE", 300, 1, 1_000_000),
+        r.integer("ADMIN_ATTEMPTS_PER_MINUTE_PER_SOURCE", 30, 1, 1_000_000),
+        r.tls());
   }
 
   /** The defaults, as a node started with an empty environment would use them. */
@@ -113,6 +134,42 @@ public record AppConfig(
         case "false", "0", "no" -> false;
         default -> throw new IllegalArgumentException(PREFIX + name + " must be true or false; got '" + v + "'");
       };
+    }
+
+    /** A list of IP addresses / CIDR blocks, checked now so a typo fails at start rather than trusting nobody. */
+    List<String> addresses(String name) {
+      List<String> v = list(name);
+      try {
+        io.burnroom.edge.ClientAddress.validate(v);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(PREFIX + name + ": " + e.getMessage());
+      }
+      return v;
+    }
+
+    /** Both TLS files or neither; each read once into memory. */
+    Tls tls() {
+      String cert = string("TLS_CERT", null);
+      String key = string("TLS_KEY", null);
+      if (cert == null && key == null) {
+        return null;
+      }
+      if (cert == null || key == null) {
+        throw new IllegalArgumentException(PREFIX + "TLS_CERT and " + PREFIX + "TLS_KEY must be set together");
+      }
+      return new Tls(pem("TLS_CERT", cert), pem("TLS_KEY", key));
+    }
+
+    private String pem(String name, String path) {
+      try {
+        String text = java.nio.file.Files.readString(java.nio.file.Path.of(path));
+        if (!text.contains("-----BEGIN ")) {
+          throw new IllegalArgumentException(PREFIX + name + " is not a PEM file: " + path);
+        }
+        return text;
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(PREFIX + name + " cannot be read: " + path);
+      }
     }
 
     List<String> list(String name) {

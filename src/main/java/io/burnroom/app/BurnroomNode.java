@@ -119,6 +119,11 @@ public final class BurnroomNode {
               new DeliveryOptions().setLocalOnly(true));
         }
       });
+      mgr.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
+        if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
+          vertx.eventBus().publish(Addresses.CLUSTER_MERGED, "", new DeliveryOptions().setLocalOnly(true));
+        }
+      });
     }
     return vertx.deployVerticle(host)
         .compose(id -> vertx.deployVerticle(edge))

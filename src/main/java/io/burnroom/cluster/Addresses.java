@@ -20,6 +20,8 @@ public final class Addresses {
 
   /** Local broadcast when a cluster member disappears; body is the lost node id. */
   public static final String NODE_LEFT = "burnroom.node-left";
+  /** Local only: Hazelcast merged this node's side back after a split; rooms check they are still the owner. */
+  public static final String CLUSTER_MERGED = "burnroom.cluster-merged";
 
   private Addresses() {
   }

@@ -29,6 +29,7 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
@@ -56,7 +57,10 @@ public final class EdgeVerticle extends VerticleBase {
   private final StaticFiles files;
   private final ClientFrameParser parser;
   private final SourceLimiter roomCreation;
+  private final SourceLimiter connects;
+  private final SourceLimiter adminAttempts;
   private final OriginCheck origins;
+  private final ClientAddress clientAddress;
   private RoomClient rooms;
   /** Joined sockets by member id (member ids are random and unique across rooms). */
   private final Map<String, SocketSession> members = new HashMap<>();
@@ -77,7 +81,11 @@ public final class EdgeVerticle extends VerticleBase {
     this.parser = new ClientFrameParser(config.limits(), config.maxTtlSeconds());
     int perMinute = config.limits().roomsPerMinute();
     this.roomCreation = new SourceLimiter(perMinute / 60.0, perMinute);
+    this.connects = new SourceLimiter(config.connectsPerMinutePerSource() / 60.0, config.connectsPerMinutePerSource());
+    this.adminAttempts = new SourceLimiter(config.adminAttemptsPerMinutePerSource() / 60.0,
+        config.adminAttemptsPerMinutePerSource());
     this.origins = new OriginCheck(config.allowedOrigins());
+    this.clientAddress = new ClientAddress(config.trustedProxies());
   }
 
   @Override
@@ -91,9 +99,17 @@ public final class EdgeVerticle extends VerticleBase {
         .setMaxWebSocketFrameSize(config.limits().maxFrameChars() * 2)
         .setMaxWebSocketMessageSize(config.limits().maxFrameChars() * 4)
         .setMaxFormAttributeSize(MAX_API_BODY_BYTES)
-        .setMaxHeaderSize(8192);
+        .setMaxHeaderSize(8192)
+        .setMaxInitialLineLength(4096);
+    if (config.tlsEnabled()) {
+      // PEM text read once at start-up: nothing is written to disk, and the key never leaves memory.
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertValue(Buffer.buffer(config.tls().certPem()))
+          .setKeyValue(Buffer.buffer(config.tls().keyPem())));
+    }
     return deliveries.completion()
-        .compose(v -> vertx.createHttpServer(options).requestHandler(router).listen())
+        .compose(v -> vertx.createHttpServer(options).requestHandler(router)
+            .invalidRequestHandler(this::invalidRequest).listen())
         .onSuccess(s -> {
           server = s;
           ready = true;
@@ -145,19 +161,84 @@ public final class EdgeVerticle extends VerticleBase {
     r.get("/").handler(ctx -> serve(ctx, "/index.html"));
     r.get().handler(ctx -> serve(ctx, ctx.normalizedPath()));
     r.route("/api/*").handler(ctx -> error(ctx, ErrorCode.BAD_REQUEST));
+    for (int status : HANDLED_FAILURES) {
+      r.errorHandler(status, this::routingFailure);
+    }
     return r;
   }
 
+  /** Statuses the router may fail with on its own (no route, wrong method, a handler's exception, ...). */
+  private static final int[] HANDLED_FAILURES = {400, 401, 403, 404, 405, 406, 409, 413, 414, 415, 429, 431, 500,
+      501, 502, 503};
+
   private void headers(RoutingContext ctx) {
-    SecurityHeaders.apply(ctx.response().headers(), ctx.request().authority() == null ? null
-        : ctx.request().authority().toString(), ctx.request().isSSL());
+    applyHeaders(ctx.request());
     ctx.next();
+  }
+
+  private void applyHeaders(HttpServerRequest req) {
+    SecurityHeaders.apply(req.response().headers(), req.authority() == null ? null : req.authority().toString(),
+        servedOverTls(req));
+  }
+
+  /** TLS here, or at a trusted reverse proxy that says so; a client's own X-Forwarded-Proto is never believed. */
+  private boolean servedOverTls(HttpServerRequest req) {
+    if (req.isSSL()) {
+      return true;
+    }
+    String proto = req.getHeader("X-Forwarded-Proto");
+    return proto != null && "https".equalsIgnoreCase(proto.split(",")[0].trim())
+        && clientAddress.isTrustedPeer(peerOf(req));
+  }
+
+  /** Router failures answer like every other error: JSON with a stable code, security headers, no internals. */
+  private void routingFailure(RoutingContext ctx) {
+    HttpServerResponse res = ctx.response();
+    if (res.ended() || res.headWritten()) {
+      return;
+    }
+    applyHeaders(ctx.request());
+    int status = ctx.statusCode() <= 0 ? 500 : ctx.statusCode();
+    if (status >= 500 && (ctx.failure() instanceof IllegalArgumentException || hasBadEscape(ctx.request().uri()))) {
+      status = 400; // a malformed URI (a lone '%', a bad escape) fails while Vert.x decodes it: the client's fault
+    }
+    ErrorCode code = switch (status) {
+      case 404 -> ErrorCode.NOT_FOUND;
+      case 405 -> ErrorCode.METHOD_NOT_ALLOWED;
+      case 413 -> ErrorCode.PAYLOAD_TOO_LARGE;
+      case 429 -> ErrorCode.RATE_LIMITED;
+      default -> status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
+    };
+    error(ctx, code.httpStatus(), code.code(), code.message());
+  }
+
+  /** True when a '%' is not followed by two hex digits: Vert.x fails such paths while routing. */
+  static boolean hasBadEscape(String uri) {
+    if (uri == null) {
+      return false;
+    }
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Requests Netty could not decode (bad request line, oversized headers): a plain 400, then the connection closes. */
+  private void invalidRequest(HttpServerRequest req) {
+    applyHeaders(req);
+    HttpServerResponse res = req.response();
+    res.setStatusCode(ErrorCode.BAD_REQUEST.httpStatus()).putHeader("Content-Type", "application/json")
+        .putHeader("Connection", "close")
+        .end(ServerFrames.httpError(ErrorCode.BAD_REQUEST).encode())
+        .onComplete(v -> req.connection().close());
   }
 
   private void serve(RoutingContext ctx, String path) {
     StaticFiles.Asset a = files.get(path);
     if (a == null) {
-      error(ctx, ErrorCode.ROOM_NOT_FOUND.httpStatus(), "not_found", "No such page.");
+      error(ctx, ErrorCode.NOT_FOUND);
       return;
     }
     ctx.response().putHeader("Content-Type", a.contentType()).end(a.content());
@@ -272,6 +353,10 @@ public final class EdgeVerticle extends VerticleBase {
   private void upgrade(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     String roomId = ctx.pathParam("id");
+    if (!"websocket".equalsIgnoreCase(req.getHeader("Upgrade"))) {
+      error(ctx, ErrorCode.BAD_REQUEST);
+      return;
+    }
     if (!origins.allows(req.getHeader("Origin"), req.authority() == null ? null : req.authority().toString())) {
       error(ctx, ErrorCode.FORBIDDEN_ORIGIN);
       return;
@@ -280,13 +365,25 @@ public final class EdgeVerticle extends VerticleBase {
       error(ctx, ErrorCode.NODE_SHUTTING_DOWN);
       return;
     }
+    String source = sourceOf(req);
+    long wait = connects.acquire(source, clock.millis());
+    if (wait > 0) {
+      metrics.rateLimitedEvent(RateLimit.CONNECT);
+      ctx.response().putHeader("Retry-After", String.valueOf((wait + 999) / 1000));
+      error(ctx, ErrorCode.RATE_LIMITED);
+      return;
+    }
     if (sessions.size() >= config.limits().maxSocketsPerNode()) {
       metrics.rateLimitedEvent(RateLimit.CONNECT);
       error(ctx, ErrorCode.NODE_FULL);
       return;
     }
-    String source = sourceOf(req);
-    req.toWebSocket().onSuccess(ws -> accept(ws, roomId, source)).onFailure(e -> { });
+    req.toWebSocket().onSuccess(ws -> accept(ws, roomId, source)).onFailure(e -> {
+      // Not a valid upgrade (a plain GET, a bad key or version): answer instead of leaving the request hanging.
+      if (!ctx.response().ended() && !ctx.response().headWritten()) {
+        error(ctx, ErrorCode.BAD_REQUEST);
+      }
+    });
   }
 
   private void accept(ServerWebSocket ws, String roomId, String source) {
@@ -359,6 +456,15 @@ public final class EdgeVerticle extends VerticleBase {
     }
   }
 
+  /** One admin attempt from {@code source}: false past the per-source budget (right and wrong PINs alike). */
+  boolean allowAdmin(String source) {
+    if (adminAttempts.acquire(source, clock.millis()) > 0) {
+      metrics.rateLimitedEvent(RateLimit.MESSAGE);
+      return false;
+    }
+    return true;
+  }
+
   Vertx getVertx() { return vertx; }
   String nodeId() { return nodeId; }
   Limits limits() { return config.limits(); }
@@ -373,29 +479,16 @@ public final class EdgeVerticle extends VerticleBase {
     return id != null && id.length() == ROOM_ID_CHARS && Base64Text.isId(id, ROOM_ID_CHARS);
   }
 
-  /** The peer address of the TCP connection. Used only in memory for rate limits and lockouts; never logged. */
   /**
-   * The client's address, for per-source limits (room creation, PIN lockout). Behind a load balancer the TCP peer is
-   * the LB for everyone, so when the peer is one of {@code BURNROOM_TRUSTED_PROXIES} the last X-Forwarded-For entry
-   * (the one that LB appended, as a new line or at the end of the list) names the client; entries before it are
-   * whatever the client claimed. Anyone else's X-Forwarded-For is ignored: it is trivially forged.
+   * The client's address: the TCP peer, or behind a trusted proxy the rightmost X-Forwarded-For hop that is not a
+   * trusted proxy ({@link ClientAddress}). Used only in memory for rate limits and lockouts; never logged.
    */
   private String sourceOf(HttpServerRequest req) {
-    if (req.remoteAddress() == null) {
-      return "unknown";
-    }
-    String peer = req.remoteAddress().hostAddress();
-    if (config.trustedProxies().contains(peer)) {
-      List<String> lines = req.headers().getAll("X-Forwarded-For");
-      if (!lines.isEmpty()) {
-        String last = lines.get(lines.size() - 1);
-        String client = last.substring(last.lastIndexOf(',') + 1).trim();
-        if (!client.isEmpty()) {
-          return client;
-        }
-      }
-    }
-    return peer;
+    return clientAddress.of(peerOf(req), req.headers().getAll("X-Forwarded-For"));
+  }
+
+  private static String peerOf(HttpServerRequest req) {
+    return req.remoteAddress() == null ? null : req.remoteAddress().hostAddress();
   }
 
   private static void error(RoutingContext ctx, ErrorCode code) {

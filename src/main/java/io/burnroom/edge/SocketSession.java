@@ -184,6 +184,10 @@ final class SocketSession {
   }
 
   private void admin(ClientFrame.Admin a) {
+    if (!edge.allowAdmin(source)) {
+      send(ServerFrames.error(ErrorCode.RATE_LIMITED));
+      return;
+    }
     call(Bus.admin(memberId, connId, source, a))
         .onSuccess(reply -> send(ServerFrames.adminOk(a.op())))
         .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
@@ -224,7 +228,9 @@ final class SocketSession {
       return;
     }
     if (ws.writeQueueFull()) {
-      closeWith(ErrorCode.RATE_LIMIT_CLOSE);
+      // Keeps its seat for the resume grace: a slow phone reconnects and gets what it missed from the replay log.
+      edge.metrics().rateLimitedEvent(RateLimit.MESSAGE);
+      closeWith(ErrorCode.SLOW_CONSUMER);
       return;
     }
     ws.writeTextMessage(frame);

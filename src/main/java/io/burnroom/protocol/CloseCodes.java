@@ -13,6 +13,8 @@ public final class CloseCodes {
   public static final int NO_SUCH_ROOM = 4004;
   public static final int PROTOCOL_VIOLATION = 4008;
   public static final int LOCKOUT_OR_RATE = 4029;
+  /** The client did not read its frames fast enough (the socket's write queue filled up): reconnect and resume. */
+  public static final int SLOW_CONSUMER = 4013;
 
   private CloseCodes() {
   }

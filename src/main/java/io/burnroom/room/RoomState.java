@@ -209,13 +209,22 @@ public final class RoomState {
 
   /** Checks the PIN for a source; on failure records it. Answers null when the PIN is right. */
   public ErrorCode checkPin(String sourceKey, String candidate, long now) {
-    if (pinGuard.check(sourceKey, now) == PinGuard.Verdict.LOCKED_OUT) {
-      return ErrorCode.PIN_LOCKOUT;
+    PinGuard.Verdict before = pinGuard.check(sourceKey, now);
+    if (before != PinGuard.Verdict.ALLOWED) {
+      return pinError(before);
     }
     if (pin.matches(candidate)) {
       return null;
     }
-    return pinGuard.recordFailure(sourceKey, now) == PinGuard.Verdict.LOCKED_OUT ? ErrorCode.PIN_LOCKOUT : ErrorCode.WRONG_PIN;
+    return pinError(pinGuard.recordFailure(sourceKey, now));
+  }
+
+  private static ErrorCode pinError(PinGuard.Verdict v) {
+    return switch (v) {
+      case LOCKED_OUT -> ErrorCode.PIN_LOCKOUT;
+      case ROOM_LOCKED_OUT -> ErrorCode.ROOM_PIN_LOCKOUT;
+      case ALLOWED -> ErrorCode.WRONG_PIN;
+    };
   }
 
   /** Removes a member for good: its resume token is banned. */

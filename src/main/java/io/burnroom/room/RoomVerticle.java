@@ -44,6 +44,7 @@ public final class RoomVerticle extends VerticleBase {
   private FanOut fanOut;
   private MessageConsumer<JsonObject> consumer;
   private MessageConsumer<String> nodeLeftConsumer;
+  private MessageConsumer<String> mergedConsumer;
   private long timerId = -1;
   /** Effects waiting for the next snapshot write, and whether a write is in flight. */
   private List<Runnable> awaitingWrite = new ArrayList<>();
@@ -76,9 +77,11 @@ public final class RoomVerticle extends VerticleBase {
       state.nodeGone(m.body(), clock.millis());
       afterWrite(null);
     });
+    mergedConsumer = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> checkOwnership());
     metrics.roomOpened();
     scheduleTimer();
-    return Future.all(consumer.completion(), nodeLeftConsumer.completion(), saveSnapshot());
+    return Future.all(consumer.completion(), nodeLeftConsumer.completion(), mergedConsumer.completion(),
+        saveSnapshot());
   }
 
   @Override
@@ -259,6 +262,41 @@ public final class RoomVerticle extends VerticleBase {
     }
     fanOut.deliver(state.connectedMembers(), ServerFrames.tick(state.expiresAt(), now).encode());
     scheduleTimer();
+    checkOwnership();
+  }
+
+  /**
+   * Split brain: while the cluster was split, each side may have restored this room, so after the merge two
+   * verticles can listen on one address. The directory names exactly one owner; any other copy steps down. Checked
+   * on every tick and at once when Hazelcast reports a merge.
+   */
+  private void checkOwnership() {
+    if (!snapshots.enabled() || burned || quiesced) {
+      return;
+    }
+    directory.get(state.roomId()).onSuccess(entry -> {
+      if (entry != null && !entry.owner().equals(nodeId) && !burned && !quiesced) {
+        stepDown();
+      }
+    });
+  }
+
+  /**
+   * Another node owns this room: stop serving without touching the shared maps, and tell the members this copy
+   * knew about to reconnect (1012). They resume at the real owner; what was said only on this side of the split is
+   * not carried over (see docs/decisions.md).
+   */
+  private void stepDown() {
+    quiesced = true;
+    vertx.cancelTimer(timerId);
+    consumer.unregister();
+    fanOut.close(state.connectedMembers(), CloseCodes.SHUTTING_DOWN, null);
+    String deploymentId = context.deploymentID();
+    vertx.eventBus().send(Addresses.ROOM_HOST,
+        new JsonObject().put("op", RoomHostVerticle.GONE).put("roomId", state.roomId()),
+        new DeliveryOptions().setLocalOnly(true));
+    // The host may not know this copy (it is forgetting it anyway); make sure the deployment goes.
+    vertx.setTimer(100, t -> vertx.undeploy(deploymentId).onFailure(e -> { }));
   }
 
   /** Burns now: every socket gets {@code burned} and close 4000 in one message per node, then every trace goes. */

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -59,7 +60,11 @@ class BrowserIT {
   private final List<String> texts = new ArrayList<>();
 
   private TestNodes nodes;
+  private BurnroomNode node;
+  private DropProxy proxy;
   private String base;
+  /** Bob reaches the node through a proxy the test can cut, to exercise reconnect and resume. */
+  private String proxyBase;
   private Browser a;
   private Browser b;
   private Browser c;
@@ -69,18 +74,22 @@ class BrowserIT {
   /** One Chromium with its own profile (made and removed by chromedriver) and its captured frames and requests. */
   private static final class Browser {
     final String who;
+    final String origin;
     final ChromeDriver driver;
     final List<String> framePayloads = new ArrayList<>();
     final List<String> requestUrls = new ArrayList<>();
+    final List<String> console = new ArrayList<>();
     final WebDriverWait wait;
 
-    Browser(String who, int width, int height) {
+    Browser(String who, String origin, int width, int height) {
       this.who = who;
+      this.origin = origin;
       ChromeOptions o = new ChromeOptions().setBinary(CHROMIUM).addArguments("--headless=new", "--no-sandbox",
           "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
           "--disable-sync", "--no-first-run", "--window-size=" + width + "," + height, "--lang=en-US");
       LoggingPreferences logs = new LoggingPreferences();
       logs.enable(LogType.PERFORMANCE, Level.ALL);
+      logs.enable(LogType.BROWSER, Level.ALL);
       o.setCapability("goog:loggingPrefs", logs);
       ChromeDriverService service = new ChromeDriverService.Builder()
           .usingDriverExecutable(new java.io.File(CHROMEDRIVER)).usingAnyFreePort().build();
@@ -91,6 +100,9 @@ class BrowserIT {
 
     /** Drains the performance log: WebSocket frames both ways, and every URL the page requested. */
     void collect() {
+      for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
+        console.add(e.getLevel() + " " + e.getMessage());
+      }
       for (LogEntry e : driver.manage().logs().get(LogType.PERFORMANCE)) {
         JsonObject m = new JsonObject(e.getMessage()).getJsonObject("message");
         String method = m.getString("method");
@@ -122,13 +134,14 @@ class BrowserIT {
       byTest("join").click();
       wait.until(d -> byTest("safety-code").getText().length() > 0);
       wait.until(d -> byTest("message-input").isEnabled());
+      wait.until(d -> byTest("countdown").getText().matches("[0-9:]+"));
     }
 
     void say(String text) {
       WebElement input = byTest("message-input");
-      input.sendKeys(text);
-      byTest("send").click();
+      input.sendKeys(text, Keys.ENTER); // keyboard only: Enter sends
       wait.until(d -> messageTexts().contains(text));
+      assertThat(input.getAttribute("value")).isEmpty();
     }
 
     List<String> messageTexts() {
@@ -168,14 +181,16 @@ class BrowserIT {
   }
 
   @BeforeAll
-  void start() {
+  void start() throws IOException {
     System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
     nodes = new TestNodes();
-    BurnroomNode node = nodes.embedded();
+    node = nodes.embedded();
     base = "http://127.0.0.1:" + node.httpPort();
-    a = new Browser("alice", 1280, 860);
-    b = new Browser("bob", 1100, 800);
-    c = new Browser("carol", 390, 844); // phone width
+    proxy = new DropProxy(node.httpPort());
+    proxyBase = "http://127.0.0.1:" + proxy.port();
+    a = new Browser("alice", base, 1280, 860);
+    b = new Browser("bob", proxyBase, 1100, 800);
+    c = new Browser("carol", base, 390, 844); // phone width
   }
 
   @AfterAll
@@ -184,6 +199,9 @@ class BrowserIT {
       if (x != null) {
         x.quit();
       }
+    }
+    if (proxy != null) {
+      proxy.close();
     }
     if (nodes != null) {
       nodes.close();
@@ -210,7 +228,7 @@ class BrowserIT {
     assertThat(a.driver.getCurrentUrl()).as("the secret leaves the address bar").doesNotContain("#");
     assertThat(a.byTest("qr-code").findElements(By.cssSelector("img, canvas"))).isNotEmpty();
 
-    b.driver.get(shareLink);
+    b.driver.get(shareLink.replace(base, proxyBase));
     b.join(bob);
     c.driver.get(shareLink);
     c.join(carol);
@@ -241,6 +259,33 @@ class BrowserIT {
 
   @Test
   @Order(3)
+  @DisplayName("a dropped connection shows 'reconnecting', resumes the same seat, delivers what was typed offline once")
+  void reconnectAndResume() throws IOException {
+    String code = b.safety();
+    proxy.cut();
+    b.byTest("reconnecting");
+    String offline = "Typed while offline " + tag;
+    texts.add(offline);
+    b.byTest("message-input").sendKeys(offline);
+    b.byTest("send").click();
+    b.waitForMessage(offline);
+    WebElement pending = b.allByTest("message").get(b.allByTest("message").size() - 1);
+    assertThat(pending.getAttribute("class")).contains("pending");
+    say(a, "Sent while Bob was away " + tag, c);
+    proxy.restore();
+    b.wait.until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("[data-testid='reconnecting']")));
+    a.waitForMessage(offline);
+    c.waitForMessage(offline);
+    b.waitForMessage("Sent while Bob was away " + tag);
+    b.wait.until(d -> !pending.getAttribute("class").contains("pending"));
+    assertThat(b.safety()).as("same seat and keys after the resume").isEqualTo(code);
+    for (Browser x : List.of(a, c)) {
+      assertThat(x.messageTexts().stream().filter(offline::equals)).as("delivered once to " + x.who).hasSize(1);
+    }
+  }
+
+  @Test
+  @Order(4)
   @DisplayName("nothing lands in localStorage, sessionStorage, IndexedDB or cookies, and no request leaves the origin")
   void noStorageNoThirdParties() {
     for (Browser x : List.of(a, b, c)) {
@@ -251,15 +296,18 @@ class BrowserIT {
       assertThat(r).isEqualTo(Map.of("ls", 0L, "ss", 0L, "cookie", "", "idb", 0L));
       assertThat(x.driver.manage().getCookies()).isEmpty();
       x.collect();
+      // (Bob's console also shows the refused reconnect attempts while his line was cut: expected.)
+      assertThat(x.console).as("no CSP violation, no script error, nothing missing")
+          .noneMatch(l -> l.contains("Content Security Policy") || l.contains("Uncaught") || l.contains("404"));
       assertThat(x.requestUrls).isNotEmpty();
       // data: URLs are the QR code image the page drew itself; everything that touches a network goes to our origin.
       assertThat(x.requestUrls.stream().filter(u -> !u.startsWith("data:")).toList())
-          .allSatisfy(u -> assertThat(u).startsWith(base.replace("http:", u.startsWith("ws:") ? "ws:" : "http:") + "/"));
+          .allSatisfy(u -> assertThat(u).startsWith(x.origin.replace("http:", u.startsWith("ws:") ? "ws:" : "http:") + "/"));
     }
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   @DisplayName("kick: the member is removed, the other two rekey and keep talking; a locked room keeps them out")
   void kickAndRekey() {
     String before = a.safety();
@@ -309,7 +357,7 @@ class BrowserIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   @DisplayName("no message text and no display name ever reaches the server, not even inside base64")
   void serverSeesNoPlaintext() {
     int sentMsgs = 0;
@@ -331,7 +379,7 @@ class BrowserIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   @DisplayName("burn now burns all three screens within a second; the text is gone; reload and Back show not-found")
   void burnNow() {
     a.byTest("burn-now").click();
@@ -346,7 +394,9 @@ class BrowserIT {
       }
       assertThat(page).doesNotContain(shareLink.substring(shareLink.indexOf('#') + 1));
       assertThat(x.allByTest("message")).isEmpty();
-      assertThat(x.driver.getCurrentUrl()).isEqualTo(base + "/r/" + roomId);
+      assertThat(x.js("return [...document.querySelectorAll('input, textarea')].map(i => i.value).join('')"))
+          .as("no name, link or draft left in any field").isEqualTo("");
+      assertThat(x.driver.getCurrentUrl()).isEqualTo(x.origin + "/r/" + roomId);
     }
     long spread = burnedAt.stream().mapToLong(l -> l).max().getAsLong() - burnedAt.stream().mapToLong(l -> l).min().getAsLong();
     assertThat(spread).as("burn spread across screens (ms)").isLessThan(1000);
@@ -361,6 +411,37 @@ class BrowserIT {
     assertThat(b.allByTest("message")).isEmpty();
     c.driver.get(shareLink);
     c.byTest("not-found");
+  }
+
+  @Test
+  @Order(8)
+  @DisplayName("at zero the countdown burns every screen at the server's expiresAt; the last minute is red")
+  void countdownBurns() {
+    JsonObject room = nodes.createRoom(node, 12);
+    byte[] key = new byte[32];
+    new java.security.SecureRandom().nextBytes(key);
+    String link = base + "/r/" + room.getString("roomId") + "#" + Base64.getUrlEncoder().withoutPadding().encodeToString(key);
+    a.driver.get(link);
+    a.join("Dora " + tag);
+    c.driver.get(link);
+    c.join("Eli " + tag);
+    for (Browser x : List.of(a, c)) {
+      WebElement countdown = x.byTest("countdown");
+      assertThat(seconds(countdown.getText())).isBetween(1, 12);
+      assertThat(countdown.getAttribute("class")).contains("last-minute");
+      assertThat(countdown.getCssValue("color")).isEqualTo("rgba(255, 77, 77, 1)");
+    }
+    long expiresAt = room.getLong("expiresAt");
+    List<Long> burnedAt = new ArrayList<>();
+    for (Browser x : List.of(a, c)) {
+      new WebDriverWait(x.driver, Duration.ofSeconds(25))
+          .until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid='burned']")));
+      burnedAt.add(Long.parseLong(x.byTest("burned").getAttribute("data-burned-at")));
+    }
+    for (long t : burnedAt) {
+      assertThat(t - expiresAt).as("burn relative to expiresAt (ms)").isBetween(-300L, 1000L);
+    }
+    assertThat(Math.abs(burnedAt.get(0) - burnedAt.get(1))).isLessThan(1000L);
   }
 
   // ---- helpers ----

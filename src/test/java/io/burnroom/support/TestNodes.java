@@ -39,6 +39,8 @@ public final class TestNodes implements AutoCloseable {
     env.put("BURNROOM_MIN_TTL_SECONDS", "1");
     env.put("BURNROOM_ROOMS_PER_MINUTE_PER_SOURCE", "100000");
     env.put("BURNROOM_MSGS_PER_SECOND_PER_CONNECTION", "100000");
+    env.put("BURNROOM_CONNECTS_PER_MINUTE_PER_SOURCE", "100000");
+    env.put("BURNROOM_ADMIN_ATTEMPTS_PER_MINUTE_PER_SOURCE", "100000");
     return env;
   }
 

@@ -1,0 +1,464 @@
+package io.burnroom.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Runs every benchmark scenario against Burnroom nodes and the {@link BareRelay} (each its own process), prints a
+ * table, and writes {@code bench/results/latest.json} plus SVG plots under {@code docs/bench/}.
+ *
+ * <pre>
+ *   bench/run.sh                 # everything, twice (about 15 minutes)
+ *   bench/run.sh --quick         # small sizes, once: a smoke test of the bench itself
+ *   bench/run.sh --only=a,b,d    # a subset; --repeat=N, --measure=S, --warmup=S, --rooms=N, --members=N
+ * </pre>
+ */
+public final class BenchMain {
+  private final Map<String, String> opts;
+  private final Path jar;
+  private final Path outDir;
+  private final Set<String> only;
+  private final int repeat;
+  private final int rooms;
+  private final int members;
+  private final int bodyChars;
+  private final int warmupS;
+  private final int measureS;
+  private final int window;
+  private final int lanes;
+  private final int idleSockets;
+  private final int idleRooms;
+  private final int churnRooms;
+  private final int expiryRooms;
+  /** Last repetition's open-loop latency histograms, for the plot. */
+  private final Map<String, Histogram> curves = new LinkedHashMap<>();
+
+  private BenchMain(Map<String, String> opts) {
+    this.opts = opts;
+    boolean quick = opts.containsKey("quick");
+    this.jar = Paths.get(opts.getOrDefault("jar", "target/burnroom.jar"));
+    this.outDir = Paths.get(opts.getOrDefault("out", "."));
+    this.only = Set.of(opts.getOrDefault("only", "a,b,c,d,e,f").split(","));
+    this.repeat = num("repeat", quick ? 1 : 2);
+    this.rooms = num("rooms", quick ? 10 : 100);
+    this.members = num("members", quick ? 5 : 10);
+    this.bodyChars = num("body", 1024);
+    this.warmupS = num("warmup", quick ? 2 : 5);
+    this.measureS = num("measure", quick ? 3 : 10);
+    this.window = num("window", 4);
+    this.lanes = num("lanes", 2);
+    this.idleSockets = num("sockets", quick ? 500 : 10_000);
+    this.idleRooms = num("idle-rooms", quick ? 500 : 10_000);
+    this.churnRooms = num("churn", quick ? 300 : 10_000);
+    this.expiryRooms = num("expiry", quick ? 50 : 1_000);
+  }
+
+  private int num(String key, int fallback) {
+    return Integer.parseInt(opts.getOrDefault(key, String.valueOf(fallback)));
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = new LinkedHashMap<>();
+    for (String a : args) {
+      String s = a.replaceFirst("^--", "");
+      int eq = s.indexOf('=');
+      opts.put(eq < 0 ? s : s.substring(0, eq), eq < 0 ? "true" : s.substring(eq + 1));
+    }
+    new BenchMain(opts).run();
+    System.exit(0);
+  }
+
+  private void run() throws Exception {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar.toAbsolutePath() + " is missing: build it with `mvn -B -q package -DskipTests`");
+    }
+    JsonObject result = new JsonObject()
+        .put("startedAt", Instant.now().toString())
+        .put("machine", machine())
+        .put("config", new JsonObject().put("rooms", rooms).put("members", members).put("bodyChars", bodyChars)
+            .put("warmupSeconds", warmupS).put("measureSeconds", measureS).put("closedLoopWindowPerRoom", window)
+            .put("generatorEventLoops", lanes).put("idleSockets", idleSockets).put("idleRooms", idleRooms)
+            .put("churnRooms", churnRooms).put("expiryRooms", expiryRooms).put("repeat", repeat)
+            .put("serverHeap", String.join(" ", ServerProcess.HEAP_FLAGS)));
+    JsonArray runs = new JsonArray();
+    result.put("runs", runs);
+    System.out.println("machine: " + result.getJsonObject("machine").encode());
+    for (int rep = 1; rep <= repeat; rep++) {
+      JsonObject r = new JsonObject().put("rep", rep);
+      runs.add(r);
+      if (only.contains("a") || only.contains("b")) {
+        step("a/b relay", () -> r.put("relay", fanout("relay-1node", Fleet.Kind.RELAY, 1)));
+        step("a/b burnroom", () -> r.put("burnroom", fanout("burnroom-1node", Fleet.Kind.BURNROOM, 1)));
+      }
+      if (only.contains("c")) {
+        step("c cross-node", () -> r.put("burnroom2", fanout("burnroom-2nodes", Fleet.Kind.BURNROOM, 2)));
+      }
+      if (only.contains("d")) {
+        step("d memory", () -> r.put("memory", memory()));
+      }
+      if (only.contains("e")) {
+        step("e churn", () -> r.put("churn", churn()));
+      }
+      if (only.contains("f")) {
+        step("f expiry", () -> r.put("expiry", expiry()));
+      }
+    }
+    result.put("finishedAt", Instant.now().toString()).put("loadavgAtEnd", loadavg());
+    Report report = new Report(result);
+    result.put("summary", report.summary());
+    String table = report.table();
+    System.out.println();
+    System.out.println(table);
+    Path json = outDir.resolve("bench/results/latest.json");
+    Files.createDirectories(json.getParent());
+    Files.writeString(json, result.encodePrettily() + "\n");
+    Path svgDir = outDir.resolve("docs/bench");
+    Files.createDirectories(svgDir);
+    if (!curves.isEmpty()) {
+      Files.writeString(svgDir.resolve("latency.svg"), Report.latencySvg(curves, result));
+    }
+    Files.writeString(svgDir.resolve("throughput.svg"), Report.throughputSvg(result));
+    System.out.println("wrote " + json + " and " + svgDir + "/{latency,throughput}.svg");
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  private void step(String name, Step s) throws Exception {
+    System.out.println("== " + name + "  (loadavg " + loadavg() + ")");
+    long t0 = System.nanoTime();
+    s.run();
+    System.out.printf("   done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+  }
+
+  // ---- (a)(b)(c): fan-out throughput and latency ----
+
+  private JsonObject fanout(String label, Fleet.Kind kind, int nodes) throws Exception {
+    List<ServerProcess> servers = new ArrayList<>();
+    try {
+      servers.addAll(startServers(label, kind, nodes, Map.of()));
+      try (Fleet fleet = new Fleet(kind, lanes, bodyChars)) {
+        List<Callable<Future<Fleet.Room>>> creating = new ArrayList<>();
+        for (int i = 0; i < rooms; i++) {
+          int port = servers.get(i % nodes).port();
+          int index = i;
+          creating.add(() -> kind == Fleet.Kind.RELAY
+              ? Future.succeededFuture(fleet.relayRoom(index)) : fleet.createRoom(port, 3600));
+        }
+        List<Fleet.Room> made = Fleet.throttled(creating, 32, 60_000);
+        List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
+        for (Fleet.Room room : made) {
+          fleet.adopt(room);
+          for (int j = 0; j < members; j++) {
+            int port = servers.get(j % nodes).port();   // cross-node: members alternate between the nodes
+            joining.add(() -> fleet.connect(room, port));
+          }
+        }
+        // members of one room join one after another, like people opening a link
+        Fleet.throttled(joining, 1, 60_000).size();
+        Thread.sleep(1000);
+
+        fleet.startClosedLoop(window);
+        Thread.sleep(warmupS * 1000L);
+        JsonObject closed = measure(fleet, servers, null);
+        fleet.stopLoad();
+        Thread.sleep(2000);
+
+        double rate = closed.getDouble("sentPerSec") * 0.5;
+        fleet.startOpenLoop(rate);
+        Thread.sleep(warmupS * 1000L);
+        JsonObject open = measure(fleet, servers, label).put("targetSendRate", round(rate));
+        fleet.stopLoad();
+        Thread.sleep(1000);
+        fleet.closeMembers();
+        JsonObject out = new JsonObject().put("nodes", nodes).put("closedLoop", closed).put("openLoopHalf", open);
+        System.out.println("   " + label + " max: " + closed.encode());
+        System.out.println("   " + label + " 50%: " + open.encode());
+        return out;
+      }
+    } finally {
+      servers.forEach(ServerProcess::close);
+    }
+  }
+
+  private JsonObject measure(Fleet fleet, List<ServerProcess> servers, String curveLabel) throws Exception {
+    String load0 = loadavg();
+    long srv0 = servers.stream().mapToLong(ServerProcess::cpuNanos).sum();
+    long gen0 = ownCpuNanos();
+    long t0 = System.nanoTime();
+    fleet.beginMeasure();
+    Thread.sleep(measureS * 1000L);
+    Fleet.Window w = fleet.endMeasure();
+    double secs = (System.nanoTime() - t0) / 1e9;
+    long srv1 = servers.stream().mapToLong(ServerProcess::cpuNanos).sum();
+    long gen1 = ownCpuNanos();
+    Histogram h = w.latencyMicros();
+    if (curveLabel != null) {
+      curves.put(curveLabel, h);
+    }
+    return new JsonObject()
+        .put("seconds", round(secs))
+        .put("sentPerSec", round(w.sent() / secs))
+        .put("deliveredPerSec", round(w.delivered() / secs))
+        .put("acksPerSec", round(w.acks() / secs))
+        .put("p50Ms", ms(h.getValueAtPercentile(50)))
+        .put("p99Ms", ms(h.getValueAtPercentile(99)))
+        .put("p999Ms", ms(h.getValueAtPercentile(99.9)))
+        .put("maxMs", ms(h.getMaxValue()))
+        .put("serverCpuCores", round((srv1 - srv0) / 1e9 / secs))
+        .put("generatorCpuCores", round((gen1 - gen0) / 1e9 / secs))
+        .put("errors", w.errors())
+        .put("loadavgBefore", load0)
+        .put("loadavgAfter", loadavg());
+  }
+
+  // ---- (d): memory per idle socket and per idle room ----
+
+  private JsonObject memory() throws Exception {
+    JsonObject out = new JsonObject();
+    int perRoom = 20;
+    try (ServerProcess node = ServerProcess.burnroom("burnroom-mem", jar, ServerProcess.benchEnv());
+         Fleet fleet = new Fleet(Fleet.Kind.BURNROOM, lanes, bodyChars)) {
+      Thread.sleep(2000);
+      long h0 = node.heapAfterGcBytes();
+      long r0 = node.rssBytes();
+      List<Callable<Future<Fleet.Room>>> creating = new ArrayList<>();
+      for (int i = 0; i < idleRooms; i++) {
+        creating.add(() -> fleet.createRoom(node.port(), 3600));
+      }
+      List<Fleet.Room> made = Fleet.throttled(creating, 32, 120_000);
+      Thread.sleep(2000);
+      long h1 = node.heapAfterGcBytes();
+      long r1 = node.rssBytes();
+      List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
+      for (int i = 0; i < idleSockets; i++) {
+        Fleet.Room room = made.get(i / perRoom);
+        if (room.lane == null) {
+          fleet.adopt(room);
+        }
+        joining.add(() -> fleet.connect(room, node.port()));
+      }
+      Fleet.throttled(joining, 64, 120_000);
+      Thread.sleep(3000);
+      long h2 = node.heapAfterGcBytes();
+      long r2 = node.rssBytes();
+      out.put("burnroom", new JsonObject()
+          .put("idleRooms", idleRooms).put("idleSockets", idleSockets).put("socketsPerRoom", perRoom)
+          .put("heapBaseBytes", h0).put("heapWithRoomsBytes", h1).put("heapWithSocketsBytes", h2)
+          .put("rssBaseBytes", r0).put("rssWithRoomsBytes", r1).put("rssWithSocketsBytes", r2)
+          .put("heapPerRoomBytes", (h1 - h0) / idleRooms).put("rssPerRoomBytes", (r1 - r0) / idleRooms)
+          .put("heapPerSocketBytes", (h2 - h1) / idleSockets).put("rssPerSocketBytes", (r2 - r1) / idleSockets));
+      fleet.closeMembers();
+    }
+    try (ServerProcess relay = ServerProcess.relay("relay-mem");
+         Fleet fleet = new Fleet(Fleet.Kind.RELAY, lanes, bodyChars)) {
+      Thread.sleep(2000);
+      long h0 = relay.heapAfterGcBytes();
+      long r0 = relay.rssBytes();
+      List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
+      Fleet.Room room = null;
+      for (int i = 0; i < idleSockets; i++) {
+        if (i % perRoom == 0) {
+          room = fleet.adopt(fleet.relayRoom(i / perRoom));
+        }
+        Fleet.Room r = room;
+        joining.add(() -> fleet.connect(r, relay.port()));
+      }
+      Fleet.throttled(joining, 64, 120_000);
+      Thread.sleep(3000);
+      long h1 = relay.heapAfterGcBytes();
+      long r1 = relay.rssBytes();
+      out.put("relay", new JsonObject().put("idleSockets", idleSockets)
+          .put("heapBaseBytes", h0).put("heapWithSocketsBytes", h1).put("rssBaseBytes", r0).put("rssWithSocketsBytes", r1)
+          .put("heapPerSocketBytes", (h1 - h0) / idleSockets).put("rssPerSocketBytes", (r1 - r0) / idleSockets));
+      fleet.closeMembers();
+    }
+    System.out.println("   " + out.encode());
+    return out;
+  }
+
+  // ---- (e): churn ----
+
+  private JsonObject churn() throws Exception {
+    try (ServerProcess node = ServerProcess.burnroom("burnroom-churn", jar, ServerProcess.benchEnv());
+         Fleet fleet = new Fleet(Fleet.Kind.BURNROOM, lanes, bodyChars)) {
+      churnRooms(fleet, node, Math.max(100, churnRooms / 20));   // warm-up: JIT, lazily built structures
+      Thread.sleep(2000);
+      long h0 = node.heapAfterGcBytes();
+      long r0 = node.rssBytes();
+      long t0 = System.nanoTime();
+      Histogram late = churnRooms(fleet, node, churnRooms);
+      double secs = (System.nanoTime() - t0) / 1e9;
+      Thread.sleep(3000);
+      long h1 = node.heapAfterGcBytes();
+      long r1 = node.rssBytes();
+      JsonObject out = new JsonObject().put("rooms", churnRooms).put("seconds", round(secs))
+          .put("roomsPerSec", round(churnRooms / secs))
+          .put("heapBeforeBytes", h0).put("heapAfterBytes", h1)
+          .put("heapGrowthPct", round(100.0 * (h1 - h0) / h0))
+          .put("rssBeforeBytes", r0).put("rssAfterBytes", r1).put("rssGrowthPct", round(100.0 * (r1 - r0) / r0))
+          .put("burnLatenessP50Ms", ms(late.getValueAtPercentile(50)))
+          .put("burnLatenessP99Ms", ms(late.getValueAtPercentile(99)))
+          .put("burnLatenessMaxMs", ms(late.getMaxValue()))
+          .put("burnedFrames", late.getTotalCount());
+      System.out.println("   " + out.encode());
+      return out;
+    }
+  }
+
+  /** Create, join with 2 members, {@code admin burn}: returns the lateness of every {@code burned} frame (µs). */
+  private Histogram churnRooms(Fleet fleet, ServerProcess node, int n) {
+    List<Callable<Future<long[]>>> tasks = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      tasks.add(() -> fleet.createRoom(node.port(), 3600).compose(room -> {
+        fleet.assignLane(room);
+        return fleet.connect(room, node.port())
+            .compose(a -> fleet.connect(room, node.port()).compose(b -> fleet.burnNow(a, 30_000)));
+      }));
+    }
+    Histogram h = new Histogram(60_000_000L, 3);
+    for (long[] late : Fleet.throttled(tasks, 32, 120_000)) {
+      for (long l : late) {
+        h.recordValue(Math.max(0, l / 1000));
+      }
+    }
+    return h;
+  }
+
+  // ---- (f): many rooms expiring in the same second ----
+
+  private JsonObject expiry() throws Exception {
+    try (ServerProcess node = ServerProcess.burnroom("burnroom-expiry", jar, ServerProcess.benchEnv());
+         Fleet fleet = new Fleet(Fleet.Kind.BURNROOM, lanes, bodyChars)) {
+      long leadMs = Long.parseLong(opts.getOrDefault("expiry-lead", "30")) * 1000;
+      long target = ((System.currentTimeMillis() + leadMs) / 1000 + 1) * 1000;
+      List<Callable<Future<Fleet.Room>>> creating = new ArrayList<>();
+      for (int i = 0; i < expiryRooms; i++) {
+        creating.add(() -> {
+          int ttl = (int) Math.ceil((target - System.currentTimeMillis()) / 1000.0);
+          return fleet.createRoom(node.port(), ttl);
+        });
+      }
+      List<Fleet.Room> made = Fleet.throttled(creating, 32, 120_000);
+      List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
+      for (Fleet.Room room : made) {
+        fleet.adopt(room);
+        joining.add(() -> fleet.connect(room, node.port()));
+        joining.add(() -> fleet.connect(room, node.port()));
+      }
+      Fleet.throttled(joining, 64, 120_000);
+      long joinedAt = System.currentTimeMillis();
+      long first = made.stream().mapToLong(r -> r.expiresAt).min().orElse(0);
+      long last = made.stream().mapToLong(r -> r.expiresAt).max().orElse(0);
+      if (joinedAt >= first) {
+        System.out.println("   WARNING: joins finished after the first expiry; raise --expiry-lead");
+      }
+      Thread.sleep(Math.max(0, last - System.currentTimeMillis()) + 5000);
+      Histogram late = new Histogram(60_000_000L, 3);
+      int missing = 0;
+      long minLate = Long.MAX_VALUE;
+      for (Fleet.Room room : made) {
+        for (Fleet.Member m : room.members) {
+          if (m.burnedAtMillis == 0) {
+            missing++;
+          } else {
+            long l = m.burnedAtMillis - room.expiresAt;
+            minLate = Math.min(minLate, l);
+            late.recordValue(Math.max(0, l) * 1000);
+          }
+        }
+      }
+      JsonObject out = new JsonObject().put("rooms", expiryRooms).put("members", expiryRooms * 2)
+          .put("expiresAtSpreadMs", last - first).put("joinedBeforeFirstExpiryMs", first - joinedAt)
+          .put("burnedFrames", late.getTotalCount()).put("missingBurnedFrames", missing)
+          .put("earliestMs", minLate == Long.MAX_VALUE ? 0 : minLate)
+          .put("latenessP50Ms", ms(late.getValueAtPercentile(50)))
+          .put("latenessP99Ms", ms(late.getValueAtPercentile(99)))
+          .put("latenessMaxMs", ms(late.getMaxValue()));
+      System.out.println("   " + out.encode());
+      return out;
+    }
+  }
+
+  // ---- helpers ----
+
+  private List<ServerProcess> startServers(String label, Fleet.Kind kind, int nodes, Map<String, String> extra) {
+    List<ServerProcess> out = new ArrayList<>();
+    if (kind == Fleet.Kind.RELAY) {
+      out.add(ServerProcess.relay(label));
+      return out;
+    }
+    if (nodes == 1) {
+      Map<String, String> env = ServerProcess.benchEnv();
+      env.putAll(extra);
+      out.add(ServerProcess.burnroom(label, jar, env));
+      return out;
+    }
+    List<Integer> ports = Ports.free(nodes);
+    String members = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
+    String cluster = "bench-" + UUID.randomUUID();
+    for (int i = 0; i < nodes; i++) {
+      Map<String, String> env = ServerProcess.benchEnv();
+      env.put("BURNROOM_CLUSTER", "true");
+      env.put("BURNROOM_CLUSTER_NAME", cluster);
+      env.put("BURNROOM_CLUSTER_HOST", "127.0.0.1");
+      env.put("BURNROOM_CLUSTER_PORT", String.valueOf(ports.get(i)));
+      env.put("BURNROOM_CLUSTER_MEMBERS", members);
+      env.putAll(extra);
+      out.add(ServerProcess.burnroom(label + "-" + i, jar, env));
+    }
+    return out;
+  }
+
+  static String loadavg() {
+    try {
+      String[] f = Files.readString(Paths.get("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static long ownCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  private static JsonObject machine() throws IOException {
+    String model = Files.readAllLines(Paths.get("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+        .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("?");
+    String mem = Files.readAllLines(Paths.get("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
+        .findFirst().map(l -> l.replaceAll("[^0-9]", "")).orElse("0");
+    return new JsonObject()
+        .put("nproc", Runtime.getRuntime().availableProcessors())
+        .put("cpu", model)
+        .put("memTotalMiB", Long.parseLong(mem) / 1024)
+        .put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"))
+        .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
+        .put("loadavgAtStart", loadavg());
+  }
+
+  static double ms(long micros) {
+    return round(micros / 1000.0);
+  }
+
+  static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+}

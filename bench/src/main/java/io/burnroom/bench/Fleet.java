@@ -1,0 +1,466 @@
+package io.burnroom.bench;
+
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The load generator: WebSocket members grouped in rooms, driven from a few event-loop "lanes". Each room belongs to
+ * one lane, and every socket of the room is connected from (so handled on) that lane's event loop, which keeps all
+ * counters and histograms single-threaded. Speaks the Burnroom protocol, or nothing at all for the {@link BareRelay}.
+ *
+ * <p>Latency: every {@code msg} carries its <em>intended</em> send time (System.nanoTime, base 36) in its client
+ * {@code id}; a receiver records {@code now - intended} in microseconds. In open-loop mode the intended time comes from
+ * the fixed schedule, not from when the generator got round to sending, so a stalled server (or generator) shows up
+ * as latency instead of silently lowering the rate (no coordinated omission).
+ */
+final class Fleet implements AutoCloseable {
+  enum Kind { BURNROOM, RELAY }
+
+  private static final String MSG_PREFIX = "{\"type\":\"msg\"";
+  private static final String ACK_PREFIX = "{\"type\":\"ack\"";
+  private static final String JOINED_PREFIX = "{\"type\":\"joined\"";
+  private static final String BURNED_PREFIX = "{\"type\":\"burned\"";
+  private static final String ERROR_PREFIX = "{\"type\":\"error\"";
+  private static final String ID_KEY = "\"id\":\"";
+  static final String PROFILE = "UHJvZmlsZS1ibG9iLWZvci10aGUtYmVuY2gtLW9wYXF1ZS10by10aGUtc2VydmVyLWFzLWFsd2F5cy0t"
+      + "UHJvZmlsZS1ibG9iLWZvci10aGUtYmVuY2gtLW9wYXF1ZS10by10aGUtc2VydmVyLWFzLWFsd2F5cy0t";
+  static final String JOIN_FRAME = "{\"type\":\"join\",\"profile\":\"" + PROFILE + "\"}";
+
+  final Kind kind;
+  final Vertx vertx;
+  private final WebSocketClient wsClient;
+  private final HttpClient http;
+  private final List<Lane> lanes = new ArrayList<>();
+  final List<Room> rooms = Collections.synchronizedList(new ArrayList<>());
+  private final String msgHead = "{\"type\":\"msg\",\"id\":\"";
+  private final String msgTail;
+  private int nextLane;
+
+  Fleet(Kind kind, int lanes, int bodyChars) {
+    this.kind = kind;
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(lanes).setBlockedThreadCheckInterval(10_000));
+    this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(200_000)
+        .setConnectTimeout(30_000).setMaxFrameSize(128 * 1024).setMaxMessageSize(256 * 1024));
+    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(32));
+    // one context per event loop: deploy a no-op verticle per lane and keep its context
+    List<Context> contexts = Collections.synchronizedList(new ArrayList<>());
+    await(vertx.deployVerticle(() -> new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        contexts.add(context);
+        return Future.succeededFuture();
+      }
+    }, new DeploymentOptions().setInstances(lanes)), 30_000);
+    for (Context c : contexts) {
+      this.lanes.add(new Lane(c));
+    }
+    StringBuilder body = new StringBuilder(bodyChars);
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < bodyChars; i++) {
+      body.append(alphabet.charAt(random.nextInt(64)));
+    }
+    this.msgTail = "\",\"body\":\"" + body + "\"}";
+  }
+
+  // ---- rooms and members ----
+
+  /** One room of the fleet, as the generator knows it. */
+  static final class Room {
+    final String id;
+    final String pin;
+    final long expiresAt;
+    final List<Member> members = new ArrayList<>();
+    Lane lane;
+    int nextSender;
+    int deliveries;
+
+    Room(String id, String pin, long expiresAt) {
+      this.id = id;
+      this.pin = pin;
+      this.expiresAt = expiresAt;
+    }
+  }
+
+  /** One connected member. Touched only on its room's lane. */
+  static final class Member {
+    final Room room;
+    final WebSocket ws;
+    final Promise<Member> joined = Promise.promise();
+    final Promise<Long> burned = Promise.promise();
+    volatile long burnedAtMillis;
+    volatile long burnedAtNanos;
+    volatile boolean closed;
+
+    Member(Room room, WebSocket ws) {
+      this.room = room;
+      this.ws = ws;
+    }
+  }
+
+  /** POST /api/rooms on {@code port}; returns the room (id, pin, expiresAt). Callable from any thread. */
+  Future<Room> createRoom(int port, int ttlSeconds) {
+    return http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
+            .setURI("/api/rooms").putHeader("content-type", "application/json"))
+        .compose(req -> req.send(new JsonObject().put("ttlSeconds", ttlSeconds).encode()))
+        .compose(resp -> resp.body().map(b -> {
+          if (resp.statusCode() != 201) {
+            throw new IllegalStateException("POST /api/rooms answered " + resp.statusCode() + " " + b);
+          }
+          JsonObject j = new JsonObject(b);
+          return new Room(j.getString("roomId"), j.getString("pin"), j.getLong("expiresAt"));
+        }));
+  }
+
+  Room relayRoom(int index) {
+    return new Room("relay-room-" + index, null, 0);
+  }
+
+  /** Assigns the room to the next lane (round robin) and remembers it. */
+  Room adopt(Room room) {
+    rooms.add(assignLane(room));
+    return room;
+  }
+
+  /** Gives the room a lane without keeping it in the fleet (churn: thousands of short-lived rooms). */
+  Room assignLane(Room room) {
+    synchronized (lanes) {
+      room.lane = lanes.get(nextLane++ % lanes.size());
+    }
+    return room;
+  }
+
+  /** Connects one member of {@code room} to the server on {@code port} and (Burnroom) joins; on the room's lane. */
+  Future<Member> connect(Room room, int port) {
+    Promise<Member> result = Promise.promise();
+    room.lane.ctx.runOnContext(v -> {
+      WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+          .setURI("/ws/rooms/" + room.id);
+      wsClient.connect(o).compose(ws -> {
+        Member m = new Member(room, ws);
+        room.members.add(m);
+        ws.textMessageHandler(frame -> room.lane.onFrame(m, frame));
+        ws.closeHandler(x -> m.closed = true);
+        ws.exceptionHandler(e -> room.lane.errors++);
+        if (kind == Kind.RELAY) {
+          return Future.succeededFuture(m);
+        }
+        ws.writeTextMessage(JOIN_FRAME);
+        return m.joined.future();
+      }).onComplete(result);
+    });
+    return result.future();
+  }
+
+  /**
+   * Sends {@code admin burn} from {@code sender} (on the room's lane) and completes with each member's lateness:
+   * nanoseconds from sending the admin frame to that member's {@code burned} frame.
+   */
+  Future<long[]> burnNow(Member sender, long timeoutMs) {
+    Room room = sender.room;
+    Promise<long[]> result = Promise.promise();
+    room.lane.ctx.runOnContext(v -> {
+      long sentAt = System.nanoTime();
+      long timer = vertx.setTimer(timeoutMs, t -> result.tryFail("no burned frame within " + timeoutMs + " ms"));
+      sender.ws.writeTextMessage("{\"type\":\"admin\",\"pin\":\"" + room.pin + "\",\"op\":\"burn\"}");
+      List<Future<Long>> all = new ArrayList<>();
+      room.members.forEach(m -> all.add(m.burned.future()));
+      Future.all(all).onSuccess(cf -> {
+        vertx.cancelTimer(timer);
+        long[] late = new long[room.members.size()];
+        for (int i = 0; i < late.length; i++) {
+          late[i] = room.members.get(i).burnedAtNanos - sentAt;
+        }
+        result.tryComplete(late);
+      });
+    });
+    return result.future();
+  }
+
+  // ---- load ----
+
+  /** Closed loop: each room keeps {@code window} messages in flight; the next one goes out when one is fully delivered. */
+  void startClosedLoop(int window) {
+    onEveryLane(lane -> {
+      lane.closedLoop = true;
+      long now = System.nanoTime();
+      for (Room r : lane.rooms()) {
+        for (int i = 0; i < window; i++) {
+          lane.send(r, now);
+        }
+      }
+      return null;
+    });
+  }
+
+  /** Open loop: {@code totalRate} messages/s over all rooms, on a fixed schedule, whatever the server does. */
+  void startOpenLoop(double totalRate) {
+    double perLane = totalRate / lanes.size();
+    onEveryLane(lane -> {
+      lane.closedLoop = false;
+      lane.intervalNanos = (long) (1e9 / perLane);
+      lane.nextSend = System.nanoTime();
+      lane.timerId = vertx.setPeriodic(1, t -> lane.openLoopTick());
+      return null;
+    });
+  }
+
+  /** Stops sending (messages in flight still arrive). */
+  void stopLoad() {
+    onEveryLane(lane -> {
+      lane.closedLoop = false;
+      if (lane.timerId >= 0) {
+        vertx.cancelTimer(lane.timerId);
+        lane.timerId = -1;
+      }
+      return null;
+    });
+  }
+
+  void beginMeasure() {
+    onEveryLane(lane -> {
+      lane.hist.reset();
+      lane.sent = 0;
+      lane.delivered = 0;
+      lane.acks = 0;
+      lane.measuring = true;
+      return null;
+    });
+  }
+
+  /** Ends the measurement window and merges the lanes' numbers. */
+  Window endMeasure() {
+    Histogram merged = new Histogram(60_000_000L, 3);
+    long[] counts = new long[4];
+    onEveryLane(lane -> {
+      lane.measuring = false;
+      synchronized (merged) {
+        merged.add(lane.hist);
+        counts[0] += lane.sent;
+        counts[1] += lane.delivered;
+        counts[2] += lane.acks;
+        counts[3] += lane.errors;
+      }
+      return null;
+    });
+    return new Window(merged, counts[0], counts[1], counts[2], counts[3]);
+  }
+
+  record Window(Histogram latencyMicros, long sent, long delivered, long acks, long errors) {
+  }
+
+  private void onEveryLane(Function<Lane, Void> action) {
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    for (Lane lane : lanes) {
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      lane.ctx.runOnContext(v -> {
+        try {
+          action.apply(lane);
+          f.complete(null);
+        } catch (RuntimeException e) {
+          f.completeExceptionally(e);
+        }
+      });
+      done.add(f);
+    }
+    done.forEach(f -> await(f, 30_000));
+  }
+
+  /** One event loop's share of the rooms, with its own counters. */
+  final class Lane {
+    final Context ctx;
+    final Histogram hist = new Histogram(60_000_000L, 3);
+    boolean measuring;
+    boolean closedLoop;
+    long sent;
+    long delivered;
+    long acks;
+    long errors;
+    long intervalNanos;
+    long nextSend;
+    long timerId = -1;
+    long sequence;
+    int roomCursor;
+    private String firstError;
+
+    Lane(Context ctx) {
+      this.ctx = ctx;
+    }
+
+    List<Room> rooms() {
+      List<Room> mine = new ArrayList<>();
+      synchronized (rooms) {
+        for (Room r : rooms) {
+          if (r.lane == this) {
+            mine.add(r);
+          }
+        }
+      }
+      return mine;
+    }
+
+    private List<Room> cached;
+
+    void openLoopTick() {
+      if (cached == null) {
+        cached = rooms();
+      }
+      long now = System.nanoTime();
+      while (nextSend - now <= 0) {
+        Room r = cached.get(roomCursor++ % cached.size());
+        send(r, nextSend);
+        nextSend += intervalNanos;
+      }
+    }
+
+    void send(Room r, long intendedNanos) {
+      Member m = r.members.get(r.nextSender++ % r.members.size());
+      m.ws.writeTextMessage(msgHead + Long.toString(intendedNanos, 36) + "." + (sequence++) + msgTail);
+      if (measuring) {
+        sent++;
+      }
+    }
+
+    void onFrame(Member m, String frame) {
+      if (frame.startsWith(MSG_PREFIX)) {
+        long now = System.nanoTime();
+        int start = frame.indexOf(ID_KEY) + ID_KEY.length();
+        long intended = Long.parseLong(frame, start, frame.indexOf('.', start), 36);
+        if (measuring) {
+          hist.recordValue(Math.max(0, Math.min((now - intended) / 1000, 59_999_999L)));
+          delivered++;
+        }
+        if (closedLoop) {
+          Room r = m.room;
+          if (++r.deliveries >= r.members.size() - 1) {
+            r.deliveries = 0;
+            send(r, System.nanoTime());
+          }
+        }
+      } else if (frame.startsWith(ACK_PREFIX)) {
+        if (measuring) {
+          acks++;
+        }
+      } else if (frame.startsWith(JOINED_PREFIX)) {
+        m.joined.tryComplete(m);
+      } else if (frame.startsWith(BURNED_PREFIX)) {
+        m.burnedAtNanos = System.nanoTime();
+        m.burnedAtMillis = System.currentTimeMillis();
+        m.burned.tryComplete(m.burnedAtNanos);
+      } else if (frame.startsWith(ERROR_PREFIX)) {
+        errors++;
+        if (firstError == null) {
+          firstError = frame;
+          System.err.println("  [generator] first error frame: " + frame);
+        }
+        m.joined.tryFail(frame);
+      }
+    }
+  }
+
+  // ---- helpers for the orchestrator (blocking; call from the main thread only) ----
+
+  /** Runs {@code tasks} with at most {@code concurrency} in flight; returns results in order. Fails on the first error. */
+  static <T> List<T> throttled(List<Callable<Future<T>>> tasks, int concurrency, long timeoutMs) {
+    Semaphore permits = new Semaphore(concurrency);
+    List<CompletableFuture<T>> all = new ArrayList<>();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    for (Callable<Future<T>> task : tasks) {
+      if (failure.get() != null) {
+        break;
+      }
+      try {
+        if (!permits.tryAcquire(timeoutMs, TimeUnit.MILLISECONDS)) {
+          throw new IllegalStateException("timed out waiting for a slot");
+        }
+        CompletableFuture<T> f = new CompletableFuture<>();
+        task.call().onComplete(ar -> {
+          permits.release();
+          if (ar.succeeded()) {
+            f.complete(ar.result());
+          } else {
+            failure.compareAndSet(null, ar.cause());
+            f.completeExceptionally(ar.cause());
+          }
+        });
+        all.add(f);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("task failed: " + failure.get(), failure.get());
+    }
+    List<T> out = new ArrayList<>();
+    for (CompletableFuture<T> f : all) {
+      out.add(await(f, timeoutMs));
+    }
+    return out;
+  }
+
+  static <T> T await(CompletableFuture<T> f, long timeoutMs) {
+    try {
+      return f.get(timeoutMs, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e.toString(), e);
+    }
+  }
+
+  static <T> T await(Future<T> f, long timeoutMs) {
+    return await(f.toCompletionStage().toCompletableFuture(), timeoutMs);
+  }
+
+  /** Closes every socket (1000) and waits a moment for the server to notice. */
+  void closeMembers() {
+    List<Future<Void>> closing = new ArrayList<>();
+    CompletableFuture<Void> queued = new CompletableFuture<>();
+    List<Room> snapshot;
+    synchronized (rooms) {
+      snapshot = new ArrayList<>(rooms);
+    }
+    for (Room r : snapshot) {
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      r.lane.ctx.runOnContext(v -> {
+        for (Member m : r.members) {
+          if (!m.closed) {
+            m.ws.close();
+          }
+        }
+        f.complete(null);
+      });
+      await(f, 30_000);
+    }
+    queued.complete(null);
+  }
+
+  @Override
+  public void close() {
+    await(vertx.close(), 30_000);
+  }
+}

@@ -1,0 +1,302 @@
+package io.burnroom.bench;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.DoublePredicate;
+import java.util.function.Function;
+import org.HdrHistogram.Histogram;
+
+/** Turns the raw run results into the table, the JSON summary and the SVG plots. */
+final class Report {
+  private final JsonObject result;
+  private final List<Row> rows = new ArrayList<>();
+
+  private record Row(String metric, String target, List<Double> values, DoublePredicate ok, String unit) {
+    String verdict() {
+      if (ok == null || values.isEmpty()) {
+        return "";
+      }
+      long pass = values.stream().filter(v -> !Double.isNaN(v) && ok.test(v)).count();
+      return pass == values.size() ? "PASS" : pass == 0 ? "MISS" : "MIXED";
+    }
+  }
+
+  Report(JsonObject result) {
+    this.result = result;
+    JsonArray runs = result.getJsonArray("runs");
+    row(runs, "(a) bare relay, delivered msg/s (max)", "", null, "",
+        r -> path(r, "relay", "closedLoop", "deliveredPerSec"));
+    row(runs, "(a) burnroom 1 node, delivered msg/s (max)", "", null, "",
+        r -> path(r, "burnroom", "closedLoop", "deliveredPerSec"));
+    row(runs, "(a) ratio burnroom / bare relay", ">= 0.8", v -> v >= 0.8, "x",
+        r -> ratio(path(r, "burnroom", "closedLoop", "deliveredPerSec"), path(r, "relay", "closedLoop", "deliveredPerSec")));
+    row(runs, "(a) server CPU at max, burnroom (cores)", "", null, "",
+        r -> path(r, "burnroom", "closedLoop", "serverCpuCores"));
+    row(runs, "(a) generator CPU at max, burnroom (cores)", "", null, "",
+        r -> path(r, "burnroom", "closedLoop", "generatorCpuCores"));
+    for (String p : List.of("p50Ms", "p99Ms", "p999Ms")) {
+      row(runs, "(b) bare relay @50% " + p.replace("Ms", "") + " (ms)", "", null, "",
+          r -> path(r, "relay", "openLoopHalf", p));
+    }
+    for (String p : List.of("p50Ms", "p99Ms", "p999Ms")) {
+      row(runs, "(b) burnroom 1 node @50% " + p.replace("Ms", "") + " (ms)", p.equals("p99Ms") ? "<= 10" : "",
+          p.equals("p99Ms") ? v -> v <= 10 : null, "", r -> path(r, "burnroom", "openLoopHalf", p));
+    }
+    row(runs, "(b) burnroom @50%: achieved/target send rate", "~1.0", null, "x",
+        r -> ratio(path(r, "burnroom", "openLoopHalf", "sentPerSec"), path(r, "burnroom", "openLoopHalf", "targetSendRate")));
+    row(runs, "(c) burnroom 2 nodes, delivered msg/s (max)", "", null, "",
+        r -> path(r, "burnroom2", "closedLoop", "deliveredPerSec"));
+    row(runs, "(c) ratio 2 nodes / 1 node", ">= 0.5", v -> v >= 0.5, "x",
+        r -> ratio(path(r, "burnroom2", "closedLoop", "deliveredPerSec"), path(r, "burnroom", "closedLoop", "deliveredPerSec")));
+    for (String p : List.of("p50Ms", "p99Ms", "p999Ms")) {
+      row(runs, "(c) burnroom 2 nodes @50% " + p.replace("Ms", "") + " (ms)", p.equals("p99Ms") ? "<= 20" : "",
+          p.equals("p99Ms") ? v -> v <= 20 : null, "", r -> path(r, "burnroom2", "openLoopHalf", p));
+    }
+    row(runs, "(d) burnroom heap per idle socket (KiB)", "<= 16", v -> v <= 16, "",
+        r -> kib(path(r, "memory", "burnroom", "heapPerSocketBytes")));
+    row(runs, "(d) burnroom RSS per idle socket (KiB)", "", null, "",
+        r -> kib(path(r, "memory", "burnroom", "rssPerSocketBytes")));
+    row(runs, "(d) bare relay heap per idle socket (KiB)", "", null, "",
+        r -> kib(path(r, "memory", "relay", "heapPerSocketBytes")));
+    row(runs, "(d) bare relay RSS per idle socket (KiB)", "", null, "",
+        r -> kib(path(r, "memory", "relay", "rssPerSocketBytes")));
+    row(runs, "(d) burnroom heap per idle room (KiB)", "<= 8", v -> v <= 8, "",
+        r -> kib(path(r, "memory", "burnroom", "heapPerRoomBytes")));
+    row(runs, "(d) burnroom RSS per idle room (KiB)", "", null, "",
+        r -> kib(path(r, "memory", "burnroom", "rssPerRoomBytes")));
+    row(runs, "(e) churn: heap after vs before (%)", "<= 5", v -> v <= 5, "",
+        r -> path(r, "churn", "heapGrowthPct"));
+    row(runs, "(e) churn: rooms/s (create+2 joins+burn)", "", null, "", r -> path(r, "churn", "roomsPerSec"));
+    row(runs, "(e) admin burn -> burned frame p99 (ms)", "", null, "", r -> path(r, "churn", "burnLatenessP99Ms"));
+    row(runs, "(f) expiry lateness p50 (ms)", "", null, "", r -> path(r, "expiry", "latenessP50Ms"));
+    row(runs, "(f) expiry lateness p99 (ms)", "<= 100", v -> v <= 100, "", r -> path(r, "expiry", "latenessP99Ms"));
+    row(runs, "(f) expiry lateness max (ms)", "", null, "", r -> path(r, "expiry", "latenessMaxMs"));
+    row(runs, "(f) missing burned frames", "0", v -> v == 0, "", r -> path(r, "expiry", "missingBurnedFrames"));
+  }
+
+  private void row(JsonArray runs, String metric, String target, DoublePredicate ok, String unit,
+                   Function<JsonObject, Double> value) {
+    List<Double> values = new ArrayList<>();
+    for (int i = 0; i < runs.size(); i++) {
+      Double v = value.apply(runs.getJsonObject(i));
+      if (v != null && !Double.isNaN(v)) {
+        values.add(v);
+      }
+    }
+    if (!values.isEmpty()) {
+      rows.add(new Row(metric, target, values, ok, unit));
+    }
+  }
+
+  static Double path(JsonObject o, String... keys) {
+    Object cur = o;
+    for (String k : keys) {
+      if (!(cur instanceof JsonObject j) || !j.containsKey(k)) {
+        return null;
+      }
+      cur = j.getValue(k);
+    }
+    return cur instanceof Number n ? n.doubleValue() : null;
+  }
+
+  private static Double ratio(Double a, Double b) {
+    return a == null || b == null || b == 0 ? null : BenchMain.round(a / b);
+  }
+
+  private static Double kib(Double bytes) {
+    return bytes == null ? null : BenchMain.round(bytes / 1024);
+  }
+
+  String table() {
+    StringBuilder sb = new StringBuilder();
+    int reps = rows.stream().mapToInt(r -> r.values.size()).max().orElse(1);
+    sb.append(String.format(Locale.ROOT, "%-50s %-8s", "metric", "target"));
+    for (int i = 1; i <= reps; i++) {
+      sb.append(String.format(Locale.ROOT, " %12s", "run " + i));
+    }
+    sb.append("  verdict\n");
+    for (Row r : rows) {
+      sb.append(String.format(Locale.ROOT, "%-50s %-8s", r.metric, r.target));
+      for (int i = 0; i < reps; i++) {
+        sb.append(i < r.values.size() ? String.format(Locale.ROOT, " %12s", fmt(r.values.get(i))) : " ".repeat(13));
+      }
+      sb.append("  ").append(r.verdict()).append('\n');
+    }
+    sb.append("loadavg at start ").append(result.getJsonObject("machine").getString("loadavgAtStart"))
+        .append(", at end ").append(result.getString("loadavgAtEnd")).append('\n');
+    return sb.toString();
+  }
+
+  /** Markdown version of the table, for docs/performance.md. */
+  String markdown() {
+    StringBuilder sb = new StringBuilder("| metric | target | runs | verdict |\n|---|---|---|---|\n");
+    for (Row r : rows) {
+      sb.append("| ").append(r.metric).append(" | ").append(r.target.replace(">=", "≥").replace("<=", "≤"))
+          .append(" | ").append(String.join(" / ", r.values.stream().map(Report::fmt).toList()))
+          .append(" | ").append(r.verdict()).append(" |\n");
+    }
+    return sb.toString();
+  }
+
+  JsonObject summary() {
+    JsonObject s = new JsonObject();
+    for (Row r : rows) {
+      s.put(r.metric, new JsonObject().put("target", r.target).put("values", new JsonArray(new ArrayList<>(r.values)))
+          .put("verdict", r.verdict()));
+    }
+    s.put("markdown", markdown());
+    return s;
+  }
+
+  private static String fmt(double v) {
+    if (Math.abs(v) >= 1000) {
+      return String.format(Locale.ROOT, "%,.0f", v);
+    }
+    return String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  // ---- plots ----
+
+  private static final String[] COLORS = {"#888888", "#d9480f", "#1971c2", "#2f9e44"};
+
+  /** Latency by percentile (x: 1/(1-p) on a log scale, the usual HdrHistogram shape), one line per system. */
+  static String latencySvg(Map<String, Histogram> curves, JsonObject result) {
+    int w = 720;
+    int h = 420;
+    int left = 70;
+    int right = 20;
+    int top = 40;
+    int bottom = 60;
+    double maxX = 4;   // up to 99.99 %
+    double maxMs = 0;
+    for (Histogram hist : curves.values()) {
+      maxMs = Math.max(maxMs, hist.getValueAtPercentile(99.99) / 1000.0);
+    }
+    maxMs = niceCeil(Math.max(maxMs, 1));
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">%n", w, h));
+    sb.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", w, h));
+    sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"14\" font-weight=\"bold\">"
+        + "Delivery latency at 50%% of max rate (open loop, %s)</text>%n", left, esc(cfg(result))));
+    double pw = w - left - right;
+    double ph = h - top - bottom;
+    for (int i = 0; i <= 5; i++) {
+      double v = maxMs * i / 5;
+      double y = top + ph - ph * i / 5;
+      sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>%n", left, w - right, y, y));
+      sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", left - 6, y + 4, fmt(v)));
+    }
+    String[] labels = {"0%", "90%", "99%", "99.9%", "99.99%"};
+    for (int i = 0; i <= 4; i++) {
+      double x = left + pw * i / maxX;
+      sb.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>%n", x, x, top, top + ph));
+      sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>%n", x, top + ph + 18, labels[i]));
+    }
+    sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">percentile</text>%n", left + pw / 2, h - 14));
+    sb.append(String.format(Locale.ROOT, "<text x=\"16\" y=\"%.1f\" transform=\"rotate(-90 16 %.1f)\" text-anchor=\"middle\">latency (ms)</text>%n",
+        top + ph / 2, top + ph / 2));
+    int c = 0;
+    for (Map.Entry<String, Histogram> e : curves.entrySet()) {
+      Histogram hist = e.getValue();
+      StringBuilder pts = new StringBuilder();
+      for (int i = 0; i <= 200; i++) {
+        double xv = maxX * i / 200;
+        double pct = 100 * (1 - Math.pow(10, -xv));
+        double ms = hist.getValueAtPercentile(pct) / 1000.0;
+        double x = left + pw * xv / maxX;
+        double y = top + ph - ph * Math.min(ms, maxMs) / maxMs;
+        pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
+      }
+      String color = COLORS[c % COLORS.length];
+      sb.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%s\"/>%n", color, pts.toString().trim()));
+      sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>%n", left + 10, top + 6 + 18 * c, color));
+      sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s  (p50 %s, p99 %s, p99.9 %s ms)</text>%n", left + 28, top + 16 + 18 * c,
+          esc(e.getKey()), fmt(hist.getValueAtPercentile(50) / 1000.0), fmt(hist.getValueAtPercentile(99) / 1000.0),
+          fmt(hist.getValueAtPercentile(99.9) / 1000.0)));
+      c++;
+    }
+    sb.append("</svg>\n");
+    return sb.toString();
+  }
+
+  /** Max delivered msg/s per system, each run as its own bar. */
+  static String throughputSvg(JsonObject result) {
+    JsonArray runs = result.getJsonArray("runs");
+    String[][] systems = {{"relay", "bare relay"}, {"burnroom", "burnroom 1 node"}, {"burnroom2", "burnroom 2 nodes"}};
+    int w = 720;
+    int h = 360;
+    int left = 90;
+    int top = 40;
+    int bottom = 50;
+    double max = 1;
+    for (int i = 0; i < runs.size(); i++) {
+      for (String[] s : systems) {
+        Double v = path(runs.getJsonObject(i), s[0], "closedLoop", "deliveredPerSec");
+        max = Math.max(max, v == null ? 0 : v);
+      }
+    }
+    max = niceCeil(max);
+    double ph = h - top - bottom;
+    double groupW = (w - left - 20) / (double) systems.length;
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">%n", w, h));
+    sb.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", w, h));
+    sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"14\" font-weight=\"bold\">"
+        + "Max fan-out throughput, delivered msg/s (closed loop, %s)</text>%n", left, esc(cfg(result))));
+    for (int i = 0; i <= 5; i++) {
+      double v = max * i / 5;
+      double y = top + ph - ph * i / 5;
+      sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>%n", left, w - 20, y, y));
+      sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", left - 6, y + 4, fmt(v)));
+    }
+    for (int s = 0; s < systems.length; s++) {
+      double gx = left + groupW * s;
+      int n = runs.size();
+      double barW = Math.min(60, (groupW - 40) / Math.max(1, n));
+      for (int i = 0; i < n; i++) {
+        Double v = path(runs.getJsonObject(i), systems[s][0], "closedLoop", "deliveredPerSec");
+        if (v == null) {
+          continue;
+        }
+        double bh = ph * v / max;
+        double x = gx + 20 + barW * i;
+        sb.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>%n",
+            x, top + ph - bh, barW - 4, bh, COLORS[s % COLORS.length]));
+        sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%s</text>%n",
+            x + (barW - 4) / 2, top + ph - bh - 4, fmt(v)));
+      }
+      sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>%n",
+          gx + groupW / 2, top + ph + 20, systems[s][1]));
+    }
+    sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#666\">one bar per run; loadavg %s → %s</text>%n",
+        left, h - 8, esc(result.getJsonObject("machine").getString("loadavgAtStart")), esc(result.getString("loadavgAtEnd", ""))));
+    sb.append("</svg>\n");
+    return sb.toString();
+  }
+
+  private static String cfg(JsonObject result) {
+    JsonObject c = result.getJsonObject("config");
+    return c.getInteger("rooms") + " rooms x " + c.getInteger("members") + " members, " + c.getInteger("bodyChars")
+        + "-char bodies";
+  }
+
+  private static double niceCeil(double v) {
+    double p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (double m : new double[] {1, 2, 2.5, 5, 10}) {
+      if (m * p >= v) {
+        return m * p;
+      }
+    }
+    return 10 * p;
+  }
+
+  private static String esc(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+}

@@ -1,0 +1,232 @@
+package io.burnroom.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A server under test in its own process (a Burnroom node from {@code target/burnroom.jar}, or the {@link BareRelay}),
+ * so its CPU, RSS and heap are measured apart from the generator's. Output stays in memory; nothing is written to disk.
+ */
+final class ServerProcess implements AutoCloseable {
+  private static final Pattern BURNROOM_READY = Pattern.compile(
+      "Burnroom ready: chat http://\\S+?:(\\d+) management http://\\S+?:(\\d+) mode=(\\S+) node=(\\S+)");
+  private static final Pattern RELAY_READY = Pattern.compile("Relay ready: port (\\d+)");
+  private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
+
+  /**
+   * The project's Hazelcast + no-disk JVM flags (pom.xml), minus {@code -XX:+DisableAttachMechanism}: the bench needs
+   * {@code jcmd GC.run} / {@code GC.heap_info} to read the heap after a full GC. Same fixed heap for every server.
+   */
+  static final List<String> BURNROOM_JVM_FLAGS = List.of(
+      "--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+      "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+      "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+      "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+      "-XX:-UsePerfData", "-Dvertx.disableFileCPResolving=true", "-Dvertx.disableFileCaching=true",
+      "-Dhazelcast.logging.type=jdk", "-XX:+ErrorFileToStderr", "-XX:-CreateCoredumpOnCrash");
+  static final List<String> HEAP_FLAGS = List.of("-Xms1g", "-Xmx1g");
+
+  private final String name;
+  private final Process process;
+  private final StringBuilder output = new StringBuilder();
+  private final int port;
+  private final int mgmtPort;
+  private final String nodeId;
+
+  private ServerProcess(String name, Process process, int port, int mgmtPort, String nodeId) {
+    this.name = name;
+    this.process = process;
+    this.port = port;
+    this.mgmtPort = mgmtPort;
+    this.nodeId = nodeId;
+  }
+
+  /** Settings every bench node gets: loopback, free ports, 1 s minimum TTL, limits far above the load. */
+  static Map<String, String> benchEnv() {
+    return new java.util.HashMap<>(Map.of(
+        "BURNROOM_HTTP_HOST", "127.0.0.1",
+        "BURNROOM_HTTP_PORT", "0",
+        "BURNROOM_MGMT_PORT", "0",
+        "BURNROOM_MIN_TTL_SECONDS", "1",
+        "BURNROOM_ROOMS_PER_MINUTE_PER_SOURCE", "1000000",
+        "BURNROOM_MSGS_PER_SECOND_PER_CONNECTION", "1000000",
+        "BURNROOM_MAX_ROOMS_PER_NODE", "100000",
+        "BURNROOM_MAX_SOCKETS_PER_NODE", "100000"));
+  }
+
+  static ServerProcess burnroom(String name, Path jar, Map<String, String> env) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(javaBin());
+    cmd.addAll(BURNROOM_JVM_FLAGS);
+    cmd.addAll(HEAP_FLAGS);
+    cmd.add("-jar");
+    cmd.add(jar.toAbsolutePath().toString());
+    return start(name, cmd, env, BURNROOM_READY);
+  }
+
+  static ServerProcess relay(String name) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(javaBin());
+    cmd.addAll(HEAP_FLAGS);
+    cmd.add("-XX:-UsePerfData");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(BareRelay.class.getName());
+    cmd.add("0");
+    return start(name, cmd, Map.of(), RELAY_READY);
+  }
+
+  private static ServerProcess start(String name, List<String> cmd, Map<String, String> env, Pattern ready) {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p;
+    try {
+      p = pb.start();
+      p.getOutputStream().close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + cmd, e);
+    }
+    StringBuilder out = new StringBuilder();
+    CompletableFuture<Matcher> readyLine = new CompletableFuture<>();
+    Thread pump = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          synchronized (out) {
+            out.append(line).append('\n');
+          }
+          Matcher m = ready.matcher(line);
+          if (m.find()) {
+            readyLine.complete(m);
+          }
+        }
+      } catch (IOException ignored) {
+        // the process went away
+      }
+      readyLine.completeExceptionally(new IllegalStateException("exited before its ready line"));
+    }, name + "-output");
+    pump.setDaemon(true);
+    pump.start();
+    try {
+      Matcher m = readyLine.get(120, TimeUnit.SECONDS);
+      boolean burnroom = m.groupCount() >= 4;
+      ServerProcess sp = new ServerProcess(name, p, Integer.parseInt(m.group(1)),
+          burnroom ? Integer.parseInt(m.group(2)) : -1, burnroom ? m.group(4) : "relay");
+      synchronized (out) {
+        sp.output.append(out);
+      }
+      return sp;
+    } catch (Exception e) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      String text;
+      synchronized (out) {
+        text = out.toString();
+      }
+      throw new IllegalStateException(name + " never became ready: " + e + "\n" + text, e);
+    }
+  }
+
+  private static String javaBin() {
+    return Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  String name() { return name; }
+  int port() { return port; }
+  int mgmtPort() { return mgmtPort; }
+  String nodeId() { return nodeId; }
+  long pid() { return process.pid(); }
+
+  /** CPU time (user + system, all threads) the process has used so far. */
+  long cpuNanos() {
+    return process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+  }
+
+  /** Resident set size from /proc/<pid>/status, in bytes. */
+  long rssBytes() {
+    return rssBytes(process.pid());
+  }
+
+  static long rssBytes(long pid) {
+    try {
+      for (String line : Files.readAllLines(Paths.get("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return -1;
+  }
+
+  /** Heap in use right after two full GCs ({@code jcmd GC.run}, then {@code GC.heap_info}), in bytes. */
+  long heapAfterGcBytes() {
+    jcmd("GC.run");
+    jcmd("GC.run");
+    String info = jcmd("GC.heap_info");
+    Matcher m = HEAP_USED.matcher(info);
+    if (!m.find()) {
+      throw new IllegalStateException("cannot read GC.heap_info of " + name + ":\n" + info);
+    }
+    return Long.parseLong(m.group(1)) * 1024;
+  }
+
+  private String jcmd(String command) {
+    Path jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd");
+    try {
+      Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid()), command).redirectErrorStream(true).start();
+      String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("jcmd " + command + " failed for " + name + ": " + text);
+      }
+      return text;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  String output() {
+    return output.toString();
+  }
+
+  /** SIGTERM, then kill -9 after 20 s. */
+  @Override
+  public void close() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  static List<String> split(String flags) {
+    return Arrays.stream(flags.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+  }
+}

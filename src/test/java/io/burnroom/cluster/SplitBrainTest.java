@@ -1,0 +1,89 @@
+package io.burnroom.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.burnroom.app.BurnroomNode;
+import io.burnroom.metrics.BurnroomMetrics;
+import io.burnroom.room.Ids;
+import io.burnroom.room.RoomState;
+import io.burnroom.room.RoomVerticle;
+import io.burnroom.support.TestNodes;
+import io.burnroom.support.WsClient;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.util.Set;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * After a split brain each side may have restored the same room, so when Hazelcast merges the sides two copies of
+ * the room listen on one address. The copy that the merged directory does not name as owner must step down, and the
+ * members must end up talking through the one owner again, each message once.
+ */
+@DisplayName("Split brain: after a merge, the room copy that is not the directory's owner steps down")
+class SplitBrainTest {
+  private static final String PROFILE = "cHJvZmlsZQ==";
+
+  @Test
+  void duplicateStepsDownAfterMerge() {
+    try (TestNodes nodes = new TestNodes()) {
+      BurnroomNode a = nodes.clustered();
+      BurnroomNode b = nodes.clustered();
+      JsonObject room = nodes.createRoom(a, 600);
+      String id = room.getString("roomId");
+      WsClient onA = nodes.ws(a, id);
+      WsClient onB = nodes.ws(b, id);
+      JsonObject joinedA = onA.join(PROFILE);
+      JsonObject joinedB = onB.join(PROFILE);
+      onA.msg("before", "AAAA");
+      assertThat(onB.expect("msg").getString("id")).isEqualTo("before");
+      long seqBefore = onA.expect("ack").getLong("seq");
+
+      // The other side of a split restored the room from its snapshot on B, without winning the directory.
+      JsonObject snapshot = TestNodes.await(b.vertx().sharedData().<String, JsonObject>getAsyncMap(SnapshotStore.MAP)
+          .compose(m -> m.get(id)), 5_000);
+      assertThat(snapshot).isNotNull();
+      int deploymentsOnB = b.vertx().deploymentIDs().size();
+      RoomState copy = RoomState.fromSnapshot(snapshot, new Ids(), System.currentTimeMillis(),
+          Set.of(a.nodeId(), b.nodeId()));
+      TestNodes.await(b.vertx().deployVerticle(new RoomVerticle(copy, b.nodeId(), Clock.systemUTC(), 30_000,
+          86_400_000L, b.directory(), SnapshotStore.clustered(b.vertx(), Clock.systemUTC()), BurnroomMetrics.noop())),
+          5_000);
+      assertThat(b.vertx().deploymentIDs()).hasSize(deploymentsOnB + 1);
+
+      // Hazelcast reports the merge.
+      b.vertx().eventBus().publish(Addresses.CLUSTER_MERGED, "", new DeliveryOptions().setLocalOnly(true));
+
+      // The copy leaves and tells the members it knew to reconnect; the directory still names A.
+      assertThat(onA.awaitClose()).isEqualTo((short) 1012);
+      assertThat(onB.awaitClose()).isEqualTo((short) 1012);
+      long deadline = System.currentTimeMillis() + 5_000;
+      while (b.vertx().deploymentIDs().size() != deploymentsOnB && System.currentTimeMillis() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(b.vertx().deploymentIDs()).as("the duplicate is undeployed").hasSize(deploymentsOnB);
+      assertThat(TestNodes.await(a.directory().get(id), 5_000).owner()).isEqualTo(a.nodeId());
+
+      // Both resume (crossing nodes) and talk through the one owner: each message once, seq continues.
+      try (WsClient againA = nodes.ws(b, id); WsClient againB = nodes.ws(a, id)) {
+        JsonObject resumedA = againA.resume(PROFILE, joinedA.getString("resumeToken"), seqBefore);
+        JsonObject resumedB = againB.resume(PROFILE, joinedB.getString("resumeToken"), seqBefore);
+        assertThat(resumedA.getString("memberId")).isEqualTo(joinedA.getString("memberId"));
+        assertThat(resumedB.getString("memberId")).isEqualTo(joinedB.getString("memberId"));
+        againA.msg("after", "QUFB");
+        assertThat(againA.expect("ack").getLong("seq")).isGreaterThan(seqBefore);
+        assertThat(againB.expect("msg").getString("id")).isEqualTo("after");
+        againB.msg("reply", "QkJC");
+        assertThat(againA.expect("msg").getString("id")).isEqualTo("reply");
+        againA.msg("after", "QUFB"); // a resend of the same id is relayed once
+        againA.expect("ack");
+        againB.expect("ack");
+        assertThat(againB.drain().stream().filter(f -> "msg".equals(f.getString("type")))).isEmpty();
+      } finally {
+        onA.close();
+        onB.close();
+      }
+    }
+  }
+}
