@@ -50,7 +50,7 @@ run_dir="${XDG_RUNTIME_DIR:-/dev/shm}"
 pid_file="$run_dir/burnroom-cluster-$LB_PORT.pid"
 
 say() { printf '[cluster] %s\n' "$*"; }
-die() { printf 'cluster.sh: %s\n' "$*" >&2; exit "${2:-1}"; }
+die() { printf 'cluster.sh: %s\n' "$1" >&2; exit "${2:-1}"; }
 
 stop_running() {
   [[ -r "$pid_file" ]] || die "no cluster on LB_PORT=$LB_PORT is running (no $pid_file)"
@@ -87,6 +87,16 @@ n="${#chat_ports[@]}"
 if [[ -e "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
   die "a cluster is already running on LB_PORT=$LB_PORT (pid $(cat "$pid_file")); stop it: $0 stop" 5
 fi
+
+# A node that cannot bind its port takes long to give up; say so now instead.
+in_use() { (: <"/dev/tcp/$1/$2") 2>/dev/null; }
+in_use "$LB_HOST" "$LB_PORT" && die "$LB_HOST:$LB_PORT (LB_PORT) is already in use" 5
+for p in "${chat_ports[@]}" "${hz_ports[@]}"; do
+  in_use "$NODE_HOST" "$p" && die "$NODE_HOST:$p is already in use (see CHAT_PORTS / HAZELCAST_PORTS)" 5
+done
+for p in "${mgmt_ports[@]}"; do
+  in_use 127.0.0.1 "$p" && die "127.0.0.1:$p is already in use (see MGMT_PORTS)" 5
+done
 
 members=""
 for p in "${hz_ports[@]}"; do members="${members:+$members,}$NODE_HOST:$p"; done
