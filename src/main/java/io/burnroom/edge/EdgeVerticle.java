@@ -387,11 +387,8 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   private void accept(ServerWebSocket ws, String roomId, String source) {
-    if (!isRoomId(roomId)) {
-      ws.writeTextMessage(ServerFrames.error(ErrorCode.ROOM_NOT_FOUND).encode());
-      ws.close((short) CloseCodes.NO_SUCH_ROOM, ErrorCode.ROOM_NOT_FOUND.code());
-      return;
-    }
+    // A malformed room id is treated exactly like an unknown one (RoomClient answers room_not_found on join), so
+    // nobody can tell them apart, and no socket is closed in the middle of its own handshake.
     SocketSession s = new SocketSession(this, ws, roomId, source, UUID.randomUUID().toString(), clock.millis());
     sessions.add(s);
     s.start();
@@ -475,7 +472,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   // ---- helpers ----
 
-  private static boolean isRoomId(String id) {
+  static boolean isRoomId(String id) {
     return id != null && id.length() == ROOM_ID_CHARS && Base64Text.isId(id, ROOM_ID_CHARS);
   }
 
