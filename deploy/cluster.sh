@@ -50,7 +50,7 @@ run_dir="${XDG_RUNTIME_DIR:-/dev/shm}"
 pid_file="$run_dir/burnroom-cluster-$LB_PORT.pid"
 
 say() { printf '[cluster] %s\n' "$*"; }
-die() { printf 'cluster.sh: %s\n' "$*" >&2; exit "${2:-1}"; }
+die() { printf 'cluster.sh: %s\n' "$1" >&2; exit "${2:-1}"; }
 
 stop_running() {
   [[ -r "$pid_file" ]] || die "no cluster on LB_PORT=$LB_PORT is running (no $pid_file)"
@@ -87,6 +87,16 @@ n="${#chat_ports[@]}"
 if [[ -e "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
   die "a cluster is already running on LB_PORT=$LB_PORT (pid $(cat "$pid_file")); stop it: $0 stop" 5
 fi
+
+# A node that cannot bind its port takes long to give up; say so now instead.
+in_use() { (: <"/dev/tcp/$1/$2") 2>/dev/null; }
+in_use "$LB_HOST" "$LB_PORT" && die "$LB_HOST:$LB_PORT (LB_PORT) is already in use" 5
+for p in "${chat_ports[@]}" "${hz_ports[@]}"; do
+  in_use "$NODE_HOST" "$p" && die "$NODE_HOST:$p is already in use (see CHAT_PORTS / HAZELCAST_PORTS)" 5
+done
+for p in "${mgmt_ports[@]}"; do
+  in_use 127.0.0.1 "$p" && die "127.0.0.1:$p is already in use (see MGMT_PORTS)" 5
+done
 
 members=""
 for p in "${hz_ports[@]}"; do members="${members:+$members,}$NODE_HOST:$p"; done
@@ -137,6 +147,7 @@ start_node() {
   BURNROOM_HTTP_PORT="${chat_ports[$i]}" \
   BURNROOM_MGMT_HOST=127.0.0.1 \
   BURNROOM_MGMT_PORT="${mgmt_ports[$i]}" \
+  BURNROOM_TRUSTED_PROXIES="${BURNROOM_TRUSTED_PROXIES:-$NODE_HOST}" \
     "$JAVA" $HAZELCAST_FLAGS $NODISK_FLAGS $JAVA_OPTS -Dburnroom.node="$name" -jar "$BURNROOM_JAR" \
     </dev/null > >(prefix "$name") 2>&1 &
   node_pids[$i]=$!
@@ -179,6 +190,10 @@ defaults
 
 frontend chat
     bind $LB_HOST:$LB_PORT
+    # Nodes key per-source limits (room creation, PIN lockout) on the client's address: drop whatever a client
+    # claims and append the address haproxy really sees (nodes trust it from BURNROOM_TRUSTED_PROXIES only).
+    http-request del-header X-Forwarded-For
+    option forwardfor
     default_backend nodes
 
 backend nodes

@@ -15,6 +15,12 @@ export const TERMINAL_CLOSES = {
 };
 
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000];
+/**
+ * Outgoing pacing, below the relay's default per-connection limit (20 frames/s, burst 40): a join into a big room
+ * or a rekey sends one key bundle per member at once, and a dropped bundle would leave someone without our key.
+ */
+const SEND_BURST = 30;
+const SEND_PER_SECOND = 15;
 const HELD_PER_SENDER = 50;
 
 export class Session {
@@ -39,6 +45,7 @@ export class Session {
     this.clearTimeout = o.clearTimeout || ((t) => clearTimeout(t));
     this.random = o.random || Math.random;
     this.backoff = o.backoff || BACKOFF_MS;
+    this.heldMs = o.heldMs || 5000;
 
     this.state = 'idle';
     this.ws = null;
@@ -63,6 +70,10 @@ export class Session {
     this.lastError = null;
     this.safety = null;
     this.msgCounter = 0;
+    this.outQueue = [];
+    this.tokens = SEND_BURST;
+    this.lastRefill = 0;
+    this.drainTimer = null;
   }
 
   emit(type, data = {}) {
@@ -153,15 +164,33 @@ export class Session {
   }
 
   sendFrame(frame) {
-    if (this.ws && this.ws.readyState === 1 && this.state === 'joined') {
-      this.ws.send(JSON.stringify(frame));
-      return true;
+    if (!(this.ws && this.ws.readyState === 1 && this.state === 'joined')) return false;
+    this.outQueue.push(JSON.stringify(frame));
+    this.drain();
+    return true;
+  }
+
+  drain() {
+    const t = this.now();
+    this.tokens = Math.min(SEND_BURST, this.tokens + ((t - this.lastRefill) * SEND_PER_SECOND) / 1000);
+    this.lastRefill = t;
+    while (this.outQueue.length && this.tokens >= 1 && this.ws && this.ws.readyState === 1) {
+      this.ws.send(this.outQueue.shift());
+      this.tokens -= 1;
     }
-    return false;
+    if (this.outQueue.length && this.ws && !this.drainTimer) {
+      const wait = Math.ceil(((1 - this.tokens) * 1000) / SEND_PER_SECOND);
+      this.drainTimer = this.setTimeout(() => {
+        this.drainTimer = null;
+        this.drain();
+      }, Math.max(wait, 1));
+    }
   }
 
   async onClose(code, reason) {
     this.ws = null;
+    // Frames not yet written are dropped: messages stay in the outbox and key bundles go out again on resume.
+    this.outQueue = [];
     if (this.isOver()) return;
     if (code === 4000) {
       this.burn('server');
@@ -250,11 +279,8 @@ export class Session {
         someoneLeft = true;
       }
     }
-    const added = [];
     for (const m of f.members) {
-      if (!this.members.has(m.memberId)) {
-        added.push(await this.addMember(m.memberId, m.profile));
-      }
+      if (!this.members.has(m.memberId)) await this.addMember(m.memberId, m.profile);
     }
     this.setState('joined');
     this.emit('locked', { locked: this.locked });
@@ -262,7 +288,9 @@ export class Session {
     if (someoneLeft) {
       await this.rekey();
     } else {
-      for (const m of added) await this.sendChainTo(m);
+      // Everyone gets our current chain again (a bundle may have been lost with the old socket); a receiver
+      // that already has this epoch ignores it.
+      for (const m of this.members.values()) await this.sendChainTo(m);
     }
     await this.emitMembers();
     for (const item of this.outbox) {
@@ -405,6 +433,10 @@ export class Session {
         const list = this.held.get(f.from) || [];
         if (list.length < HELD_PER_SENDER) list.push({ f, env });
         this.held.set(f.from, list);
+        if (list.length === 1) {
+          // If the key never comes, say so instead of silently dropping what the sender wrote.
+          this.setTimeout(() => this.enqueue(() => this.expireHeld(f.from, list)), this.heldMs);
+        }
         return;
       }
       this.reject(f.from, sender, e.reason || 'bad_message');
@@ -417,6 +449,13 @@ export class Session {
     this.emit('message', {
       id: `${f.from}:${f.id}`, from: f.from, name: sender.name, text: content.text, at: content.at, self: false,
     });
+  }
+
+  expireHeld(from, list) {
+    if (this.held.get(from) !== list) return;
+    this.held.delete(from);
+    const sender = this.members.get(from);
+    for (let i = 0; i < list.length; i++) this.reject(from, sender, 'no_key');
   }
 
   reject(from, sender, reason) {
@@ -494,7 +533,10 @@ export class Session {
 
   wipe() {
     if (this.reconnectTimer) this.clearTimeout(this.reconnectTimer);
+    if (this.drainTimer) this.clearTimeout(this.drainTimer);
     this.reconnectTimer = null;
+    this.drainTimer = null;
+    this.outQueue = [];
     const ws = this.ws;
     this.ws = null;
     if (ws) {

@@ -6,11 +6,11 @@ import { FakeRelay, waitFor } from './support/fake-relay.js';
 
 const ROOM = 'zS_ErV-2RuLol9gu9zKpTw';
 
-function person(relay, name, secret) {
+function person(relay, name, secret, extra = {}) {
   const events = [];
   const s = new Session({
     roomId: ROOM, secret, name, url: `ws://test/ws/rooms/${ROOM}`, WebSocketImpl: relay.Socket,
-    onEvent: (e) => events.push(e), backoff: [5, 10],
+    onEvent: (e) => events.push(e), backoff: [5, 10], ...extra,
   });
   s.events = events;
   s.texts = () => events.filter((e) => e.type === 'message' && !e.self).map((e) => `${e.name}:${e.text}`);
@@ -194,4 +194,52 @@ test('the clock follows serverTime from joined and tick frames', async () => {
   assert.ok(Math.abs(a.remainingMs() - 60_000) < 200);
   relay.deliver(sock, { type: 'extended', expiresAt: a.expiresAt + 1_000 });
   await waitFor(() => Math.abs(a.remainingMs() - 61_000) < 200, 'extended');
+});
+
+test('outgoing frames are paced below the relay rate limit and still all arrive, in order, once', async () => {
+  const { relay, people: [a, b] } = await room(['Alice', 'Bob']);
+  const sent = [];
+  for (let i = 0; i < 45; i++) sent.push(a.send(`burst ${i}`));
+  await Promise.all(sent);
+  await waitFor(() => b.texts().length === 45, 'all 45 delivered', 10_000);
+  assert.deepEqual(b.texts(), Array.from({ length: 45 }, (_, i) => `Alice:burst ${i}`));
+  // Replay Alice's frames through the relay's own limiter (docs/protocol.md: 20 frames/s, burst 2x): never empty.
+  const times = relay.log.filter((l) => l.dir === 'in' && l.memberId === a.memberId).map((l) => l.at);
+  assert.ok(times.length >= 45);
+  assert.ok(times.at(-1) - times[0] >= 500, 'the burst was spread out');
+  let tokens = 40;
+  let last = times[0];
+  for (const t of times) {
+    tokens = Math.min(40, tokens + ((t - last) * 20) / 1000);
+    last = t;
+    tokens -= 1;
+    assert.ok(tokens >= 0, 'a frame the relay would have dropped as rate_limited');
+  }
+});
+
+test('a message whose key never arrives is reported, not silently lost; one whose key comes late is read', async () => {
+  const relay = new FakeRelay(ROOM);
+  const secret = C.newLinkSecret();
+  const a = person(relay, 'Alice', secret);
+  const b = person(relay, 'Bob', secret, { heldMs: 100 });
+  await a.start();
+  await waitFor(() => a.state === 'joined', 'alice joined');
+  await b.start();
+  await waitFor(() => a.chains.has(b.memberId) && b.chains.has(a.memberId), 'keys exchanged');
+  // Alice's next chain reaches Bob only after her message (a relay reordering direct frames)
+  const bundleFrames = [];
+  const deliver = relay.deliver.bind(relay);
+  relay.deliver = (sock, frame) => (frame.direct ? bundleFrames.push([sock, frame]) : deliver(sock, frame));
+  await a.enqueue(() => a.rekey());
+  await a.send('late key');
+  await waitFor(() => bundleFrames.length === 1, 'bundle held back');
+  relay.deliver = deliver;
+  deliver(...bundleFrames[0]);
+  await waitFor(() => b.texts().includes('Alice:late key'), 'read once the key came');
+  // now a message under an epoch whose key Bob never gets
+  relay.deliver = (sock, frame) => (frame.direct ? undefined : deliver(sock, frame));
+  await a.enqueue(() => a.rekey());
+  await a.send('never readable');
+  await waitFor(() => b.rejections().some((r) => r.reason === 'no_key'), 'reported');
+  assert.ok(!b.texts().includes('Alice:never readable'));
 });

@@ -29,7 +29,7 @@ export class FakeRelay {
       }
       send(data) {
         if (this.readyState !== 1) throw new Error('socket not open');
-        relay.log.push({ dir: 'in', memberId: this.seat && this.seat.memberId, data });
+        relay.log.push({ dir: 'in', memberId: this.seat && this.seat.memberId, data, at: Date.now() });
         setImmediate(() => relay.receive(this, JSON.parse(data)));
       }
       close(code = 1000, reason = '') {

@@ -129,7 +129,12 @@ public final class BurnroomNode {
         .compose(id -> vertx.deployVerticle(edge))
         .compose(id -> vertx.deployVerticle(management))
         .map(id -> new BurnroomNode(config, vertx, nodeId, mgr, edge, management, metrics, directory, host))
-        .recover(e -> vertx.close().transform(ignored -> Future.failedFuture(e)));
+        .recover(e -> {
+          // Report the failure at once: closing a half-started clustered Vert.x can stall (seen with a taken port),
+          // and the caller exits anyway.
+          vertx.close();
+          return Future.failedFuture(e);
+        });
   }
 
   /**

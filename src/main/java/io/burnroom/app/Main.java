@@ -14,6 +14,8 @@ public final class Main {
   /** Held so the level settings are not garbage-collected with the loggers. */
   private static final Logger HAZELCAST = Logger.getLogger("com.hazelcast");
   private static final Logger NETTY = Logger.getLogger("io.netty");
+  /** Warns once that the CP subsystem is off (we use no CP structures) and names the node's own address. */
+  private static final Logger HAZELCAST_CP = Logger.getLogger("com.hazelcast.cp");
 
   private Main() {
   }
@@ -59,6 +61,7 @@ public final class Main {
   private static void quietLibraries() {
     HAZELCAST.setLevel(Level.WARNING);
     NETTY.setLevel(Level.WARNING);
+    HAZELCAST_CP.setLevel(Level.SEVERE);
   }
 
   private static String display(String host) {

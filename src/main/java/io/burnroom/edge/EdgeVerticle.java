@@ -199,6 +199,9 @@ public final class EdgeVerticle extends VerticleBase {
     }
     applyHeaders(ctx.request());
     int status = ctx.statusCode() <= 0 ? 500 : ctx.statusCode();
+    if (status >= 500 && (ctx.failure() instanceof IllegalArgumentException || hasBadEscape(ctx.request().uri()))) {
+      status = 400; // a malformed URI (a lone '%', a bad escape) fails while Vert.x decodes it: the client's fault
+    }
     ErrorCode code = switch (status) {
       case 404 -> ErrorCode.NOT_FOUND;
       case 405 -> ErrorCode.METHOD_NOT_ALLOWED;
@@ -207,6 +210,19 @@ public final class EdgeVerticle extends VerticleBase {
       default -> status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST;
     };
     error(ctx, code.httpStatus(), code.code(), code.message());
+  }
+
+  /** True when a '%' is not followed by two hex digits: Vert.x fails such paths while routing. */
+  static boolean hasBadEscape(String uri) {
+    if (uri == null) {
+      return false;
+    }
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Requests Netty could not decode (bad request line, oversized headers): a plain 400, then the connection closes. */
@@ -371,11 +387,8 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   private void accept(ServerWebSocket ws, String roomId, String source) {
-    if (!isRoomId(roomId)) {
-      ws.writeTextMessage(ServerFrames.error(ErrorCode.ROOM_NOT_FOUND).encode());
-      ws.close((short) CloseCodes.NO_SUCH_ROOM, ErrorCode.ROOM_NOT_FOUND.code());
-      return;
-    }
+    // A malformed room id is treated exactly like an unknown one (RoomClient answers room_not_found on join), so
+    // nobody can tell them apart, and no socket is closed in the middle of its own handshake.
     SocketSession s = new SocketSession(this, ws, roomId, source, UUID.randomUUID().toString(), clock.millis());
     sessions.add(s);
     s.start();
@@ -459,7 +472,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   // ---- helpers ----
 
-  private static boolean isRoomId(String id) {
+  static boolean isRoomId(String id) {
     return id != null && id.length() == ROOM_ID_CHARS && Base64Text.isId(id, ROOM_ID_CHARS);
   }
 

@@ -44,6 +44,9 @@ final class RoomClient {
   }
 
   Future<JsonObject> request(String roomId, JsonObject body) {
+    if (!EdgeVerticle.isRoomId(roomId)) {
+      return Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND)); // never put client text on the bus
+    }
     return attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs);
   }
 

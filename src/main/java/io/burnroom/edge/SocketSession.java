@@ -28,6 +28,10 @@ final class SocketSession {
   private final String source;
   private final String connId;
   private final TokenBucket rate;
+  /** How far (in characters) a reader may fall behind beyond Netty's write-queue mark before it is closed. */
+  static final long SLOW_CONSUMER_BACKLOG_CHARS = 8L << 20;
+  private long backlogChars;
+  private boolean drainArmed;
   private Buffer partial;
   private boolean partialIsBinary;
   private Phase phase = Phase.AWAITING_JOIN;
@@ -228,10 +232,22 @@ final class SocketSession {
       return;
     }
     if (ws.writeQueueFull()) {
-      // Keeps its seat for the resume grace: a slow phone reconnects and gets what it missed from the replay log.
-      edge.metrics().rateLimitedEvent(RateLimit.MESSAGE);
-      closeWith(ErrorCode.SLOW_CONSUMER);
-      return;
+      // A full queue alone is normal for a burst on a slow link, so the socket gets a bounded allowance beyond it;
+      // only a reader that stays behind by more than that is closed. Memory per socket stays bounded either way.
+      backlogChars += frame.length();
+      if (backlogChars > SLOW_CONSUMER_BACKLOG_CHARS) {
+        // Keeps its seat for the resume grace: a slow phone reconnects and gets what it missed from the replay log.
+        edge.metrics().rateLimitedEvent(RateLimit.MESSAGE);
+        closeWith(ErrorCode.SLOW_CONSUMER);
+        return;
+      }
+      if (!drainArmed) {
+        drainArmed = true;
+        ws.drainHandler(v -> {
+          drainArmed = false;
+          backlogChars = 0;
+        });
+      }
     }
     ws.writeTextMessage(frame);
   }

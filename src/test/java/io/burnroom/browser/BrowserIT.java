@@ -28,6 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -138,9 +139,9 @@ class BrowserIT {
 
     void say(String text) {
       WebElement input = byTest("message-input");
-      input.sendKeys(text);
-      byTest("send").click();
+      input.sendKeys(text, Keys.ENTER); // keyboard only: Enter sends
       wait.until(d -> messageTexts().contains(text));
+      assertThat(input.getAttribute("value")).isEmpty();
     }
 
     List<String> messageTexts() {

@@ -376,7 +376,9 @@ class RoomProtocolTest {
       assertThat(lost.awaitClose()).isEqualTo((short) 4004);
     }
     try (WsClient malformed = nodes.ws(node, "not-an-id")) {
+      malformed.send(new JsonObject().put("type", "join").put("profile", PROFILE));
       assertThat(malformed.awaitClose()).isEqualTo((short) 4004);
+      assertThat(malformed.received()).anyMatch(f -> "room_not_found".equals(f.getString("code")));
     }
     org.assertj.core.api.Assertions.assertThatThrownBy(() ->
         WsClient.connect(nodes.clientVertx(), node.httpPort(), "/ws/rooms/%2e%2e", null)).hasMessageContaining("404");

@@ -136,6 +136,29 @@ class DeployIT {
             .containsExactlyInAnyOrderElementsOf(others);
       }
 
+      // PIN lockout is per client, not per load balancer: haproxy tells the nodes each client's address
+      // (X-Forwarded-For, replacing whatever the client claimed; here the attacker pretends to be the creator).
+      String attackerIp = "127.0.0.9";
+      Map<String, String> forged = Map.of("X-Forwarded-For", "127.0.0.1");
+      try (WsClient attacker = WsClient.connectFrom(vertx, attackerIp, "127.0.0.1", lbPort, "/ws/rooms/" + roomId, forged)) {
+        attacker.join(b64("attacker"));
+        for (String wrong : List.of("WRONG111", "WRONG222", "WRONG333")) {
+          attacker.admin(wrong, "lock");
+        }
+        assertThat(attacker.expect(f -> "error".equals(f.getString("type")) && "pin_lockout".equals(f.getString("code")),
+            "pin_lockout", WsClient.WAIT_MS)).isNotNull();
+        assertThat(attacker.awaitClose()).isEqualTo((short) 4029);
+      }
+      try (WsClient again = WsClient.connectFrom(vertx, attackerIp, "127.0.0.1", lbPort, "/ws/rooms/" + roomId, Map.of())) {
+        again.join(b64("attacker again"));
+        again.admin(pin, "lock");
+        assertThat(again.expect("error").getString("code"))
+            .as("the locked-out client stays locked out on whichever node it lands").isEqualTo("pin_lockout");
+      }
+      members.get(0).admin(pin, "lock");
+      assertThat(members.get(0).expect("admin_ok").getString("op"))
+          .as("the creator, another client behind the same LB, is not locked out").isEqualTo("lock");
+
       members.get(0).admin(pin, "burn");
       for (WsClient m : members) {
         assertThat(m.expect("burned")).isNotNull();

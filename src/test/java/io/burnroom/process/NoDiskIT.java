@@ -59,20 +59,19 @@ class NoDiskIT {
       "/dev/stderr", "/dev/urandom", "/dev/random", "/dev/pts/", "/proc/", "/sys/");
 
   private Path base;
-  private Path home;
-  private Path tmp;
-  private Path cwd;
   private Vertx vertx;
   private HttpClient http;
+  private boolean traced;
 
   @BeforeEach
-  void dirs() throws IOException {
+  void setUp() {
     base = Paths.get("target", "nodisk-" + UUID.randomUUID()).toAbsolutePath();
-    home = Files.createDirectories(base.resolve("home"));
-    tmp = Files.createDirectories(base.resolve("tmp"));
-    cwd = Files.createDirectories(base.resolve("cwd"));
     vertx = Vertx.vertx();
     http = vertx.createHttpClient();
+    traced = straceWorks();
+    if (!traced) {
+      System.out.println("NoDiskIT: strace is not usable here; checking the directories and the output only");
+    }
   }
 
   @AfterEach
@@ -80,56 +79,97 @@ class NoDiskIT {
     vertx.close();
   }
 
-  @Test
-  @DisplayName("a room's whole life writes no file, and the node's output names no room, member, PIN or client IP")
-  void wholeRoomLifeWritesNothing() throws Exception {
-    boolean traced = straceWorks();
-    Path trace = base.resolve("strace.txt");
-    NodeProcess.Builder b = NodeProcess.builder().name("nodisk")
+  /** One node's empty HOME, TMPDIR and working directory, and where strace puts its trace (outside all three). */
+  private record Sandbox(String name, Path home, Path tmp, Path cwd, Path trace) {
+  }
+
+  private Sandbox sandbox(String name) throws IOException {
+    Path dir = base.resolve(name);
+    return new Sandbox(name, Files.createDirectories(dir.resolve("home")), Files.createDirectories(dir.resolve("tmp")),
+        Files.createDirectories(dir.resolve("cwd")), dir.resolve("strace.txt"));
+  }
+
+  /** A clustered node on 127.0.0.2/.3/.4, in its sandbox, under strace when available. */
+  private NodeProcess.Builder node(Sandbox box, String cluster, int clusterPort, String members) {
+    NodeProcess.Builder b = NodeProcess.builder().name(box.name())
         .cleanEnvironment()
-        .env(Map.of("HOME", home.toString(), "TMPDIR", tmp.toString()))
-        .env(Map.of("BURNROOM_CLUSTER", "true", "BURNROOM_CLUSTER_NAME", "nodisk-" + UUID.randomUUID(),
-            "BURNROOM_CLUSTER_HOST", CLUSTER_HOST,
-            "BURNROOM_CLUSTER_PORT", String.valueOf(TestNodes.freePorts(1).get(0)),
+        .env(Map.of("HOME", box.home().toString(), "TMPDIR", box.tmp().toString()))
+        .env(Map.of("BURNROOM_CLUSTER", "true", "BURNROOM_CLUSTER_NAME", cluster,
+            "BURNROOM_CLUSTER_HOST", CLUSTER_HOST, "BURNROOM_CLUSTER_PORT", String.valueOf(clusterPort),
+            "BURNROOM_CLUSTER_MEMBERS", members, "BURNROOM_FAILURE_DETECT_SECONDS", "3",
             "BURNROOM_HTTP_HOST", CHAT_HOST, "BURNROOM_MGMT_HOST", MGMT_HOST))
-        .jvmArg("-Djava.io.tmpdir=" + tmp)
-        .workingDir(cwd)
+        .jvmArg("-Djava.io.tmpdir=" + box.tmp())
+        .workingDir(box.cwd())
         .readyTimeout(Duration.ofSeconds(180));
     if (traced) {
       // The trace is written by strace (not by the traced JVM) into the build directory, outside the three
       // directories under test. --seccomp-bpf stops the JVM only on the traced calls, so it runs at near full speed.
-      b.wrapWith("strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=" + TRACED, "-o", trace.toString());
-    } else {
-      System.out.println("NoDiskIT: strace is not usable here; checking the directories and the output only");
+      b.wrapWith("strace", "-f", "-qq", "--seccomp-bpf", "-e", "trace=" + TRACED, "-o", box.trace().toString());
     }
+    return b;
+  }
 
+  @Test
+  @DisplayName("a room's whole life writes no file, and the node's output names no room, member, PIN or client IP")
+  void wholeRoomLifeWritesNothing() throws Exception {
+    Sandbox box = sandbox("single");
+    int port = TestNodes.freePorts(1).get(0);
     Scenario s;
     String output;
-    try (NodeProcess node = b.start()) {
-      s = runScenario(node);
-      node.stop(Duration.ofSeconds(60));
+    try (NodeProcess node = node(box, "nodisk-" + UUID.randomUUID(), port, CLUSTER_HOST + ":" + port).start()) {
+      s = runScenario(node, node);
       output = node.output();
     }
+    assertNothingWritten(box, output, s);
+    deleteEvidence();
+  }
 
-    assertThat(listAll(home)).as("files written under HOME").isEmpty();
-    assertThat(listAll(tmp)).as("files written under TMPDIR / java.io.tmpdir").isEmpty();
-    assertThat(listAll(cwd)).as("files written in the working directory").isEmpty();
-
-    assertThat(output).as("the node printed its ready line").contains("Burnroom ready");
-    for (String secret : s.secrets()) {
-      assertThat(output).as("node output must not contain '%s'", secret).doesNotContain(secret);
+  @Test
+  @DisplayName("two nodes: the room's owner hands it over on SIGTERM and the survivor burns it, and neither writes a file or prints a secret")
+  void handoverWritesNothing() throws Exception {
+    Sandbox boxA = sandbox("owner");
+    Sandbox boxB = sandbox("survivor");
+    String cluster = "nodisk-" + UUID.randomUUID();
+    List<Integer> ports = TestNodes.freePorts(2);
+    String members = CLUSTER_HOST + ":" + ports.get(0) + "," + CLUSTER_HOST + ":" + ports.get(1);
+    Scenario s;
+    String outA;
+    String outB;
+    try (NodeProcess a = node(boxA, cluster, ports.get(0), members).start();
+         NodeProcess b = node(boxB, cluster, ports.get(1), members).start()) {
+      s = runScenario(a, b);
+      outA = a.output();
+      outB = b.output();
     }
-    assertThat(output).as("node output must not contain the client's IP").doesNotContain(CLIENT_IP);
+    assertNothingWritten(boxA, outA, s);
+    assertNothingWritten(boxB, outB, s);
+    deleteEvidence();
+  }
+
+  private void assertNothingWritten(Sandbox box, String output, Scenario s) throws IOException {
+    assertThat(listAll(box.home())).as("%s: files written under HOME", box.name()).isEmpty();
+    assertThat(listAll(box.tmp())).as("%s: files written under TMPDIR / java.io.tmpdir", box.name()).isEmpty();
+    assertThat(listAll(box.cwd())).as("%s: files written in the working directory", box.name()).isEmpty();
+
+    assertThat(output).as("%s printed its ready line", box.name()).contains("Burnroom ready");
+    for (String secret : s.secrets()) {
+      assertThat(output).as("%s output must not contain '%s'", box.name(), secret).doesNotContain(secret);
+    }
+    assertThat(output).as("%s output must not contain the client's IP", box.name()).doesNotContain(CLIENT_IP);
 
     if (traced) {
-      List<String> lines = Files.readAllLines(trace, StandardCharsets.UTF_8);
-      assertThat(lines).as("the trace saw the JVM open its jar (so it really traced the node)")
+      List<String> lines = Files.readAllLines(box.trace(), StandardCharsets.UTF_8);
+      assertThat(lines).as("the trace saw the JVM open its jar (so it really traced %s)", box.name())
           .anyMatch(l -> l.contains("burnroom.jar"));
       List<String> writes = diskWrites(lines);
-      System.out.printf("NoDiskIT: strace saw %d file calls, %d writes outside the allow-list%n", lines.size(), writes.size());
-      assertThat(writes).as("file writes, creations, renames or deletions by the node").isEmpty();
+      System.out.printf("NoDiskIT %s: strace saw %d file calls, %d writes outside the allow-list%n",
+          box.name(), lines.size(), writes.size());
+      assertThat(writes).as("%s: file writes, creations, renames or deletions", box.name()).isEmpty();
     }
-    // Passed: the evidence is not needed (on failure it stays under target/ for a look).
+  }
+
+  /** Passed: the evidence is not needed (on failure it stays under target/ for a look). */
+  private void deleteEvidence() throws IOException {
     try (Stream<Path> all = Files.walk(base)) {
       all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
@@ -164,22 +204,28 @@ class NoDiskIT {
   private record Scenario(List<String> secrets) {
   }
 
-  private Scenario runScenario(NodeProcess node) {
+  /**
+   * Creates a room on {@code owner}, seats Alice there and Bob on {@code other}, exchanges messages, tries a wrong
+   * PIN, locks and unlocks, scrapes metrics. With two nodes the owner then leaves on SIGTERM (handing the room over)
+   * and Bob burns it on the survivor; with one, Alice burns it. Stops every node at the end.
+   */
+  private Scenario runScenario(NodeProcess owner, NodeProcess other) {
     String aliceName = "Alice-" + UUID.randomUUID();
     String bobName = "Bob-" + UUID.randomUUID();
     String aliceProfile = b64("{\"name\":\"" + aliceName + "\"}");
     String bobProfile = b64("{\"name\":\"" + bobName + "\"}");
     String body1 = b64("hello-" + UUID.randomUUID());
     String body2 = b64("reply-" + UUID.randomUUID());
+    String body3 = b64("after-" + UUID.randomUUID());
 
-    JsonObject created = request(HttpMethod.POST, node.httpPort(), "/api/rooms", new JsonObject().put("ttlSeconds", 600).encode());
+    JsonObject created = request(HttpMethod.POST, owner.httpPort(), "/api/rooms", new JsonObject().put("ttlSeconds", 600).encode());
     assertThat(created.getInteger("_status")).isEqualTo(201);
     String roomId = created.getString("roomId");
     String pin = created.getString("pin");
-    assertThat(request(HttpMethod.GET, node.httpPort(), "/api/rooms/" + roomId, null).getInteger("_status")).isEqualTo(200);
+    assertThat(request(HttpMethod.GET, other.httpPort(), "/api/rooms/" + roomId, null).getInteger("_status")).isEqualTo(200);
 
-    try (WsClient alice = WsClient.connect(vertx, CHAT_HOST, node.httpPort(), "/ws/rooms/" + roomId, null);
-         WsClient bob = WsClient.connect(vertx, CHAT_HOST, node.httpPort(), "/ws/rooms/" + roomId, null)) {
+    try (WsClient alice = WsClient.connect(vertx, CHAT_HOST, owner.httpPort(), "/ws/rooms/" + roomId, null);
+         WsClient bob = WsClient.connect(vertx, CHAT_HOST, other.httpPort(), "/ws/rooms/" + roomId, null)) {
       String aliceId = alice.join(aliceProfile).getString("memberId");
       bob.join(bobProfile);
       assertThat(alice.expect("member_joined").getString("profile")).isEqualTo(bobProfile);
@@ -198,17 +244,44 @@ class NoDiskIT {
       alice.admin(pin, "unlock");
       assertThat(alice.expect("admin_ok").getString("op")).isEqualTo("unlock");
 
-      JsonObject metrics = request(HttpMethod.GET, node.mgmtPort(), MGMT_HOST, "/metrics", null);
+      JsonObject metrics = request(HttpMethod.GET, owner.mgmtPort(), MGMT_HOST, "/metrics", null);
       assertThat(metrics.getInteger("_status")).isEqualTo(200);
 
-      alice.admin(pin, "burn");
-      assertThat(bob.expect("burned")).isNotNull();
-      assertThat(bob.awaitClose()).isEqualTo((short) 4000);
-      assertThat(alice.awaitClose()).isEqualTo((short) 4000);
+      if (owner != other) {
+        assertThat(owner.stop(Duration.ofSeconds(60))).as("the owner leaves cleanly on SIGTERM").isIn(0, 143);
+        awaitRoom(other, roomId);
+        bob.msg("m3", body3);
+        assertThat(bob.expect("ack").getString("id")).isEqualTo("m3");
+        bob.admin(pin, "burn");
+        assertThat(bob.expect("burned")).isNotNull();
+        assertThat(bob.awaitClose()).isEqualTo((short) 4000);
+      } else {
+        alice.admin(pin, "burn");
+        assertThat(bob.expect("burned")).isNotNull();
+        assertThat(bob.awaitClose()).isEqualTo((short) 4000);
+        assertThat(alice.awaitClose()).isEqualTo((short) 4000);
+      }
     }
-    assertThat(request(HttpMethod.GET, node.httpPort(), "/api/rooms/" + roomId, null).getInteger("_status"))
+    assertThat(request(HttpMethod.GET, other.httpPort(), "/api/rooms/" + roomId, null).getInteger("_status"))
         .as("a burned room answers like one that never existed").isEqualTo(404);
-    return new Scenario(List.of(roomId, pin, aliceName, bobName, aliceProfile, bobProfile, body1, body2));
+    other.stop(Duration.ofSeconds(60));
+    return new Scenario(List.of(roomId, pin, aliceName, bobName, aliceProfile, bobProfile, body1, body2, body3));
+  }
+
+  /** Waits until {@code node} serves the room again after a handover. */
+  private void awaitRoom(NodeProcess node, String roomId) {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (request(HttpMethod.GET, node.httpPort(), "/api/rooms/" + roomId, null).getInteger("_status") != 200) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("room did not come back on the survivor");
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
   }
 
   private static String b64(String s) {

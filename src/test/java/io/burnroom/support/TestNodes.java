@@ -143,6 +143,15 @@ public final class TestNodes implements AutoCloseable {
   public static <T> T await(Future<T> f, long ms) {
     try {
       return f.toCompletionStage().toCompletableFuture().get(ms, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      // A wait that never ends is the hardest failure to read from a CI log: show what every thread was doing.
+      if (!Boolean.getBoolean("burnroom.test.noThreadDump")) {
+        Thread.getAllStackTraces().forEach((t, st) -> {
+          System.err.println("DUMP " + t.getName() + " " + t.getState());
+          for (int i = 0; i < Math.min(st.length, 12); i++) System.err.println("DUMP    at " + st[i]);
+        });
+      }
+      throw new IllegalStateException(e);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

@@ -8,6 +8,7 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,12 +49,19 @@ public final class WsClient implements AutoCloseable {
 
   /** Connects to a node (or a load balancer) at {@code host}, e.g. 127.0.0.2 to keep the client's 127.0.0.1 apart. */
   public static WsClient connect(Vertx vertx, String host, int port, String path, String origin) {
-    WebSocketClient c = vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 22));
-    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(path);
-    if (origin != null) {
-      o.addHeader("Origin", origin);
+    return connectFrom(vertx, null, host, port, path, origin == null ? Map.of() : Map.of("Origin", origin));
+  }
+
+  /** Connects from a chosen local address (e.g. 127.0.0.9; null: any) with extra handshake headers. */
+  public static WsClient connectFrom(Vertx vertx, String localAddress, String host, int port, String path,
+                                     Map<String, String> headers) {
+    WebSocketClientOptions options = new WebSocketClientOptions().setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 22);
+    if (localAddress != null) {
+      options.setLocalAddress(localAddress);
     }
+    WebSocketClient c = vertx.createWebSocketClient(options);
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(path);
+    headers.forEach(o::addHeader);
     try {
       WebSocket ws = c.connect(o).toCompletionStage().toCompletableFuture().get(WAIT_MS, TimeUnit.MILLISECONDS);
       return new WsClient(c, ws);
