@@ -65,15 +65,18 @@ final class ServerProcess implements AutoCloseable {
 
   /** Settings every bench node gets: loopback, free ports, 1 s minimum TTL, limits far above the load. */
   static Map<String, String> benchEnv() {
-    return new java.util.HashMap<>(Map.of(
-        "BURNROOM_HTTP_HOST", "127.0.0.1",
-        "BURNROOM_HTTP_PORT", "0",
-        "BURNROOM_MGMT_PORT", "0",
-        "BURNROOM_MIN_TTL_SECONDS", "1",
-        "BURNROOM_ROOMS_PER_MINUTE_PER_SOURCE", "1000000",
-        "BURNROOM_MSGS_PER_SECOND_PER_CONNECTION", "1000000",
-        "BURNROOM_MAX_ROOMS_PER_NODE", "100000",
-        "BURNROOM_MAX_SOCKETS_PER_NODE", "100000"));
+    // every per-source budget raised: the whole fleet comes from 127.0.0.1 (variables a node does not know are ignored)
+    return new java.util.HashMap<>(Map.ofEntries(
+        Map.entry("BURNROOM_HTTP_HOST", "127.0.0.1"),
+        Map.entry("BURNROOM_HTTP_PORT", "0"),
+        Map.entry("BURNROOM_MGMT_PORT", "0"),
+        Map.entry("BURNROOM_MIN_TTL_SECONDS", "1"),
+        Map.entry("BURNROOM_ROOMS_PER_MINUTE_PER_SOURCE", "1000000"),
+        Map.entry("BURNROOM_MSGS_PER_SECOND_PER_CONNECTION", "1000000"),
+        Map.entry("BURNROOM_MAX_ROOMS_PER_NODE", "100000"),
+        Map.entry("BURNROOM_MAX_SOCKETS_PER_NODE", "100000"),
+        Map.entry("BURNROOM_CONNECTS_PER_MINUTE_PER_SOURCE", "1000000"),
+        Map.entry("BURNROOM_ADMIN_ATTEMPTS_PER_MINUTE_PER_SOURCE", "1000000")));
   }
 
   static ServerProcess burnroom(String name, Path jar, Map<String, String> env) {
