@@ -17,10 +17,9 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * One keep-alive connection carries thousands of mixed requests (pages, API, errors with and without bodies), each
+ * One keep-alive connection carries hundreds of mixed requests (pages, API, errors with and without bodies), each
  * answered in order with its own status. Written with a raw socket on purpose: it proves the server side of
- * keep-alive independently of any HTTP client library (see TestNodes for why the tests' own client does not reuse
- * connections).
+ * keep-alive independently of any HTTP client library (see TestNodes.request for the one client-side oddity the tests work around).
  */
 @DisplayName("A keep-alive connection answers every request in order")
 class KeepAliveTest {
@@ -28,7 +27,7 @@ class KeepAliveTest {
   }
 
   @Test
-  void thousandsOfMixedRequestsOnOneConnection() throws IOException {
+  void hundredsOfMixedRequestsOnOneConnection() throws IOException {
     try (TestNodes nodes = new TestNodes()) {
       BurnroomNode node = nodes.embedded();
       List<Req> kinds = List.of(
@@ -44,7 +43,7 @@ class KeepAliveTest {
         socket.setSoTimeout(5_000);
         OutputStream out = socket.getOutputStream();
         InputStream in = socket.getInputStream();
-        for (int i = 0; i < 2_000; i++) {
+        for (int i = 0; i < 600; i++) {
           Req r = kinds.get(random.nextInt(kinds.size()));
           byte[] body = r.body() == null ? new byte[0] : r.body().getBytes(StandardCharsets.UTF_8);
           String head = r.method() + " " + r.path() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"

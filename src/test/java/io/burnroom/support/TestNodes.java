@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
@@ -112,11 +113,31 @@ public final class TestNodes implements AutoCloseable {
   public record Reply(int status, JsonObject body, Map<String, String> headers) {
   }
 
+  /**
+   * One HTTP request from the tests' Vert.x client. Under heavy machine load that client has been seen, about once
+   * per full suite run, to leave a request unsent (the node never saw it: its request handler was not called, while
+   * raw sockets, curl and Chromium never showed this; KeepAliveTest proves the server side on one connection). So a
+   * request that got no answer within 4 s is sent once more on a fresh connection instead of failing the test.
+   */
   public Reply request(HttpMethod method, int port, String path, String body) {
-    Future<Reply> f = http.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI(path))
+    try {
+      return await(send(http, method, port, path, body, 4_000), 5_000);
+    } catch (IllegalStateException first) {
+      HttpClient fresh = clientVertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
+      try {
+        return await(send(fresh, method, port, path, body, 10_000), 11_000);
+      } finally {
+        fresh.close();
+      }
+    }
+  }
+
+  private static Future<Reply> send(HttpClient client, HttpMethod method, int port, String path, String body,
+                                    long timeoutMs) {
+    return client.request(new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI(path)
+            .setIdleTimeout(timeoutMs))
         .compose(req -> body == null ? req.send() : req.send(Buffer.buffer(body)))
         .compose(res -> res.body().map(b -> toReply(res, b)));
-    return await(f, 10_000);
   }
 
   private static Reply toReply(HttpClientResponse res, Buffer b) {
