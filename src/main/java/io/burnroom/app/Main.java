@@ -59,6 +59,9 @@ public final class Main {
 
   /** Hazelcast and Netty chatter at INFO names cluster addresses; keep the console to warnings from them. */
   private static void quietLibraries() {
+    for (java.util.logging.Handler h : Logger.getLogger("").getHandlers()) {
+      h.setFormatter(new RedactingFormatter());
+    }
     HAZELCAST.setLevel(Level.WARNING);
     NETTY.setLevel(Level.WARNING);
     HAZELCAST_CP.setLevel(Level.SEVERE);
