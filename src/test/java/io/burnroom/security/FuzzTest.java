@@ -395,29 +395,8 @@ class FuzzTest {
 
   /** Encodes one frame; the mask key comes from the seed too. */
   private byte[] frame(int firstByte, byte[] payload, boolean masked) {
-    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream(payload.length + 14);
-    b.write(firstByte);
-    int maskBit = masked ? 0x80 : 0;
-    if (payload.length < 126) {
-      b.write(maskBit | payload.length);
-    } else if (payload.length < 65536) {
-      b.write(maskBit | 126);
-      b.write(payload.length >>> 8);
-      b.write(payload.length);
-    } else {
-      b.write(maskBit | 127);
-      for (int k = 7; k >= 0; k--) {
-        b.write((int) ((long) payload.length >>> (8 * k)));
-      }
-    }
-    byte[] key = randomBytes(4);
-    if (masked) {
-      b.write(key, 0, 4);
-    }
-    for (int k = 0; k < payload.length; k++) {
-      b.write(masked ? payload[k] ^ key[k & 3] : payload[k]);
-    }
-    return b.toByteArray();
+    byte[] key = randomBytes(4); // drawn either way, so the seed's sequence does not depend on the mask choice
+    return RawWebSocket.encode(firstByte, payload, masked ? key : null);
   }
 
   private String oddWsPath(String room) {

@@ -146,9 +146,18 @@ final class RawWebSocket implements AutoCloseable {
 
   /** Writes a frame with a caller-chosen first byte (reserved bits, unknown opcodes). */
   synchronized void sendRaw(int firstByte, byte[] payload, boolean masked) throws IOException {
+    byte[] key = new byte[4];
+    maskRandom.nextBytes(key);
+    out.write(encode(firstByte, payload, masked ? key : null));
+    out.flush();
+  }
+
+  /** One WebSocket frame on the wire: {@code firstByte}, the length in its shortest form, and the payload, masked
+   * with {@code maskKey} when one is given (clients must mask; the server must refuse unmasked frames). */
+  static byte[] encode(int firstByte, byte[] payload, byte[] maskKey) {
     ByteArrayOutputStream b = new ByteArrayOutputStream(payload.length + 14);
     b.write(firstByte);
-    int maskBit = masked ? 0x80 : 0;
+    int maskBit = maskKey != null ? 0x80 : 0;
     if (payload.length < 126) {
       b.write(maskBit | payload.length);
     } else if (payload.length < 65536) {
@@ -161,19 +170,13 @@ final class RawWebSocket implements AutoCloseable {
         b.write((int) ((long) payload.length >>> (8 * i)));
       }
     }
-    byte[] body = payload;
-    if (masked) {
-      byte[] key = new byte[4];
-      maskRandom.nextBytes(key);
-      b.write(key, 0, 4);
-      body = new byte[payload.length];
-      for (int i = 0; i < payload.length; i++) {
-        body[i] = (byte) (payload[i] ^ key[i & 3]);
-      }
+    if (maskKey != null) {
+      b.write(maskKey, 0, 4);
     }
-    b.write(body, 0, body.length);
-    out.write(b.toByteArray());
-    out.flush();
+    for (int i = 0; i < payload.length; i++) {
+      b.write(maskKey != null ? payload[i] ^ maskKey[i & 3] : payload[i]);
+    }
+    return b.toByteArray();
   }
 
   /** Writes bytes that may not form a frame at all. */
