@@ -91,7 +91,7 @@ public final class RoomHostVerticle extends VerticleBase {
     RoomState state = new RoomState(roomId, now, expiresAt, PinHash.of(pin, ids.salt()), ids.salt(),
         settings.maxMembersPerRoom(), ids);
     deployments.put(roomId, null);
-    deploy(state)
+    deploy(state, false)
         .compose(v -> directory.put(new RoomDirectory.Entry(roomId, settings.nodeId(), expiresAt)))
         .onSuccess(v -> {
           metrics.roomCreated();
@@ -103,9 +103,12 @@ public final class RoomHostVerticle extends VerticleBase {
         });
   }
 
-  private Future<String> deploy(RoomState state) {
+  private Future<String> deploy(RoomState state, boolean restored) {
     RoomVerticle room = new RoomVerticle(state, settings.nodeId(), clock, settings.resumeGraceMs(),
         settings.maxLifetimeMs(), directory, snapshots, metrics);
+    if (restored) {
+      room.resyncMembersOnStart();
+    }
     rooms.put(state.roomId(), room);
     return vertx.deployVerticle(room).onSuccess(id -> {
       if (deployments.containsKey(state.roomId())) {
@@ -153,7 +156,7 @@ public final class RoomHostVerticle extends VerticleBase {
         }
         RoomState state = RoomState.fromSnapshot(snapshot, ids, clock.millis(), live);
         deployments.put(roomId, null);
-        deploy(state)
+        deploy(state, true)
             .compose(id -> directory.put(new RoomDirectory.Entry(roomId, settings.nodeId(), state.expiresAt())))
             .onSuccess(v -> metrics.failover())
             .onFailure(e -> gone(roomId));

@@ -264,11 +264,19 @@ public final class RoomState {
 
   // ---- snapshot ----
 
+  /*
+   * How much of the de-duplication window and the replay log a snapshot carries. A snapshot is rewritten after every
+   * change, so its size is the cost of replication (bench scenario c). Because acks and deliveries are released only
+   * after the snapshot holding them is written (write-then-effect), what a restored room must know is only what the
+   * last write batches covered: client ids whose ack died with the owner, and frames the owner relayed but could not
+   * deliver. A batch holds what arrived during one map write (a few ms), so a few dozen entries cover it with room to
+   * spare; the in-memory window (1024 ids, 256 frames) still serves reconnects while the owner lives.
+   */
   /** Client ids per member kept in a snapshot (the unacknowledged tail a reconnecting client resends). */
-  static final int SNAPSHOT_DEDUPE = 128;
+  static final int SNAPSHOT_DEDUPE = 32;
   /** Recent relayed frames kept in a snapshot, for members whose node died mid-delivery. */
-  static final int SNAPSHOT_REPLAY_ENTRIES = 64;
-  static final long SNAPSHOT_REPLAY_CHARS = 256 * 1024;
+  static final int SNAPSHOT_REPLAY_ENTRIES = 32;
+  static final long SNAPSHOT_REPLAY_CHARS = 64 * 1024;
 
   /**
    * Everything needed to bring the room back on another node, including where each member's socket is, so members

@@ -52,6 +52,7 @@ public final class RoomVerticle extends VerticleBase {
   private Promise<Void> writesIdle;
   private boolean burned;
   private boolean quiesced;
+  private boolean resyncOnStart;
 
   public RoomVerticle(RoomState state, String nodeId, Clock clock, long resumeGraceMs, long maxLifetimeMs,
                       RoomDirectory directory, SnapshotStore snapshots, BurnroomMetrics metrics) {
@@ -63,6 +64,16 @@ public final class RoomVerticle extends VerticleBase {
     this.directory = directory;
     this.snapshots = snapshots;
     this.metrics = metrics;
+  }
+
+  /**
+   * For a room restored from its snapshot: frames the old owner relayed (they are in the snapshot, with their seq) may
+   * have died in its outbound buffers before reaching members on surviving nodes, and those members would never ask
+   * for them. So the restored room asks every member it believes connected to reconnect (1012); each resumes with its
+   * last seq and gets exactly what it missed from the replay tail, wherever its socket was.
+   */
+  void resyncMembersOnStart() {
+    resyncOnStart = true;
   }
 
   public String roomId() {
@@ -79,6 +90,9 @@ public final class RoomVerticle extends VerticleBase {
     });
     mergedConsumer = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> checkOwnership());
     metrics.roomOpened();
+    if (resyncOnStart) {
+      fanOut.close(state.connectedMembers(), CloseCodes.SHUTTING_DOWN, null);
+    }
     scheduleTimer();
     return Future.all(consumer.completion(), nodeLeftConsumer.completion(), mergedConsumer.completion(),
         saveSnapshot());

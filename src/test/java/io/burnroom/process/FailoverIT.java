@@ -188,12 +188,13 @@ class FailoverIT {
       assertExactlyOnce(r, List.of("before", "during", "after"));
     }
     assertThat(r1.get(0).reconnects()).as("the member on the dead node reconnected").isGreaterThanOrEqualTo(1);
-    assertThat(r1.get(1).reconnects()).as("members on survivors kept their sockets").isZero();
+    assertThat(r1.get(1).reconnects()).as("members on survivors resumed once, so the restored room could resend what "
+        + "the dead owner may not have delivered").isGreaterThanOrEqualTo(1);
 
     pumpUntil(() -> r1.stream().allMatch(ResilientMember::burned), 30_000, "expiry burn after failover");
     List<Long> lateness = r1.stream().map(m -> m.burnedAt() - short1.getLong("expiresAt")).toList();
     System.out.println("burn lateness after failover (ms): " + lateness);
-    assertThat(lateness).allSatisfy(l -> assertThat(l).isBetween(-5L, 250L));
+    assertThat(lateness).as("P2: ±100 ms even after a failover").allSatisfy(l -> assertThat(l).isBetween(-5L, 100L));
   }
 
   @Test
