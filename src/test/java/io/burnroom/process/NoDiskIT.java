@@ -227,7 +227,7 @@ class NoDiskIT {
     try (WsClient alice = WsClient.connect(vertx, CHAT_HOST, owner.httpPort(), "/ws/rooms/" + roomId, null);
          WsClient bob = WsClient.connect(vertx, CHAT_HOST, other.httpPort(), "/ws/rooms/" + roomId, null)) {
       String aliceId = alice.join(aliceProfile).getString("memberId");
-      bob.join(bobProfile);
+      JsonObject bobJoined = bob.join(bobProfile);
       assertThat(alice.expect("member_joined").getString("profile")).isEqualTo(bobProfile);
 
       alice.msg("m1", body1);
@@ -250,11 +250,16 @@ class NoDiskIT {
       if (owner != other) {
         assertThat(owner.stop(Duration.ofSeconds(60))).as("the owner leaves cleanly on SIGTERM").isIn(0, 143);
         awaitRoom(other, roomId);
-        bob.msg("m3", body3);
-        assertThat(bob.expect("ack").getString("id")).isEqualTo("m3");
-        bob.admin(pin, "burn");
-        assertThat(bob.expect("burned")).isNotNull();
-        assertThat(bob.awaitClose()).isEqualTo((short) 4000);
+        // The restored room asks its connected members to resume (1012), and Bob does, as a client would.
+        assertThat(bob.awaitClose()).isEqualTo((short) 1012);
+        try (WsClient bobAgain = WsClient.connect(vertx, CHAT_HOST, other.httpPort(), "/ws/rooms/" + roomId, null)) {
+          bobAgain.resume(bobProfile, bobJoined.getString("resumeToken"), bobJoined.getLong("seq"));
+          bobAgain.msg("m3", body3);
+          assertThat(bobAgain.expect("ack").getString("id")).isEqualTo("m3");
+          bobAgain.admin(pin, "burn");
+          assertThat(bobAgain.expect("burned")).isNotNull();
+          assertThat(bobAgain.awaitClose()).isEqualTo((short) 4000);
+        }
       } else {
         alice.admin(pin, "burn");
         assertThat(bob.expect("burned")).isNotNull();
