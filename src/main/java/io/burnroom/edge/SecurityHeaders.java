@@ -25,10 +25,11 @@ public final class SecurityHeaders {
   private SecurityHeaders() {
   }
 
-  public static void apply(MultiMap headers, String host, boolean tls) {
-    boolean plainHost = host != null && HOST.matcher(host).matches();
-    String ws = (tls ? "wss://" : "ws://") + host;
-    headers.set("Content-Security-Policy", plainHost ? CSP.replace("connect-src 'self'", "connect-src 'self' " + ws) : CSP);
+  /**
+   * The headers every listener sends whatever its content policy: no referrer, no sniffing, no framing, no
+   * cross-origin use, no powerful features, nothing cached. The management listener adds its own CSP to these.
+   */
+  public static void applyCommon(MultiMap headers) {
     headers.set("Referrer-Policy", "no-referrer");
     headers.set("X-Content-Type-Options", "nosniff");
     headers.set("X-Frame-Options", "DENY");
@@ -36,6 +37,13 @@ public final class SecurityHeaders {
     headers.set("Cross-Origin-Resource-Policy", "same-origin");
     headers.set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-read=()");
     headers.set("Cache-Control", "no-store");
+  }
+
+  public static void apply(MultiMap headers, String host, boolean tls) {
+    boolean plainHost = host != null && HOST.matcher(host).matches();
+    String ws = (tls ? "wss://" : "ws://") + host;
+    headers.set("Content-Security-Policy", plainHost ? CSP.replace("connect-src 'self'", "connect-src 'self' " + ws) : CSP);
+    applyCommon(headers);
     if (tls) {
       headers.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     }

@@ -120,12 +120,7 @@ public final class ManagementVerticle extends VerticleBase {
   private void headers(RoutingContext ctx) {
     MultiMap h = ctx.response().headers();
     h.set("Content-Security-Policy", CSP);
-    h.set("Cache-Control", "no-store");
-    h.set("X-Content-Type-Options", "nosniff");
-    h.set("X-Frame-Options", "DENY");
-    h.set("Referrer-Policy", "no-referrer");
-    h.set("Cross-Origin-Opener-Policy", "same-origin");
-    h.set("Cross-Origin-Resource-Policy", "same-origin");
+    io.burnroom.edge.SecurityHeaders.applyCommon(h);
     ctx.next();
   }
 
