@@ -30,6 +30,7 @@ public final class RoomState {
   private final Map<String, String> memberByToken = new HashMap<>();
   private final Set<String> bannedTokens = new HashSet<>();
   private ReplayLog replay = new ReplayLog();
+  private boolean lockoutStarted;
   private PinGuard pinGuard = new PinGuard();
   private long expiresAt;
   private boolean locked;
@@ -209,6 +210,7 @@ public final class RoomState {
 
   /** Checks the PIN for a source; on failure records it. Answers null when the PIN is right. */
   public ErrorCode checkPin(String sourceKey, String candidate, long now) {
+    lockoutStarted = false;
     PinGuard.Verdict before = pinGuard.check(sourceKey, now);
     if (before != PinGuard.Verdict.ALLOWED) {
       return pinError(before);
@@ -216,7 +218,14 @@ public final class RoomState {
     if (pin.matches(candidate)) {
       return null;
     }
-    return pinError(pinGuard.recordFailure(sourceKey, now));
+    PinGuard.Verdict after = pinGuard.recordFailure(sourceKey, now);
+    lockoutStarted = after != PinGuard.Verdict.ALLOWED;
+    return pinError(after);
+  }
+
+  /** Whether the last {@link #checkPin} began a lockout (operators count lockouts, not refused attempts). */
+  public boolean lastCheckStartedLockout() {
+    return lockoutStarted;
   }
 
   private static ErrorCode pinError(PinGuard.Verdict v) {

@@ -178,7 +178,7 @@ public final class RoomVerticle extends VerticleBase {
     ErrorCode pinError = state.checkPin(state.sourceKey(b.getString("source", "")), b.getString("pin"), clock.millis());
     if (pinError != null) {
       metrics.pinFailure();
-      if (pinError == ErrorCode.PIN_LOCKOUT) {
+      if (state.lastCheckStartedLockout()) {
         metrics.lockout();
       }
       afterWrite(() -> fail(msg, pinError));

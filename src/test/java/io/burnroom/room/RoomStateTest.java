@@ -204,4 +204,15 @@ class RoomStateTest {
     assertThat(back.expireGrace(50 + 29_999, 30_000)).isEmpty();
     assertThat(back.expireGrace(50 + 30_000, 30_000)).extracting(Member::memberId).containsExactly(b.memberId());
   }
+
+  @Test
+  void onlyTheAttemptThatStartsALockoutCountsAsOne() {
+    assertThat(room.checkPin("src", "WRONG1", 1_000)).isEqualTo(io.burnroom.protocol.ErrorCode.WRONG_PIN);
+    assertThat(room.lastCheckStartedLockout()).isFalse();
+    room.checkPin("src", "WRONG2", 2_000);
+    assertThat(room.checkPin("src", "WRONG3", 3_000)).isEqualTo(io.burnroom.protocol.ErrorCode.PIN_LOCKOUT);
+    assertThat(room.lastCheckStartedLockout()).as("the third wrong PIN starts the lockout").isTrue();
+    assertThat(room.checkPin("src", "PIN12345", 4_000)).isEqualTo(io.burnroom.protocol.ErrorCode.PIN_LOCKOUT);
+    assertThat(room.lastCheckStartedLockout()).as("an attempt during the lockout starts nothing").isFalse();
+  }
 }
