@@ -7,6 +7,7 @@ import io.burnroom.cluster.ClusterConfig;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
+import io.burnroom.edge.EdgeShared;
 import io.burnroom.edge.EdgeVerticle;
 import io.burnroom.edge.StaticFiles;
 import io.burnroom.metrics.BurnroomMetrics;
@@ -27,6 +28,8 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.EnumSet;
 import java.util.UUID;
 
@@ -39,14 +42,14 @@ public final class BurnroomNode {
   private final Vertx vertx;
   private final String nodeId;
   private final HazelcastClusterManager clusterManager;
-  private final EdgeVerticle edge;
+  private final Edges edge;
   private final ManagementVerticle management;
   private final BurnroomMetrics metrics;
   private final RoomDirectory directory;
   private final RoomHostVerticle host;
 
   private BurnroomNode(AppConfig config, Vertx vertx, String nodeId, HazelcastClusterManager clusterManager,
-                       EdgeVerticle edge, ManagementVerticle management, BurnroomMetrics metrics, RoomDirectory directory,
+                       Edges edge, ManagementVerticle management, BurnroomMetrics metrics, RoomDirectory directory,
                        RoomHostVerticle host) {
     this.host = host;
     this.config = config;
@@ -101,7 +104,13 @@ public final class BurnroomNode {
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
         config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics,
         mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId) : ClusterView.single(nodeId));
-    EdgeVerticle edge = new EdgeVerticle(config, nodeId, clock, directory, metrics, files);
+    // One edge per core: they share the port, so sockets (parsing, checks, writes) spread over the event loops.
+    EdgeShared shared = new EdgeShared(config);
+    List<EdgeVerticle> edges = new ArrayList<>();
+    for (int i = 0; i < EDGE_INSTANCES; i++) {
+      edges.add(null);
+    }
+    Edges edge = new Edges(edges);
     // Ready = serving chat and (when clustered) still a running member of the cluster.
     java.util.function.BooleanSupplier ready = mgr == null ? edge::ready
         : () -> edge.ready() && mgr.getHazelcastInstance().getLifecycleService().isRunning();
@@ -126,7 +135,21 @@ public final class BurnroomNode {
       });
     }
     return vertx.deployVerticle(host)
-        .compose(id -> vertx.deployVerticle(edge))
+        .compose(id -> {
+          // All instances listen on the same port, which Vert.x binds once and shares. Port 0 ("any") is not shared
+          // by Vert.x; a negative port is: every server asking for -1 shares one random port.
+          int port = config.httpPort() == 0 ? -1 : config.httpPort();
+          Future<String> chain = Future.succeededFuture();
+          for (int i = 0; i < EDGE_INSTANCES; i++) {
+            int index = i;
+            chain = chain.compose(x -> {
+              EdgeVerticle next = new EdgeVerticle(config, nodeId, clock, directory, metrics, files, shared, port);
+              edges.set(index, next);
+              return vertx.deployVerticle(next);
+            });
+          }
+          return chain;
+        })
         .compose(id -> vertx.deployVerticle(management))
         .map(id -> new BurnroomNode(config, vertx, nodeId, mgr, edge, management, metrics, directory, host))
         .recover(e -> {
@@ -145,6 +168,29 @@ public final class BurnroomNode {
     return host.quiesceAll()
         .transform(ignored -> edge.drain())
         .transform(ignored -> vertx.close());
+  }
+
+  /** Edge instances per node: one per core, since the edge does the per-socket work. */
+  static final int EDGE_INSTANCES = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+  /** The node's edge instances seen as one: ready when all are, drained together, one shared port. */
+  private record Edges(List<EdgeVerticle> all) {
+    boolean ready() {
+      return all.stream().allMatch(e -> e != null && e.ready());
+    }
+
+    Future<Void> drain() {
+      return Future.join(all.stream().filter(java.util.Objects::nonNull).map(EdgeVerticle::drain).toList()).mapEmpty();
+    }
+
+    int actualPort() {
+      return all.get(0).actualPort();
+    }
+  }
+
+  /** Sockets held by each edge instance of this node (diagnostics; tests check they spread over the cores). */
+  public List<Integer> socketsPerEdge() {
+    return edge.all().stream().map(EdgeVerticle::socketCount).toList();
   }
 
   public String nodeId() { return nodeId; }

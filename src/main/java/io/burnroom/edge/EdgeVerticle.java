@@ -61,6 +61,8 @@ public final class EdgeVerticle extends VerticleBase {
   private final SourceLimiter adminAttempts;
   private final OriginCheck origins;
   private final ClientAddress clientAddress;
+  private final EdgeShared shared;
+  private final int port;
   private RoomClient rooms;
   /** Joined sockets by member id (member ids are random and unique across rooms). */
   private final Map<String, SocketSession> members = new HashMap<>();
@@ -72,6 +74,15 @@ public final class EdgeVerticle extends VerticleBase {
 
   public EdgeVerticle(AppConfig config, String nodeId, Clock clock, RoomDirectory directory, BurnroomMetrics metrics,
                       StaticFiles files) {
+    this(config, nodeId, clock, directory, metrics, files, new EdgeShared(config), config.httpPort());
+  }
+
+  /**
+   * One of several edge instances of a node: each listens on {@code port} (Vert.x shares one listening socket among
+   * the instances of a Vert.x instance and spreads connections over their event loops), all share {@code shared}.
+   */
+  public EdgeVerticle(AppConfig config, String nodeId, Clock clock, RoomDirectory directory, BurnroomMetrics metrics,
+                      StaticFiles files, EdgeShared shared, int port) {
     this.config = config;
     this.nodeId = nodeId;
     this.clock = clock;
@@ -79,11 +90,11 @@ public final class EdgeVerticle extends VerticleBase {
     this.metrics = metrics;
     this.files = files;
     this.parser = new ClientFrameParser(config.limits(), config.maxTtlSeconds());
-    int perMinute = config.limits().roomsPerMinute();
-    this.roomCreation = new SourceLimiter(perMinute / 60.0, perMinute);
-    this.connects = new SourceLimiter(config.connectsPerMinutePerSource() / 60.0, config.connectsPerMinutePerSource());
-    this.adminAttempts = new SourceLimiter(config.adminAttemptsPerMinutePerSource() / 60.0,
-        config.adminAttemptsPerMinutePerSource());
+    this.shared = shared;
+    this.port = port;
+    this.roomCreation = shared.roomCreation;
+    this.connects = shared.connects;
+    this.adminAttempts = shared.adminAttempts;
     this.origins = new OriginCheck(config.allowedOrigins());
     this.clientAddress = new ClientAddress(config.trustedProxies());
   }
@@ -94,7 +105,7 @@ public final class EdgeVerticle extends VerticleBase {
     deliveries = vertx.eventBus().consumer(Addresses.edge(nodeId), this::onDelivery);
     Router router = router();
     HttpServerOptions options = new HttpServerOptions()
-        .setHost(config.httpHost()).setPort(config.httpPort())
+        .setHost(config.httpHost()).setPort(port)
         // Our own check closes oversize frames with 1009; Vert.x's limits sit above it as a hard backstop.
         .setMaxWebSocketFrameSize(config.limits().maxFrameChars() * 2)
         .setMaxWebSocketMessageSize(config.limits().maxFrameChars() * 4)
@@ -130,6 +141,11 @@ public final class EdgeVerticle extends VerticleBase {
 
   public boolean ready() {
     return ready;
+  }
+
+  /** Sockets this instance holds (read from any thread, for diagnostics and tests). */
+  public int socketCount() {
+    return sessions.size();
   }
 
   /** Graceful shutdown: refuse new work and tell every local socket to reconnect elsewhere (1012). */
@@ -373,7 +389,7 @@ public final class EdgeVerticle extends VerticleBase {
       error(ctx, ErrorCode.RATE_LIMITED);
       return;
     }
-    if (sessions.size() >= config.limits().maxSocketsPerNode()) {
+    if (shared.sockets.get() >= config.limits().maxSocketsPerNode()) {
       metrics.rateLimitedEvent(RateLimit.CONNECT);
       error(ctx, ErrorCode.NODE_FULL);
       return;
@@ -391,6 +407,7 @@ public final class EdgeVerticle extends VerticleBase {
     // nobody can tell them apart, and no socket is closed in the middle of its own handshake.
     SocketSession s = new SocketSession(this, ws, roomId, source, UUID.randomUUID().toString(), clock.millis());
     sessions.add(s);
+    shared.sockets.incrementAndGet();
     s.start();
   }
 
@@ -446,7 +463,9 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   void forget(SocketSession s) {
-    sessions.remove(s);
+    if (sessions.remove(s)) {
+      shared.sockets.decrementAndGet();
+    }
     if (s.memberId() != null && members.get(s.memberId()) == s) {
       members.remove(s.memberId());
       metrics.memberDisconnected();

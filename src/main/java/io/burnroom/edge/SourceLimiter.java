@@ -21,7 +21,7 @@ public final class SourceLimiter {
   }
 
   /** 0 when allowed (and counted), else the milliseconds to wait. */
-  public long acquire(String source, long now) {
+  public synchronized long acquire(String source, long now) {
     if (++sinceLastPrune >= PRUNE_EVERY) {
       sinceLastPrune = 0;
       buckets.values().removeIf(b -> b.isFull(now));
@@ -30,7 +30,7 @@ public final class SourceLimiter {
     return b.tryTake(now) ? 0 : Math.max(1, b.millisUntilNext(now));
   }
 
-  int trackedSources() {
+  synchronized int trackedSources() {
     return buckets.size();
   }
 }

@@ -29,7 +29,7 @@ final class FanOut {
   }
 
   void drop(String node, String memberId, String connId) {
-    bus.send(Addresses.edge(node), Bus.drop(roomId, memberId, connId));
+    bus.publish(Addresses.edge(node), Bus.drop(roomId, memberId, connId));
   }
 
   private void send(Collection<Member> recipients, Function<JsonArray, JsonObject> message) {
@@ -42,6 +42,6 @@ final class FanOut {
         byNode.computeIfAbsent(m.node, n -> new JsonArray()).add(m.memberId);
       }
     }
-    byNode.forEach((node, ids) -> bus.send(Addresses.edge(node), message.apply(ids)));
+    byNode.forEach((node, ids) -> bus.publish(Addresses.edge(node), message.apply(ids)));
   }
 }

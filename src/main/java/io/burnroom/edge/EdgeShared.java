@@ -1,0 +1,24 @@
+package io.burnroom.edge;
+
+import io.burnroom.app.AppConfig;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every edge instance of one node shares. A node runs one edge per event loop (they share the listening port, so
+ * sockets spread over the cores), but its per-source budgets and its socket cap are the node's, not an instance's:
+ * otherwise a source would get one budget per core.
+ */
+public final class EdgeShared {
+  final SourceLimiter roomCreation;
+  final SourceLimiter connects;
+  final SourceLimiter adminAttempts;
+  final AtomicInteger sockets = new AtomicInteger();
+
+  public EdgeShared(AppConfig config) {
+    int perMinute = config.limits().roomsPerMinute();
+    this.roomCreation = new SourceLimiter(perMinute / 60.0, perMinute);
+    this.connects = new SourceLimiter(config.connectsPerMinutePerSource() / 60.0, config.connectsPerMinutePerSource());
+    this.adminAttempts = new SourceLimiter(config.adminAttemptsPerMinutePerSource() / 60.0,
+        config.adminAttemptsPerMinutePerSource());
+  }
+}
