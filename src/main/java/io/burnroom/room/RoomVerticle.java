@@ -306,9 +306,7 @@ public final class RoomVerticle extends VerticleBase {
     consumer.unregister();
     fanOut.close(state.connectedMembers(), CloseCodes.SHUTTING_DOWN, null);
     String deploymentId = context.deploymentID();
-    vertx.eventBus().send(Addresses.ROOM_HOST,
-        new JsonObject().put("op", RoomHostVerticle.GONE).put("roomId", state.roomId()),
-        new DeliveryOptions().setLocalOnly(true));
+    tellHostGone();
     // The host may not know this copy (it is forgetting it anyway); make sure the deployment goes.
     vertx.setTimer(100, t -> vertx.undeploy(deploymentId).onFailure(e -> { }));
   }
@@ -326,9 +324,14 @@ public final class RoomVerticle extends VerticleBase {
     // A write still in flight must land before the snapshot is removed, or it would bring the room back.
     whenWritesIdle()
         .transform(ignored -> Future.join(directory.remove(roomId), snapshots.remove(roomId)))
-        .onComplete(ignored -> vertx.eventBus().send(Addresses.ROOM_HOST,
-            new JsonObject().put("op", RoomHostVerticle.GONE).put("roomId", roomId),
-            new DeliveryOptions().setLocalOnly(true)));
+        .onComplete(ignored -> tellHostGone());
+  }
+
+  /** Asks this node's room host to forget and undeploy this room. */
+  private void tellHostGone() {
+    vertx.eventBus().send(Addresses.ROOM_HOST,
+        new JsonObject().put("op", RoomHostVerticle.GONE).put("roomId", state.roomId()),
+        new DeliveryOptions().setLocalOnly(true));
   }
 
   /**
