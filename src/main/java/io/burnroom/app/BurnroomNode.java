@@ -105,12 +105,15 @@ public final class BurnroomNode {
         config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics,
         mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId) : ClusterView.single(nodeId));
     // One edge per core: they share the port, so sockets (parsing, checks, writes) spread over the event loops.
+    // Vert.x binds a port once and shares it among its servers; port 0 ("any") is not shared, but a negative port
+    // is: every server asking for -1 shares one random port.
     EdgeShared shared = new EdgeShared(config);
+    int port = config.httpPort() == 0 ? -1 : config.httpPort();
     List<EdgeVerticle> edges = new ArrayList<>();
     for (int i = 0; i < EDGE_INSTANCES; i++) {
-      edges.add(null);
+      edges.add(new EdgeVerticle(config, nodeId, clock, directory, metrics, files, shared, port));
     }
-    Edges edge = new Edges(edges);
+    Edges edge = new Edges(List.copyOf(edges));
     // Ready = serving chat and (when clustered) still a running member of the cluster.
     java.util.function.BooleanSupplier ready = mgr == null ? edge::ready
         : () -> edge.ready() && mgr.getHazelcastInstance().getLifecycleService().isRunning();
@@ -136,17 +139,9 @@ public final class BurnroomNode {
     }
     return vertx.deployVerticle(host)
         .compose(id -> {
-          // All instances listen on the same port, which Vert.x binds once and shares. Port 0 ("any") is not shared
-          // by Vert.x; a negative port is: every server asking for -1 shares one random port.
-          int port = config.httpPort() == 0 ? -1 : config.httpPort();
           Future<String> chain = Future.succeededFuture();
-          for (int i = 0; i < EDGE_INSTANCES; i++) {
-            int index = i;
-            chain = chain.compose(x -> {
-              EdgeVerticle next = new EdgeVerticle(config, nodeId, clock, directory, metrics, files, shared, port);
-              edges.set(index, next);
-              return vertx.deployVerticle(next);
-            });
+          for (EdgeVerticle e : edges) {
+            chain = chain.compose(x -> vertx.deployVerticle(e));
           }
           return chain;
         })
@@ -176,11 +171,11 @@ public final class BurnroomNode {
   /** The node's edge instances seen as one: ready when all are, drained together, one shared port. */
   private record Edges(List<EdgeVerticle> all) {
     boolean ready() {
-      return all.stream().allMatch(e -> e != null && e.ready());
+      return all.stream().allMatch(EdgeVerticle::ready);
     }
 
     Future<Void> drain() {
-      return Future.join(all.stream().filter(java.util.Objects::nonNull).map(EdgeVerticle::drain).toList()).mapEmpty();
+      return Future.join(all.stream().map(EdgeVerticle::drain).toList()).mapEmpty();
     }
 
     int actualPort() {

@@ -5,7 +5,6 @@ import io.burnroom.cluster.Addresses;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.metrics.BurnroomMetrics.RateLimit;
-import io.burnroom.protocol.Base64Text;
 import io.burnroom.protocol.Bus;
 import io.burnroom.protocol.ClientFrameParser;
 import io.burnroom.protocol.CloseCodes;
@@ -47,7 +46,6 @@ import java.util.UUID;
  */
 public final class EdgeVerticle extends VerticleBase {
   static final int MAX_API_BODY_BYTES = 1024;
-  private static final int ROOM_ID_CHARS = 22;
 
   private final AppConfig config;
   private final String nodeId;
@@ -71,11 +69,6 @@ public final class EdgeVerticle extends VerticleBase {
   private MessageConsumer<JsonObject> deliveries;
   private volatile boolean ready;
   private boolean draining;
-
-  public EdgeVerticle(AppConfig config, String nodeId, Clock clock, RoomDirectory directory, BurnroomMetrics metrics,
-                      StaticFiles files) {
-    this(config, nodeId, clock, directory, metrics, files, new EdgeShared(config), config.httpPort());
-  }
 
   /**
    * One of several edge instances of a node: each listens on {@code port} (Vert.x shares one listening socket among
@@ -282,11 +275,7 @@ public final class EdgeVerticle extends VerticleBase {
             "ttlSeconds must be between " + config.minTtlSeconds() + " and " + config.maxTtlSeconds() + ".");
         return;
       }
-      long wait = roomCreation.acquire(source, clock.millis());
-      if (wait > 0) {
-        metrics.rateLimitedEvent(RateLimit.ROOM_CREATE);
-        ctx.response().putHeader("Retry-After", String.valueOf((wait + 999) / 1000));
-        error(ctx, ErrorCode.RATE_LIMITED);
+      if (overBudget(ctx, roomCreation, source, RateLimit.ROOM_CREATE)) {
         return;
       }
       JsonObject create = new JsonObject().put("op", RoomHostVerticle.CREATE).put("ttlSeconds", ttl);
@@ -349,10 +338,6 @@ public final class EdgeVerticle extends VerticleBase {
 
   private void roomInfo(RoutingContext ctx) {
     String roomId = ctx.pathParam("id");
-    if (!isRoomId(roomId)) {
-      error(ctx, ErrorCode.ROOM_NOT_FOUND);
-      return;
-    }
     rooms.request(roomId, Bus.info())
         .onSuccess(reply -> json(ctx, 200, reply.copy().put("serverTime", clock.millis())))
         .onFailure(e -> {
@@ -382,11 +367,7 @@ public final class EdgeVerticle extends VerticleBase {
       return;
     }
     String source = sourceOf(req);
-    long wait = connects.acquire(source, clock.millis());
-    if (wait > 0) {
-      metrics.rateLimitedEvent(RateLimit.CONNECT);
-      ctx.response().putHeader("Retry-After", String.valueOf((wait + 999) / 1000));
-      error(ctx, ErrorCode.RATE_LIMITED);
+    if (overBudget(ctx, connects, source, RateLimit.CONNECT)) {
       return;
     }
     if (shared.sockets.get() >= config.limits().maxSocketsPerNode()) {
@@ -491,8 +472,16 @@ public final class EdgeVerticle extends VerticleBase {
 
   // ---- helpers ----
 
-  static boolean isRoomId(String id) {
-    return id != null && id.length() == ROOM_ID_CHARS && Base64Text.isId(id, ROOM_ID_CHARS);
+  /** Takes one from {@code source}'s budget; when it is spent, answers 429 with Retry-After and says so. */
+  private boolean overBudget(RoutingContext ctx, SourceLimiter budget, String source, RateLimit kind) {
+    long wait = budget.acquire(source, clock.millis());
+    if (wait <= 0) {
+      return false;
+    }
+    metrics.rateLimitedEvent(kind);
+    ctx.response().putHeader("Retry-After", String.valueOf((wait + 999) / 1000));
+    error(ctx, ErrorCode.RATE_LIMITED);
+    return true;
   }
 
   /**

@@ -2,6 +2,7 @@ package io.burnroom.edge;
 
 import io.burnroom.cluster.Addresses;
 import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.protocol.Base64Text;
 import io.burnroom.protocol.Bus;
 import io.burnroom.protocol.ErrorCode;
 import io.vertx.core.Future;
@@ -21,6 +22,7 @@ import io.vertx.core.json.JsonObject;
 final class RoomClient {
   static final long ATTEMPT_TIMEOUT_MS = 3_000;
   static final long RETRY_DELAY_MS = 200;
+  private static final int ROOM_ID_CHARS = 22;
 
   /** A room request's final outcome as a stable error code. */
   static final class RoomError extends RuntimeException {
@@ -44,7 +46,7 @@ final class RoomClient {
   }
 
   Future<JsonObject> request(String roomId, JsonObject body) {
-    if (!EdgeVerticle.isRoomId(roomId)) {
+    if (!isRoomId(roomId)) {
       return Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND)); // never put client text on the bus
     }
     return attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs);
@@ -70,6 +72,11 @@ final class RoomClient {
     Promise<Void> p = Promise.promise();
     vertx.setTimer(RETRY_DELAY_MS, id -> p.complete());
     return p.future();
+  }
+
+  /** Room ids are 22 base64url characters; anything else is answered like a room that does not exist. */
+  static boolean isRoomId(String id) {
+    return id != null && id.length() == ROOM_ID_CHARS && Base64Text.isId(id, ROOM_ID_CHARS);
   }
 
   static boolean retryable(Throwable e) {
