@@ -154,14 +154,21 @@ start_node() {
   say "$name starting (pid ${node_pids[$i]}, chat $NODE_HOST:${chat_ports[$i]}, mgmt 127.0.0.1:${mgmt_ports[$i]}, hazelcast $NODE_HOST:${hz_ports[$i]})"
 }
 
-await_ready() {
-  local i="$1" name="node$(( $1 + 1 ))"
-  for _ in $(seq 1 1200); do
-    kill -0 "${node_pids[$i]}" 2>/dev/null || die "$name exited before it was ready (is a port already in use?)" 1
-    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${mgmt_ports[$i]}/health/ready" 2>/dev/null && return 0
+# await_url PID URL TRIES EXITED_MESSAGE LATE_MESSAGE: poll URL every 0.1 s while PID lives.
+await_url() {
+  local pid="$1" url="$2" tries="$3"
+  for _ in $(seq 1 "$tries"); do
+    kill -0 "$pid" 2>/dev/null || die "$4" 1
+    curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
     sleep 0.1
   done
-  die "$name not ready within 120 s" 1
+  die "$5" 1
+}
+
+await_ready() {
+  local i="$1" name="node$(( $1 + 1 ))"
+  await_url "${node_pids[$i]}" "http://127.0.0.1:${mgmt_ports[$i]}/health/ready" 1200 \
+    "$name exited before it was ready (is a port already in use?)" "$name not ready within 120 s"
 }
 
 haproxy_config() {
@@ -215,12 +222,8 @@ start_haproxy() {
   # -db: stay in the foreground under this supervisor; -f /dev/fd/N: the configuration arrives on a pipe.
   "$HAPROXY" -db -f <(haproxy_config) </dev/null > >(prefix haproxy) 2>&1 &
   haproxy_pid=$!
-  for _ in $(seq 1 100); do
-    kill -0 "$haproxy_pid" 2>/dev/null || die "haproxy exited (is $LB_HOST:$LB_PORT already in use?)" 1
-    curl -fsS -o /dev/null --max-time 2 "http://$LB_HOST:$LB_PORT/health/ready" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "haproxy did not answer on $LB_HOST:$LB_PORT within 10 s" 1
+  await_url "$haproxy_pid" "http://$LB_HOST:$LB_PORT/health/ready" 100 \
+    "haproxy exited (is $LB_HOST:$LB_PORT already in use?)" "haproxy did not answer on $LB_HOST:$LB_PORT within 10 s"
 }
 
 say "starting $n nodes of cluster '$CLUSTER_NAME' from $BURNROOM_JAR"
