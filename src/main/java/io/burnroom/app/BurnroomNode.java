@@ -14,6 +14,7 @@ import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.metrics.ManagementVerticle;
 import io.burnroom.room.Ids;
 import io.burnroom.room.RoomHostVerticle;
+import io.burnroom.room.RoomState;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -99,7 +100,7 @@ public final class BurnroomNode {
     String nodeId = mgr != null ? mgr.getNodeId() : UUID.randomUUID().toString();
     BurnroomMetrics metrics = new BurnroomMetrics(registry);
     RoomDirectory directory = new RoomDirectory(vertx, clock);
-    SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, clock) : SnapshotStore.disabled();
+    SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, clock, RoomState.REPLICATED_FRAMES) : SnapshotStore.disabled();
     RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
         config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics,

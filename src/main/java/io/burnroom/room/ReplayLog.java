@@ -1,7 +1,5 @@
 package io.burnroom.room;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -48,38 +46,5 @@ final class ReplayLog {
 
   int size() {
     return entries.size();
-  }
-
-  /**
-   * The newest entries (at most {@code maxEntries} and {@code maxChars}) for a snapshot: enough for members whose
-   * node died to get what was in flight, without copying the whole log on every write.
-   */
-  JsonArray toJson(int maxEntries, long maxChars) {
-    List<Entry> newest = new ArrayList<>();
-    long total = 0;
-    for (java.util.Iterator<Entry> it = entries.descendingIterator(); it.hasNext() && newest.size() < maxEntries; ) {
-      Entry e = it.next();
-      total += e.frame.length();
-      if (total > maxChars) {
-        break;
-      }
-      newest.add(0, e);
-    }
-    JsonArray a = new JsonArray();
-    for (Entry e : newest) {
-      a.add(new JsonObject().put("seq", e.seq).put("from", e.from).put("to", e.to).put("frame", e.frame).put("at", e.at));
-    }
-    return a;
-  }
-
-  static ReplayLog fromJson(JsonArray a) {
-    ReplayLog log = new ReplayLog();
-    if (a != null) {
-      for (Object o : a) {
-        JsonObject j = (JsonObject) o;
-        log.add(j.getLong("seq"), j.getString("from"), j.getString("to"), j.getString("frame"), j.getLong("at"));
-      }
-    }
-    return log;
   }
 }

@@ -146,15 +146,16 @@ public final class RoomHostVerticle extends VerticleBase {
       if (expiresAt <= now) {
         // Its time ran out while its node was down: burn it at once, everywhere.
         metrics.roomBurned(BurnroomMetrics.BurnReason.FAILOVER_EXPIRED, now - expiresAt);
-        Future.join(directory.remove(roomId), snapshots.remove(roomId));
+        Future.join(directory.remove(roomId), snapshots.remove(roomId, List.of())); // frames expire with it
         return;
       }
-      snapshots.load(roomId).onSuccess(snapshot -> {
+      Future.all(snapshots.load(roomId), snapshots.loadFrames(roomId)).onSuccess(loaded -> {
+        JsonObject snapshot = loaded.resultAt(0);
         if (snapshot == null) {
           directory.remove(roomId);
           return;
         }
-        RoomState state = RoomState.fromSnapshot(snapshot, ids, clock.millis(), live);
+        RoomState state = RoomState.fromSnapshot(snapshot, loaded.resultAt(1), ids, clock.millis(), live);
         deployments.put(roomId, null);
         deploy(state, true)
             .compose(id -> directory.put(new RoomDirectory.Entry(roomId, settings.nodeId(), state.expiresAt())))

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -30,6 +31,9 @@ public final class RoomState {
   private final Map<String, String> memberByToken = new HashMap<>();
   private final Set<String> bannedTokens = new HashSet<>();
   private ReplayLog replay = new ReplayLog();
+  /** Replicated frames (clustered rooms only): slot occupancy, and writes not yet handed to the cluster map. */
+  private FrameRing ring;
+  private Map<Integer, String> frameWrites = new HashMap<>();
   private boolean lockoutStarted;
   private PinGuard pinGuard = new PinGuard();
   private long expiresAt;
@@ -145,6 +149,9 @@ public final class RoomState {
     sender.dedupe.remember(clientId, s);
     String frame = ServerFrames.msg(memberId, s, clientId, body, to != null).encode();
     replay.add(s, memberId, to, frame, now);
+    if (ring != null) {
+      replicate(s, memberId, to, clientId, frame, now);
+    }
     List<Member> recipients;
     if (target != null) {
       recipients = target.connected() ? List.of(target) : List.of();
@@ -271,25 +278,59 @@ public final class RoomState {
     return out;
   }
 
-  // ---- snapshot ----
+  // ---- replication: a small snapshot on every state change, each relayed frame once ----
 
   /*
-   * How much of the de-duplication window and the replay log a snapshot carries. A snapshot is rewritten after every
-   * change, so its size is the cost of replication (bench scenario c). Because acks and deliveries are released only
-   * after the snapshot holding them is written (write-then-effect), what a restored room must know is only what the
-   * last write batches covered: client ids whose ack died with the owner, and frames the owner relayed but could not
-   * deliver. A batch holds what arrived during one map write (a few ms), so a few dozen entries cover it with room to
-   * spare; the in-memory window (1024 ids, 256 frames) still serves reconnects while the owner lives.
+   * A clustered room replicates itself in two parts. The snapshot (members, tokens, bans, lock, lockouts, seq and the
+   * newest client ids per member) is rewritten only when that state changes: joins, leaves, kicks, lock, extend, PIN
+   * failures. A relayed message does not rewrite it; instead the frame is written once, with its sender, client id
+   * and seq, to its slot of the room's FrameRing. Restoring reads both and replays the frames over the snapshot, which
+   * gives back the seq, the de-duplication of every recent client id and the replay tail.
+   *
+   * Acks and deliveries are released only after the writes that hold them (write-then-effect), so what a restored room
+   * must know is what the last write batches covered: client ids whose ack died with the owner, and frames the owner
+   * relayed but could not deliver. The ring's 64 frames cover a batch (what arrives during one map write, a few ms)
+   * with room to spare; the in-memory window (1024 ids, 256 frames) still serves reconnects while the owner lives.
    */
   /** Client ids per member kept in a snapshot (the unacknowledged tail a reconnecting client resends). */
   static final int SNAPSHOT_DEDUPE = 32;
-  /** Recent relayed frames kept in a snapshot, for members whose node died mid-delivery. */
-  static final int SNAPSHOT_REPLAY_ENTRIES = 32;
-  static final long SNAPSHOT_REPLAY_CHARS = 64 * 1024;
+  /** Frame slots a room uses in the cluster: what a restore reads. */
+  public static final int REPLICATED_FRAMES = FrameRing.SLOTS;
+
+  /** Turns on frame replication: called for rooms of a clustered node, which drains {@link #takeFrameWrites()}. */
+  public void replicateFrames() {
+    if (ring == null) {
+      ring = new FrameRing();
+    }
+  }
+
+  private void replicate(long s, String from, String to, String clientId, String frame, long now) {
+    String record = new JsonObject().put("seq", s).put("from", from).put("to", to).put("id", clientId).put("at", now)
+        .put("frame", frame).encode();
+    for (int cleared : ring.put(s, record.length())) {
+      frameWrites.put(cleared, null);
+    }
+    frameWrites.put(FrameRing.slot(s), record);
+  }
+
+  /** Frame writes since the last call, by slot: a record to store, or null for a slot to clear. */
+  public Map<Integer, String> takeFrameWrites() {
+    if (frameWrites.isEmpty()) {
+      return Map.of();
+    }
+    Map<Integer, String> out = frameWrites;
+    frameWrites = new HashMap<>();
+    return out;
+  }
+
+  /** Every frame slot this room has written in the cluster: what its burn must remove. */
+  public List<Integer> replicatedSlots() {
+    return ring == null ? List.of() : ring.everUsed();
+  }
 
   /**
-   * Everything needed to bring the room back on another node, including where each member's socket is, so members
-   * connected through surviving nodes keep talking without reconnecting.
+   * The room's state apart from relayed frames, including where each member's socket is, so members connected
+   * through surviving nodes keep talking without reconnecting.
    */
   public JsonObject toSnapshot() {
     JsonArray ms = new JsonArray();
@@ -301,16 +342,17 @@ public final class RoomState {
     return new JsonObject().put("roomId", roomId).put("createdAt", createdAt).put("expiresAt", expiresAt)
         .put("pin", pin.encode()).put("sourceSalt", Base64.getEncoder().encodeToString(sourceSalt))
         .put("maxMembers", maxMembers).put("locked", locked).put("seq", seq).put("members", ms)
-        .put("banned", new JsonArray(List.copyOf(bannedTokens))).put("pinGuard", pinGuard.toJson())
-        .put("replay", replay.toJson(SNAPSHOT_REPLAY_ENTRIES, SNAPSHOT_REPLAY_CHARS));
+        .put("banned", new JsonArray(List.copyOf(bannedTokens))).put("pinGuard", pinGuard.toJson());
   }
 
   /**
-   * Restores a room. Members whose socket was on a node that is no longer live start their resume grace at
-   * {@code now}; members on live nodes stay connected. Seq continues exactly: a room releases acks and deliveries only
-   * after the snapshot that contains them is written, so no seq that anyone saw is ever handed out again.
+   * Restores a room from its snapshot and its replicated frames (records from {@link #takeFrameWrites()}, in any
+   * order). Members whose socket was on a node that is no longer live start their resume grace at {@code now}; members
+   * on live nodes stay connected. Seq continues exactly: acks and deliveries are released only after the write that
+   * holds them, so no seq that anyone saw is ever handed out again, and every acknowledged client id in the ring is
+   * recognised when its sender resends it.
    */
-  public static RoomState fromSnapshot(JsonObject s, Ids ids, long now, Set<String> liveNodes) {
+  public static RoomState fromSnapshot(JsonObject s, List<String> frames, Ids ids, long now, Set<String> liveNodes) {
     RoomState r = new RoomState(s.getString("roomId"), s.getLong("createdAt"), s.getLong("expiresAt"),
         PinHash.decode(s.getString("pin")), Base64.getDecoder().decode(s.getString("sourceSalt")),
         s.getInteger("maxMembers"), ids);
@@ -333,7 +375,29 @@ public final class RoomState {
     }
     s.getJsonArray("banned").forEach(t -> r.bannedTokens.add((String) t));
     r.pinGuard = PinGuard.fromJson(s.getJsonObject("pinGuard"));
-    r.replay = ReplayLog.fromJson(s.getJsonArray("replay"));
+    r.replicateFrames();
+    frames.stream().map(Replica::parse).sorted(Comparator.comparingLong(Replica::seq)).forEach(r::replay);
     return r;
+  }
+
+  private record Replica(long seq, JsonObject json, int length) {
+    static Replica parse(String raw) {
+      JsonObject j = new JsonObject(raw);
+      return new Replica(j.getLong("seq"), j, raw.length());
+    }
+  }
+
+  private void replay(Replica r) {
+    JsonObject f = r.json();
+    long s = r.seq();
+    String from = f.getString("from");
+    String frame = f.getString("frame");
+    replay.add(s, from, f.getString("to"), frame, f.getLong("at"));
+    Member sender = members.get(from);
+    if (sender != null && sender.dedupe.seqOf(f.getString("id")) < 0) {
+      sender.dedupe.remember(f.getString("id"), s);
+    }
+    seq = Math.max(seq, s);
+    ring.put(s, r.length());
   }
 }

@@ -28,9 +28,10 @@ import java.util.List;
  * from any node's edge; sends one delivery per node to {@code burnroom.edge.<node>}. At expiry or on the creator's
  * burn it closes every socket with 4000, erases its directory entry and snapshot, and asks the host to undeploy it.
  *
- * <p>On a clustered node every state change is written to the replicated snapshot before its effects (acks,
- * deliveries, join replies) are released, so a room restored on another node never forgets anything a client saw.
- * Writes are coalesced: while one is in flight, further changes wait and go out together in the next.
+ * <p>On a clustered node every change is replicated before its effects (acks, deliveries, join replies) are
+ * released, so a room restored on another node never forgets anything a client saw: a relayed message as one frame
+ * record, any other change as a rewrite of the (small) snapshot. Writes are coalesced: while one batch is in
+ * flight, further changes wait and go out together in the next, so effects keep their order.
  */
 public final class RoomVerticle extends VerticleBase {
   private final RoomState state;
@@ -48,6 +49,7 @@ public final class RoomVerticle extends VerticleBase {
   private long timerId = -1;
   /** Effects waiting for the next snapshot write, and whether a write is in flight. */
   private List<Runnable> awaitingWrite = new ArrayList<>();
+  private boolean snapshotDirty;
   private boolean writing;
   private Promise<Void> writesIdle;
   private boolean burned;
@@ -64,6 +66,9 @@ public final class RoomVerticle extends VerticleBase {
     this.directory = directory;
     this.snapshots = snapshots;
     this.metrics = metrics;
+    if (snapshots.enabled()) {
+      state.replicateFrames();
+    }
   }
 
   /**
@@ -164,7 +169,7 @@ public final class RoomVerticle extends VerticleBase {
       return;
     }
     metrics.relayed(body.length());
-    afterWrite(() -> {
+    afterReplication(() -> {
       fanOut.deliver(r.recipients(), r.frame());
       msg.reply(ack);
     });
@@ -323,7 +328,7 @@ public final class RoomVerticle extends VerticleBase {
     String roomId = state.roomId();
     // A write still in flight must land before the snapshot is removed, or it would bring the room back.
     whenWritesIdle()
-        .transform(ignored -> Future.join(directory.remove(roomId), snapshots.remove(roomId)))
+        .transform(ignored -> Future.join(directory.remove(roomId), snapshots.remove(roomId, state.replicatedSlots())))
         .onComplete(ignored -> tellHostGone());
   }
 
@@ -351,10 +356,16 @@ public final class RoomVerticle extends VerticleBase {
     return done.future();
   }
 
-  // ---- snapshots ----
+  // ---- replication ----
 
   /** Runs {@code effect} (may be null) once a snapshot containing the current state is written. */
   private void afterWrite(Runnable effect) {
+    snapshotDirty = true;
+    afterReplication(effect);
+  }
+
+  /** Runs {@code effect} once the pending writes (frame records, and the snapshot if it changed) have landed. */
+  private void afterReplication(Runnable effect) {
     if (!snapshots.enabled()) {
       if (effect != null) {
         effect.run();
@@ -377,8 +388,11 @@ public final class RoomVerticle extends VerticleBase {
     writing = true;
     List<Runnable> batch = awaitingWrite;
     awaitingWrite = new ArrayList<>();
+    Future<Void> snapshot = snapshotDirty ? saveSnapshot() : Future.succeededFuture();
+    snapshotDirty = false;
+    Future<Void> frames = snapshots.saveFrames(state.roomId(), state.takeFrameWrites(), state.expiresAt());
     // Availability over durability: if the cluster map cannot take the write, the effects still go out.
-    saveSnapshot().onComplete(ar -> {
+    Future.join(snapshot, frames).onComplete(ar -> {
       writing = false;
       batch.forEach(Runnable::run);
       if (!awaitingWrite.isEmpty()) {

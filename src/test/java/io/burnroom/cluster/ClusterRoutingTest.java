@@ -41,8 +41,8 @@ class ClusterRoutingTest {
     return r.body().copy().put("_status", r.status());
   }
 
-  private static JsonObject mapEntry(BurnroomNode n, String map, String id) {
-    return TestNodes.await(n.vertx().sharedData().<String, JsonObject>getAsyncMap(map).compose(m -> m.get(id)), 5_000);
+  private static Object mapEntry(BurnroomNode n, String map, String id) {
+    return TestNodes.await(n.vertx().sharedData().<String, Object>getAsyncMap(map).compose(m -> m.get(id)), 5_000);
   }
 
   /** Entries of a map held in memory across the cluster, primaries and backups counted separately. */
@@ -106,6 +106,7 @@ class ClusterRoutingTest {
     int before = deployments(b);
     long[] dirBefore = copies(RoomDirectory.MAP);
     long[] snapBefore = copies(SnapshotStore.MAP);
+    long[] framesBefore = copies(SnapshotStore.FRAMES);
     JsonObject room = nodes.createRoom(b, 600);
     String id = room.getString("roomId");
     assertThat(deployments(b)).isEqualTo(before + 1);
@@ -120,6 +121,10 @@ class ClusterRoutingTest {
           .containsExactly(dirBefore[0] + 1, dirBefore[1] + 1);
       assertThat(copies(SnapshotStore.MAP)).as("snapshot: one primary and one backup")
           .containsExactly(snapBefore[0] + 1, snapBefore[1] + 1);
+      onC.msg("y", "BBBB");
+      onA.expect("msg");
+      assertThat(copies(SnapshotStore.FRAMES)).as("each relayed frame: one primary and one backup")
+          .containsExactly(framesBefore[0] + 2, framesBefore[1] + 2);
       onA.admin(room.getString("pin"), "burn");
       assertThat(onA.expect("burned")).isNotNull();
       assertThat(onC.expect("burned")).isNotNull();
@@ -135,9 +140,11 @@ class ClusterRoutingTest {
       assertThat(get(n, id).getInteger("_status")).isEqualTo(404);
       assertThat(mapEntry(n, RoomDirectory.MAP, id)).isNull();
       assertThat(mapEntry(n, SnapshotStore.MAP, id)).isNull();
+      assertThat(mapEntry(n, SnapshotStore.FRAMES, SnapshotStore.frameKey(id, 1))).isNull();
     }
     assertThat(copies(RoomDirectory.MAP)).as("no directory copy left, backups included").containsExactly(dirBefore);
     assertThat(copies(SnapshotStore.MAP)).as("no snapshot copy left, backups included").containsExactly(snapBefore);
+    assertThat(copies(SnapshotStore.FRAMES)).as("no frame copy left, backups included").containsExactly(framesBefore);
   }
 
   @Test

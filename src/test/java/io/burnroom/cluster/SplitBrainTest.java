@@ -12,6 +12,7 @@ import io.burnroom.support.WsClient;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -41,15 +42,17 @@ class SplitBrainTest {
       long seqBefore = onA.expect("ack").getLong("seq");
 
       // The other side of a split restored the room from its snapshot on B, without winning the directory.
-      JsonObject snapshot = TestNodes.await(b.vertx().sharedData().<String, JsonObject>getAsyncMap(SnapshotStore.MAP)
-          .compose(m -> m.get(id)), 5_000);
+      SnapshotStore store = SnapshotStore.clustered(b.vertx(), Clock.systemUTC(), RoomState.REPLICATED_FRAMES);
+      JsonObject snapshot = TestNodes.await(store.load(id), 5_000);
       assertThat(snapshot).isNotNull();
+      List<String> frames = TestNodes.await(store.loadFrames(id), 5_000);
+      assertThat(frames).as("the relayed message is replicated once").hasSize(1);
       int deploymentsOnB = b.vertx().deploymentIDs().size();
-      RoomState copy = RoomState.fromSnapshot(snapshot, new Ids(), System.currentTimeMillis(),
+      RoomState copy = RoomState.fromSnapshot(snapshot, frames, new Ids(), System.currentTimeMillis(),
           Set.of(a.nodeId(), b.nodeId()));
+      assertThat(copy.seq()).isEqualTo(seqBefore);
       TestNodes.await(b.vertx().deployVerticle(new RoomVerticle(copy, b.nodeId(), Clock.systemUTC(), 30_000,
-          86_400_000L, b.directory(), SnapshotStore.clustered(b.vertx(), Clock.systemUTC()), BurnroomMetrics.noop())),
-          5_000);
+          86_400_000L, b.directory(), store, BurnroomMetrics.noop())), 5_000);
       assertThat(b.vertx().deploymentIDs()).hasSize(deploymentsOnB + 1);
 
       // Hazelcast reports the merge.

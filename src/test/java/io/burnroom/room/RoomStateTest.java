@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.burnroom.protocol.ErrorCode;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -164,6 +167,7 @@ class RoomStateTest {
   @Test
   @DisplayName("a snapshot restores members, tokens, bans, lock, lockouts and dedupe; seq never goes back")
   void snapshotRoundTrip() {
+    room.replicateFrames();
     Member a = join("n1", "c1");
     Member b = join("n1", "c2");
     Member c = join("n1", "c3");
@@ -176,7 +180,8 @@ class RoomStateTest {
     JsonObject snap = room.toSnapshot();
     assertThat(snap.encode()).doesNotContain("PIN12345");
 
-    RoomState back = RoomState.fromSnapshot(new JsonObject(snap.encode()), ids, 10, java.util.Set.of("n2"));
+    RoomState back = RoomState.fromSnapshot(new JsonObject(snap.encode()), List.copyOf(room.takeFrameWrites().values()),
+        ids, 10, java.util.Set.of("n2"));
     assertThat(back.expiresAt()).isEqualTo(room.expiresAt());
     assertThat(back.locked()).isTrue();
     assertThat(back.seq()).isEqualTo(room.seq());
@@ -198,7 +203,7 @@ class RoomStateTest {
   void restoreKeepsLiveConnections() {
     Member a = join("alive", "c1");
     Member b = join("dead", "c2");
-    RoomState back = RoomState.fromSnapshot(room.toSnapshot(), ids, 50, java.util.Set.of("alive"));
+    RoomState back = RoomState.fromSnapshot(room.toSnapshot(), List.of(), ids, 50, java.util.Set.of("alive"));
     assertThat(back.isCurrent(a.memberId(), "c1")).isTrue();
     assertThat(back.isCurrent(b.memberId(), "c2")).isFalse();
     assertThat(back.expireGrace(50 + 29_999, 30_000)).isEmpty();
@@ -214,5 +219,47 @@ class RoomStateTest {
     assertThat(room.lastCheckStartedLockout()).as("the third wrong PIN starts the lockout").isTrue();
     assertThat(room.checkPin("src", "PIN12345", 4_000)).isEqualTo(io.burnroom.protocol.ErrorCode.PIN_LOCKOUT);
     assertThat(room.lastCheckStartedLockout()).as("an attempt during the lockout starts nothing").isFalse();
+  }
+
+  @Test
+  @DisplayName("messages relayed after the last snapshot come back from their frame records: seq, dedupe, replay")
+  void framesRelayedAfterTheSnapshot() {
+    room.replicateFrames();
+    Member a = join("n1", "c1");
+    Member b = join("n1", "c2");
+    room.relay(a.memberId(), "c1", "early", "AAAA", null, 0);
+    JsonObject olderSnapshot = room.toSnapshot();
+    List<String> stored = new ArrayList<>(room.takeFrameWrites().values());
+    for (int i = 0; i < 5; i++) {
+      room.relay(a.memberId(), "c1", "late-" + i, "AAAA", null, 1);
+    }
+    room.relay(b.memberId(), "c2", "reply", "BBBB", a.memberId(), 2);
+    Map<Integer, String> writes = room.takeFrameWrites();
+    assertThat(writes).as("one record per relayed frame, nothing else").hasSize(6);
+    assertThat(room.takeFrameWrites()).as("each write is handed out once").isEmpty();
+    stored.addAll(writes.values());
+    java.util.Collections.shuffle(stored);
+
+    RoomState back = RoomState.fromSnapshot(olderSnapshot, stored, ids, 10, java.util.Set.of("n1"));
+    assertThat(back.seq()).as("seq continues after the last relayed frame, not the snapshot's").isEqualTo(7);
+    assertThat(back.relay(a.memberId(), "c1", "late-4", "AAAA", null, 20).seq())
+        .as("a resend of an acknowledged id is recognised").isEqualTo(6);
+    assertThat(back.relay(b.memberId(), "c2", "reply", "BBBB", a.memberId(), 20).duplicate()).isTrue();
+    assertThat(back.join("cA==", b.resumeToken(), 1, "n1", "c9").replay())
+        .as("b missed late-0..4 from a; its own reply is not replayed to it")
+        .hasSize(5).allSatisfy(f -> assertThat(f).contains("late-"));
+    assertThat(back.join("cA==", a.resumeToken(), 6, "n1", "c8").replay()).hasSize(1).first().asString()
+        .contains("\"id\":\"reply\"");
+    assertThat(back.relay(a.memberId(), "c8", "new", "AAAA", null, 20).seq()).isEqualTo(8);
+  }
+
+  @Test
+  @DisplayName("an embedded room replicates nothing: no frame records pile up without a cluster to take them")
+  void noReplicationWhenEmbedded() {
+    Member a = join("n1", "c1");
+    join("n1", "c2");
+    room.relay(a.memberId(), "c1", "m", "AAAA", null, 0);
+    assertThat(room.takeFrameWrites()).isEmpty();
+    assertThat(room.replicatedSlots()).isEmpty();
   }
 }
