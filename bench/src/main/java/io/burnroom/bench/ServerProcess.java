@@ -40,6 +40,13 @@ final class ServerProcess implements AutoCloseable {
       "-XX:-UsePerfData", "-Dvertx.disableFileCPResolving=true", "-Dvertx.disableFileCaching=true",
       "-Dhazelcast.logging.type=jdk", "-XX:+ErrorFileToStderr", "-XX:-CreateCoredumpOnCrash");
   static final List<String> HEAP_FLAGS = List.of("-Xms1g", "-Xmx1g");
+  /**
+   * Extra JVM flags for every server, relay included, from {@code BENCH_SERVER_JVM_FLAGS} (space separated): for
+   * trying a GC or heap setting on both sides of a comparison.
+   */
+  static final List<String> EXTRA_FLAGS = List.of(
+      System.getenv().getOrDefault("BENCH_SERVER_JVM_FLAGS", "").trim().split("\\s+")).stream()
+      .filter(f -> !f.isEmpty()).toList();
 
   /** Servers still running, so Ctrl-C on the bench never leaves a node behind. */
   private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -84,6 +91,7 @@ final class ServerProcess implements AutoCloseable {
     cmd.add(javaBin());
     cmd.addAll(BURNROOM_JVM_FLAGS);
     cmd.addAll(HEAP_FLAGS);
+    cmd.addAll(EXTRA_FLAGS);
     cmd.add("-jar");
     cmd.add(jar.toAbsolutePath().toString());
     return start(name, cmd, env, BURNROOM_READY);
@@ -93,6 +101,7 @@ final class ServerProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBin());
     cmd.addAll(HEAP_FLAGS);
+    cmd.addAll(EXTRA_FLAGS);
     cmd.add("-XX:-UsePerfData");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
