@@ -156,13 +156,13 @@ final class SocketSession {
     edge.getVertx().cancelTimer(joinTimer);
     call(Bus.join(edge.nodeId(), connId, source, j))
         .onSuccess(body -> {
-          JsonObject joined = new JsonObject(body.getString("frame"));
+          String seated = body.getString("memberId");
           if (phase != Phase.JOINING) {
             // The socket closed while the room was seating us: give the seat back to the grace rules.
-            call(Bus.leave(joined.getString("memberId"), connId, false));
+            call(Bus.leave(seated, connId, false));
             return;
           }
-          memberId = joined.getString("memberId");
+          memberId = seated;
           phase = Phase.JOINED;
           edge.registerMember(this);
           ws.writeTextMessage(body.getString("frame"));

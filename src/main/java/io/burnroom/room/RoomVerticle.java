@@ -147,7 +147,9 @@ public final class RoomVerticle extends VerticleBase {
     long now = clock.millis();
     JsonObject joined = ServerFrames.joined(m.memberId, m.resumeToken, state.memberList(), state.expiresAt(), now,
         state.locked(), state.seq());
-    JsonObject reply = new JsonObject().put("frame", joined.encode()).put("replay", new JsonArray(r.replay()));
+    // memberId travels beside the frame so the edge need not parse the frame (and keeps this very string).
+    JsonObject reply = new JsonObject().put("memberId", m.memberId).put("frame", joined.encode())
+        .put("replay", new JsonArray(r.replay()));
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
     afterWrite(() -> {
       msg.reply(reply);

@@ -120,7 +120,11 @@ public final class BenchMain {
         step("f expiry", () -> r.put("expiry", expiry()));
       }
     }
-    result.put("finishedAt", Instant.now().toString()).put("loadavgAtEnd", loadavg());
+    result.put("finishedAt", Instant.now().toString()).put("loadavgAtEnd", loadavg())
+        .put("roomCreationRetries", Fleet.CREATE_RETRIES.get());
+    if (Fleet.CREATE_RETRIES.get() > 0) {
+      System.out.println("room creations sent twice after 10 s without an answer: " + Fleet.CREATE_RETRIES.get());
+    }
     write(result);
   }
 
@@ -309,6 +313,9 @@ public final class BenchMain {
       Thread.sleep(2000);
       long h1 = node.heapAfterGcBytes();
       long r1 = node.rssBytes();
+      if (opts.containsKey("histo")) {
+        System.out.println("histogram burnroom with idle rooms:\n" + node.classHistogram(400));
+      }
       List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
       for (int i = 0; i < idleSockets; i++) {
         Fleet.Room room = made.get(i / perRoom);
@@ -322,7 +329,7 @@ public final class BenchMain {
       long h2 = node.heapAfterGcBytes();
       long r2 = node.rssBytes();
       if (opts.containsKey("histo")) {
-        System.out.println(node.classHistogram(25));
+        System.out.println("histogram burnroom with idle rooms and sockets:\n" + node.classHistogram(400));
       }
       out.put("burnroom", new JsonObject()
           .put("idleRooms", idleRooms).put("idleSockets", idleSockets).put("socketsPerRoom", perRoom)
@@ -351,7 +358,7 @@ public final class BenchMain {
       long h1 = relay.heapAfterGcBytes();
       long r1 = relay.rssBytes();
       if (opts.containsKey("histo")) {
-        System.out.println(relay.classHistogram(25));
+        System.out.println("histogram relay with idle sockets:\n" + relay.classHistogram(400));
       }
       out.put("relay", new JsonObject().put("idleSockets", idleSockets)
           .put("heapBaseBytes", h0).put("heapWithSocketsBytes", h1).put("rssBaseBytes", r0).put("rssWithSocketsBytes", r1)
