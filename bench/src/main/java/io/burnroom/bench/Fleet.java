@@ -125,17 +125,17 @@ final class Fleet implements AutoCloseable {
   }
 
   /** POST /api/rooms on {@code port}; returns the room (id, pin, expiresAt). Callable from any thread. */
-  /** Room creations that got no answer within 10 s and were sent again (printed by the bench: should stay 0). */
+  /** Room creations sent again after 10 s without a connection or an answer (printed by the bench: should be 0). */
   static final java.util.concurrent.atomic.AtomicInteger CREATE_RETRIES = new java.util.concurrent.atomic.AtomicInteger();
 
   Future<Room> createRoom(int port, int ttlSeconds) {
     return createRoomOnce(port, ttlSeconds).recover(e -> {
-      if (!(e instanceof java.util.concurrent.TimeoutException || e instanceof io.vertx.core.http.HttpClosedException)
-          && !String.valueOf(e.getMessage()).contains("timeout")) {
-        return Future.failedFuture(e);
+      if (e instanceof IllegalStateException) {
+        return Future.failedFuture(e); // the server answered, with an error: that is a result, not a lost exchange
       }
-      // A rare lost exchange on one pooled keep-alive connection (seen once in 10,000s of creations) must not end a
-      // 15-minute run: send it once more on another connection, and count it.
+      // Rarely (twice in tens of thousands of creations, only after the fan-out step) a request waited for ever for a
+      // pooled connection or its answer; the same was seen with the test suite's in-JVM client and never with curl or
+      // a browser. Send it once more instead of losing a 15-minute run, and count it.
       CREATE_RETRIES.incrementAndGet();
       return createRoomOnce(port, ttlSeconds);
     });
@@ -143,7 +143,8 @@ final class Fleet implements AutoCloseable {
 
   private Future<Room> createRoomOnce(int port, int ttlSeconds) {
     return http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port)
-            .setURI("/api/rooms").putHeader("content-type", "application/json").setIdleTimeout(10_000))
+            .setURI("/api/rooms").putHeader("content-type", "application/json")
+            .setConnectTimeout(10_000).setIdleTimeout(10_000))
         .compose(req -> req.send(new JsonObject().put("ttlSeconds", ttlSeconds).encode()))
         .compose(resp -> resp.body().map(b -> {
           if (resp.statusCode() != 201) {
