@@ -123,7 +123,7 @@ public final class BenchMain {
     result.put("finishedAt", Instant.now().toString()).put("loadavgAtEnd", loadavg())
         .put("roomCreationRetries", Fleet.CREATE_RETRIES.get());
     if (Fleet.CREATE_RETRIES.get() > 0) {
-      System.out.println("room creations sent twice after 10 s without an answer: " + Fleet.CREATE_RETRIES.get());
+      System.out.println("room creations sent twice after 15 s without an outcome: " + Fleet.CREATE_RETRIES.get());
     }
     write(result);
   }
