@@ -7,6 +7,7 @@ import io.vertx.core.shareddata.AsyncMap;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -67,7 +68,11 @@ public final class SnapshotStore {
     if (frames == null || writes.isEmpty()) {
       return Future.succeededFuture();
     }
-    long ttl = Math.max(1, expiresAt - clock.millis());
+    return writeFrames(roomId, writes, Math.max(1, expiresAt - clock.millis()));
+  }
+
+  /** The one place frame slots are written or cleared ({@code null} record). */
+  private Future<Void> writeFrames(String roomId, Map<Integer, String> writes, long ttl) {
     return frames.compose(f -> {
       List<Future<?>> all = new ArrayList<>(writes.size());
       writes.forEach((slot, record) -> all.add(record == null
@@ -103,11 +108,8 @@ public final class SnapshotStore {
     if (map == null) {
       return Future.succeededFuture();
     }
-    List<Future<?>> all = new ArrayList<>();
-    all.add(map.compose(m -> m.remove(roomId)));
-    for (int slot : frameSlots) {
-      all.add(frames.compose(f -> f.remove(frameKey(roomId, slot))));
-    }
-    return Future.join(all).mapEmpty();
+    Map<Integer, String> clears = new HashMap<>();
+    frameSlots.forEach(slot -> clears.put(slot, null));
+    return Future.join(map.compose(m -> m.remove(roomId)), writeFrames(roomId, clears, 0)).mapEmpty();
   }
 }
