@@ -83,13 +83,7 @@ class MetricsIT {
 
       try (WsClient mallory = WsClient.connect(vertx, node.httpPort(), guarded.getString("roomId"))) {
         mallory.join(profile("mallory"));
-        mallory.admin("WRONG111", "lock");
-        assertThat(mallory.expect("error").getString("code")).isEqualTo("wrong_pin");
-        mallory.admin("WRONG222", "lock");
-        assertThat(mallory.expect("error").getString("code")).isEqualTo("wrong_pin");
-        mallory.admin("WRONG333", "lock");
-        assertThat(mallory.expect("error").getString("code")).isEqualTo("pin_lockout");
-        assertThat(mallory.awaitClose()).isEqualTo((short) 4029);
+        mallory.guessWrongPinsUntilLockedOut();
       }
       try (WsClient creator = WsClient.connect(vertx, node.httpPort(), creatorBurn.getString("roomId"))) {
         creator.join(profile("carol"));

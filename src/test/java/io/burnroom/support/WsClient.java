@@ -1,5 +1,7 @@
 package io.burnroom.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -96,6 +98,17 @@ public final class WsClient implements AutoCloseable {
 
   public void send(JsonObject frame) {
     sendText(frame.encode());
+  }
+
+  /** The PIN rule from a guesser's side: two wrong PINs answer wrong_pin, the third pin_lockout, then close 4029. */
+  public void guessWrongPinsUntilLockedOut() {
+    admin("WRONG111", "lock");
+    assertThat(expect("error").getString("code")).isEqualTo("wrong_pin");
+    admin("WRONG222", "lock");
+    assertThat(expect("error").getString("code")).isEqualTo("wrong_pin");
+    admin("WRONG333", "lock");
+    assertThat(expect("error").getString("code")).isEqualTo("pin_lockout");
+    assertThat(awaitClose()).isEqualTo((short) 4029);
   }
 
   /** Sends a text frame; answers false when the socket was already closed (e.g. by the server mid-flood). */
