@@ -313,9 +313,7 @@ public final class BenchMain {
       Thread.sleep(2000);
       long h1 = node.heapAfterGcBytes();
       long r1 = node.rssBytes();
-      if (opts.containsKey("histo")) {
-        System.out.println("histogram burnroom with idle rooms:\n" + node.classHistogram(400));
-      }
+      histogram(node, "burnroom with idle rooms");
       List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
       for (int i = 0; i < idleSockets; i++) {
         Fleet.Room room = made.get(i / perRoom);
@@ -328,9 +326,7 @@ public final class BenchMain {
       Thread.sleep(3000);
       long h2 = node.heapAfterGcBytes();
       long r2 = node.rssBytes();
-      if (opts.containsKey("histo")) {
-        System.out.println("histogram burnroom with idle rooms and sockets:\n" + node.classHistogram(400));
-      }
+      histogram(node, "burnroom with idle rooms and sockets");
       out.put("burnroom", new JsonObject()
           .put("idleRooms", idleRooms).put("idleSockets", idleSockets).put("socketsPerRoom", perRoom)
           .put("heapBaseBytes", h0).put("heapWithRoomsBytes", h1).put("heapWithSocketsBytes", h2)
@@ -357,9 +353,7 @@ public final class BenchMain {
       Thread.sleep(3000);
       long h1 = relay.heapAfterGcBytes();
       long r1 = relay.rssBytes();
-      if (opts.containsKey("histo")) {
-        System.out.println("histogram relay with idle sockets:\n" + relay.classHistogram(400));
-      }
+      histogram(relay, "relay with idle sockets");
       out.put("relay", new JsonObject().put("idleSockets", idleSockets)
           .put("heapBaseBytes", h0).put("heapWithSocketsBytes", h1).put("rssBaseBytes", r0).put("rssWithSocketsBytes", r1)
           .put("heapPerSocketBytes", (h1 - h0) / idleSockets).put("rssPerSocketBytes", (r1 - r0) / idleSockets));
@@ -367,6 +361,13 @@ public final class BenchMain {
     }
     System.out.println("   " + out.encode());
     return out;
+  }
+
+  /** With {@code --histo}: what the server holds right now, by class (for finding per-socket or per-room costs). */
+  private void histogram(ServerProcess server, String when) {
+    if (opts.containsKey("histo")) {
+      System.out.println("histogram " + when + ":\n" + server.classHistogram(400));
+    }
   }
 
   // ---- (e): churn ----
