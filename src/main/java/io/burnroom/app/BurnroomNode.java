@@ -12,6 +12,7 @@ import io.burnroom.edge.EdgeVerticle;
 import io.burnroom.edge.StaticFiles;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.metrics.ManagementVerticle;
+import io.burnroom.protocol.BusCodecs;
 import io.burnroom.room.Ids;
 import io.burnroom.room.RoomHostVerticle;
 import io.burnroom.room.RoomState;
@@ -97,6 +98,7 @@ public final class BurnroomNode {
   private static Future<BurnroomNode> deploy(AppConfig config, Vertx vertx, HazelcastClusterManager mgr,
                                              PrometheusMeterRegistry registry, StaticFiles files) {
     Clock clock = Clock.systemUTC();
+    BusCodecs.register(vertx.eventBus());
     String nodeId = mgr != null ? mgr.getNodeId() : UUID.randomUUID().toString();
     BurnroomMetrics metrics = new BurnroomMetrics(registry);
     RoomDirectory directory = new RoomDirectory(vertx, clock);

@@ -26,11 +26,11 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -66,7 +66,7 @@ public final class EdgeVerticle extends VerticleBase {
   private final Map<String, SocketSession> members = new HashMap<>();
   private final Set<SocketSession> sessions = new HashSet<>();
   private HttpServer server;
-  private MessageConsumer<JsonObject> deliveries;
+  private MessageConsumer<Object> deliveries;
   private volatile boolean ready;
   private boolean draining;
 
@@ -338,7 +338,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   private void roomInfo(RoutingContext ctx) {
     String roomId = ctx.pathParam("id");
-    rooms.request(roomId, Bus.info())
+    rooms.<JsonObject>request(roomId, Bus.info())
         .onSuccess(reply -> json(ctx, 200, reply.copy().put("serverTime", clock.millis())))
         .onFailure(e -> {
           ErrorCode code = RoomClient.codeOf(e);
@@ -399,18 +399,21 @@ public final class EdgeVerticle extends VerticleBase {
 
   // ---- deliveries from rooms ----
 
-  private void onDelivery(Message<JsonObject> msg) {
-    JsonObject b = msg.body();
+  private void onDelivery(Message<Object> msg) {
+    if (msg.body() instanceof Bus.Deliver d) {
+      byte[] frame = d.frame().getBytes(StandardCharsets.UTF_8); // once for all recipients on this edge
+      forEachMember(d.to(), d.roomId(), s -> s.write(frame));
+      return;
+    }
+    if (!(msg.body() instanceof JsonObject b)) {
+      return;
+    }
     String roomId = b.getString("roomId");
     switch (String.valueOf(b.getString(Bus.KIND))) {
-      case Bus.DELIVER -> {
-        String frame = b.getString("frame");
-        forEachMember(b.getJsonArray("to"), roomId, s -> s.write(frame));
-      }
       case Bus.CLOSE -> {
         String frame = b.getString("frame");
         int code = b.getInteger("code");
-        forEachMember(b.getJsonArray("to"), roomId, s -> {
+        forEachMember(b.getJsonArray("to").getList(), roomId, s -> {
           if (frame != null) {
             s.write(frame);
           }
@@ -427,9 +430,9 @@ public final class EdgeVerticle extends VerticleBase {
     }
   }
 
-  private void forEachMember(JsonArray ids, String roomId, java.util.function.Consumer<SocketSession> action) {
+  private void forEachMember(List<?> ids, String roomId, java.util.function.Consumer<SocketSession> action) {
     for (int i = 0; i < ids.size(); i++) {
-      SocketSession s = members.get(ids.getString(i));
+      SocketSession s = members.get((String) ids.get(i));
       if (s != null && s.roomId().equals(roomId)) {
         action.accept(s);
       }

@@ -12,7 +12,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.json.JsonObject;
 
 /**
  * How an edge talks to a room. A request that finds nobody at the room's address, times out, or reaches a room that
@@ -45,15 +44,16 @@ final class RoomClient {
     this.retryBudgetMs = retryBudgetMs;
   }
 
-  Future<JsonObject> request(String roomId, JsonObject body) {
+  /** {@code body} is a bus request ({@link Bus}); the answer's type is the request's (a JSON reply, or a seq). */
+  <T> Future<T> request(String roomId, Object body) {
     if (!isRoomId(roomId)) {
       return Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND)); // never put client text on the bus
     }
     return attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs);
   }
 
-  private Future<JsonObject> attempt(String roomId, JsonObject body, long deadline) {
-    return vertx.eventBus().<JsonObject>request(Addresses.room(roomId), body, options)
+  private <T> Future<T> attempt(String roomId, Object body, long deadline) {
+    return vertx.eventBus().<T>request(Addresses.room(roomId), body, options)
         .map(Message::body)
         .recover(e -> {
           if (!retryable(e)) {
@@ -64,7 +64,7 @@ final class RoomClient {
           }
           return directory.get(roomId).recover(x -> Future.succeededFuture(null)).compose(entry -> entry == null
               ? Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND))
-              : delay().compose(v -> attempt(roomId, body, deadline)));
+              : delay().compose(v -> this.<T>attempt(roomId, body, deadline)));
         });
   }
 

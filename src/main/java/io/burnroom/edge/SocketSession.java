@@ -11,6 +11,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 
@@ -154,7 +156,7 @@ final class SocketSession {
   private void join(ClientFrame.Join j) {
     phase = Phase.JOINING;
     edge.getVertx().cancelTimer(joinTimer);
-    call(Bus.join(edge.nodeId(), connId, source, j))
+    this.<JsonObject>call(Bus.join(edge.nodeId(), connId, source, j))
         .onSuccess(body -> {
           String seated = body.getString("memberId");
           if (phase != Phase.JOINING) {
@@ -182,8 +184,8 @@ final class SocketSession {
   }
 
   private void relay(ClientFrame.Msg m) {
-    call(Bus.msg(memberId, connId, m))
-        .onSuccess(reply -> send(ServerFrames.ack(m.id(), reply.getLong("seq"))))
+    this.<Long>call(Bus.Relay.of(memberId, connId, m))
+        .onSuccess(seq -> write(ServerFrames.ack(m.id(), seq)))
         .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
   }
 
@@ -197,8 +199,8 @@ final class SocketSession {
         .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
   }
 
-  private Future<JsonObject> call(JsonObject request) {
-    Future<JsonObject> f = queue.transform(ignored -> edge.rooms().request(roomId, request));
+  private <T> Future<T> call(Object request) {
+    Future<T> f = queue.transform(ignored -> edge.rooms().<T>request(roomId, request));
     queue = f.transform(ignored -> Future.succeededFuture());
     return f;
   }
@@ -226,15 +228,23 @@ final class SocketSession {
     write(frame.encode());
   }
 
-  /** Writes a pre-encoded frame. A consumer that cannot keep up is closed instead of growing memory. */
   void write(String frame) {
+    write(frame.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Writes a text frame already encoded as UTF-8: a delivery is encoded once for all its recipients on this edge,
+   * instead of once per socket by {@code writeTextMessage} (which also copies the bytes a second time). A consumer
+   * that cannot keep up is closed instead of growing memory.
+   */
+  void write(byte[] utf8) {
     if (phase == Phase.CLOSED) {
       return;
     }
     if (ws.writeQueueFull()) {
       // A full queue alone is normal for a burst on a slow link, so the socket gets a bounded allowance beyond it;
       // only a reader that stays behind by more than that is closed. Memory per socket stays bounded either way.
-      backlogChars += frame.length();
+      backlogChars += utf8.length;
       if (backlogChars > SLOW_CONSUMER_BACKLOG_CHARS) {
         // Keeps its seat for the resume grace: a slow phone reconnects and gets what it missed from the replay log.
         edge.metrics().rateLimitedEvent(RateLimit.MESSAGE);
@@ -249,7 +259,12 @@ final class SocketSession {
         });
       }
     }
-    ws.writeTextMessage(frame);
+    if (utf8.length > edge.limits().maxFrameChars()) {
+      ws.writeTextMessage(new String(utf8, StandardCharsets.UTF_8)); // rare: let Vert.x split it into fragments
+    } else {
+      // Vert.x's own frame class (internal, but public): the only way to hand it text bytes without a String.
+      ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, utf8, true));
+    }
   }
 
   void closeWith(ErrorCode code) {

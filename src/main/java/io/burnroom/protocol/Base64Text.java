@@ -2,27 +2,26 @@ package io.burnroom.protocol;
 
 /** Cheap alphabet check for base64 / base64url text, so the relay only ever carries opaque encoded bytes. */
 public final class Base64Text {
+  /** Characters of base64 and base64url (every message body is checked against it, so a table, not a chain of ifs). */
+  private static final boolean[] ALPHABET = new boolean[128];
+
+  static {
+    for (char c : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_".toCharArray()) {
+      ALPHABET[c] = true;
+    }
+  }
+
   private Base64Text() {
   }
 
   public static boolean isBase64(String s) {
-    int n = s.length();
-    int padding = 0;
-    for (int i = 0; i < n; i++) {
+    int end = s.length();
+    while (end > 0 && s.length() - end < 2 && s.charAt(end - 1) == '=') {
+      end--; // up to two padding characters, only at the end
+    }
+    for (int i = 0; i < end; i++) {
       char c = s.charAt(i);
-      if (c == '=') {
-        padding++;
-        if (padding > 2) {
-          return false;
-        }
-        continue;
-      }
-      if (padding > 0) {
-        return false;
-      }
-      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
-          || c == '+' || c == '/' || c == '-' || c == '_';
-      if (!ok) {
+      if (c >= 128 || !ALPHABET[c]) {
         return false;
       }
     }

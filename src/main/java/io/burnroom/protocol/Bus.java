@@ -4,10 +4,17 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 
 /**
  * The node-to-node vocabulary: requests an edge sends to a room ({@code op}), and deliveries a room sends to an
  * edge ({@code kind}). Room failures travel as {@link ReplyException}s whose message is an {@link ErrorCode} name.
+ *
+ * <p>The two messages on the chat hot path, a relayed message ({@link Relay}, answered with its seq as a
+ * {@code Long}) and a delivery ({@link Deliver}), are immutable records with their own codec ({@link BusCodecs}):
+ * handed over by reference inside a node and written as length-prefixed UTF-8 between nodes, instead of a
+ * {@code JsonObject} that the bus copies for every local consumer and Jackson encodes and parses between nodes. The
+ * rare ones (join, admin, leave, close, drop) stay JSON.
  */
 public final class Bus {
   public static final long REQUEST_TIMEOUT_MS = 5_000;
@@ -15,14 +22,12 @@ public final class Bus {
   // edge → room
   public static final String OP = "op";
   public static final String JOIN = "join";
-  public static final String MSG = "msg";
   public static final String ADMIN = "admin";
   public static final String LEAVE = "leave";
   public static final String INFO = "info";
 
   // room → edge
   public static final String KIND = "kind";
-  public static final String DELIVER = "deliver";
   public static final String CLOSE = "close";
   public static final String DROP = "drop";
 
@@ -34,9 +39,18 @@ public final class Bus {
         .put("profile", j.profile()).put("resume", j.resume()).put("lastSeq", j.lastSeq());
   }
 
-  public static JsonObject msg(String memberId, String connId, ClientFrame.Msg m) {
-    return new JsonObject().put(OP, MSG).put("memberId", memberId).put("connId", connId).put("id", m.id())
-        .put("body", m.body()).put("to", m.to());
+  /** A member's message for its room; the room answers with the message's seq (a {@code Long}). */
+  public record Relay(String memberId, String connId, String id, String body, String to) {
+    public static Relay of(String memberId, String connId, ClientFrame.Msg m) {
+      return new Relay(memberId, connId, m.id(), m.body(), m.to());
+    }
+  }
+
+  /** One message per node: write {@code frame} to each listed member's socket there. */
+  public record Deliver(String roomId, List<String> to, String frame) {
+    public Deliver {
+      to = List.copyOf(to); // shared by reference among a node's edges: must not change under them
+    }
   }
 
   public static JsonObject admin(String memberId, String connId, String source, ClientFrame.Admin a) {
@@ -50,11 +64,6 @@ public final class Bus {
 
   public static JsonObject info() {
     return new JsonObject().put(OP, INFO);
-  }
-
-  /** One message per node: write {@code frame} to each listed member's socket there. */
-  public static JsonObject deliver(String roomId, JsonArray to, String frame) {
-    return new JsonObject().put(KIND, DELIVER).put("roomId", roomId).put("to", to).put("frame", frame);
   }
 
   /** Write {@code frame} (optional) and then close each listed member's socket with {@code code}. */

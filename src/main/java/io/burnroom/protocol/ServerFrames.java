@@ -1,10 +1,13 @@
 package io.burnroom.protocol;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /** Builders for every server → client frame, so the wire shape is written down in one place. */
 public final class ServerFrames {
+  private static final JsonStringEncoder ESCAPER = JsonStringEncoder.getInstance();
+
   private ServerFrames() {
   }
 
@@ -27,13 +30,23 @@ public final class ServerFrames {
     return new JsonObject().put("type", "member_left").put("memberId", memberId).put("reason", reason);
   }
 
-  public static JsonObject msg(String from, long seq, String id, String body, boolean direct) {
-    JsonObject f = new JsonObject().put("type", "msg").put("from", from).put("seq", seq).put("id", id).put("body", body);
-    return direct ? f.put("direct", true) : f;
+  /**
+   * The relayed message, the one frame every recipient gets for every message: written as text directly instead of
+   * through a JsonObject and Jackson, since it is on the hot path. {@code from} is a server-made member id and
+   * {@code body} passed {@link Base64Text#isBase64} at the edge, so neither needs escaping; the client's {@code id}
+   * is any string and is escaped.
+   */
+  public static String msg(String from, long seq, String id, String body, boolean direct) {
+    StringBuilder b = new StringBuilder(body.length() + id.length() + from.length() + 80)
+        .append("{\"type\":\"msg\",\"from\":\"").append(from).append("\",\"seq\":").append(seq)
+        .append(",\"id\":\"").append(ESCAPER.quoteAsString(id)).append("\",\"body\":\"").append(body).append('"');
+    return (direct ? b.append(",\"direct\":true}") : b.append('}')).toString();
   }
 
-  public static JsonObject ack(String id, long seq) {
-    return new JsonObject().put("type", "ack").put("id", id).put("seq", seq);
+  /** The sender's acknowledgement, once per message: also written directly. */
+  public static String ack(String id, long seq) {
+    return new StringBuilder(id.length() + 48).append("{\"type\":\"ack\",\"id\":\"").append(ESCAPER.quoteAsString(id))
+        .append("\",\"seq\":").append(seq).append('}').toString();
   }
 
   public static JsonObject tick(long expiresAt, long serverTime) {

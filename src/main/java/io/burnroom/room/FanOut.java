@@ -4,9 +4,10 @@ import io.burnroom.cluster.Addresses;
 import io.burnroom.protocol.Bus;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -21,25 +22,25 @@ final class FanOut {
   }
 
   void deliver(Collection<Member> recipients, String frame) {
-    send(recipients, ids -> Bus.deliver(roomId, ids, frame));
+    send(recipients, ids -> new Bus.Deliver(roomId, ids, frame));
   }
 
   void close(Collection<Member> recipients, int code, String frame) {
-    send(recipients, ids -> Bus.close(roomId, ids, code, frame));
+    send(recipients, ids -> Bus.close(roomId, new JsonArray(ids), code, frame));
   }
 
   void drop(String node, String memberId, String connId) {
     bus.publish(Addresses.edge(node), Bus.drop(roomId, memberId, connId));
   }
 
-  private void send(Collection<Member> recipients, Function<JsonArray, JsonObject> message) {
+  private void send(Collection<Member> recipients, Function<List<String>, Object> message) {
     if (recipients.isEmpty()) {
       return;
     }
-    Map<String, JsonArray> byNode = new HashMap<>(4);
+    Map<String, List<String>> byNode = new HashMap<>(4);
     for (Member m : recipients) {
       if (m.node != null) {
-        byNode.computeIfAbsent(m.node, n -> new JsonArray()).add(m.memberId);
+        byNode.computeIfAbsent(m.node, n -> new ArrayList<>()).add(m.memberId);
       }
     }
     byNode.forEach((node, ids) -> bus.publish(Addresses.edge(node), message.apply(ids)));

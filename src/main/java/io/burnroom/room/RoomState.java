@@ -147,7 +147,7 @@ public final class RoomState {
     }
     long s = ++seq;
     sender.dedupe.remember(clientId, s);
-    String frame = ServerFrames.msg(memberId, s, clientId, body, to != null).encode();
+    String frame = ServerFrames.msg(memberId, s, clientId, body, to != null);
     replay.add(s, memberId, to, frame, now);
     if (ring != null) {
       replicate(s, memberId, to, clientId, frame, now);

@@ -43,7 +43,7 @@ public final class RoomVerticle extends VerticleBase {
   private final SnapshotStore snapshots;
   private final BurnroomMetrics metrics;
   private FanOut fanOut;
-  private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<Object> consumer;
   private MessageConsumer<String> nodeLeftConsumer;
   private MessageConsumer<String> mergedConsumer;
   private long timerId = -1;
@@ -110,7 +110,7 @@ public final class RoomVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private void onRequest(Message<JsonObject> msg) {
+  private void onRequest(Message<Object> msg) {
     if (quiesced) {
       fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
       return;
@@ -119,10 +119,16 @@ public final class RoomVerticle extends VerticleBase {
       fail(msg, ErrorCode.ROOM_NOT_FOUND);
       return;
     }
-    JsonObject b = msg.body();
+    if (msg.body() instanceof Bus.Relay r) {
+      onMsg(msg, r);
+      return;
+    }
+    if (!(msg.body() instanceof JsonObject b)) {
+      fail(msg, ErrorCode.BAD_REQUEST);
+      return;
+    }
     switch (String.valueOf(b.getString(Bus.OP))) {
       case Bus.JOIN -> onJoin(msg, b);
-      case Bus.MSG -> onMsg(msg, b);
       case Bus.ADMIN -> onAdmin(msg, b);
       case Bus.LEAVE -> onLeave(msg, b);
       case Bus.INFO -> msg.reply(new JsonObject().put("roomId", state.roomId()).put("expiresAt", state.expiresAt())
@@ -131,7 +137,7 @@ public final class RoomVerticle extends VerticleBase {
     }
   }
 
-  private void onJoin(Message<JsonObject> msg, JsonObject b) {
+  private void onJoin(Message<Object> msg, JsonObject b) {
     String node = b.getString("node");
     String connId = b.getString("connId");
     RoomState.JoinResult r = state.join(b.getString("profile"), b.getString("resume"), b.getLong("lastSeq", -1L),
@@ -157,15 +163,14 @@ public final class RoomVerticle extends VerticleBase {
     });
   }
 
-  private void onMsg(Message<JsonObject> msg, JsonObject b) {
-    String body = b.getString("body");
-    RoomState.RelayResult r = state.relay(b.getString("memberId"), b.getString("connId"), b.getString("id"), body,
-        b.getString("to"), clock.millis());
+  private void onMsg(Message<Object> msg, Bus.Relay m) {
+    String body = m.body();
+    RoomState.RelayResult r = state.relay(m.memberId(), m.connId(), m.id(), body, m.to(), clock.millis());
     if (r.error() != null) {
       fail(msg, r.error());
       return;
     }
-    JsonObject ack = new JsonObject().put("seq", r.seq());
+    Long ack = r.seq();
     if (r.duplicate()) {
       msg.reply(ack);
       return;
@@ -177,7 +182,7 @@ public final class RoomVerticle extends VerticleBase {
     });
   }
 
-  private void onAdmin(Message<JsonObject> msg, JsonObject b) {
+  private void onAdmin(Message<Object> msg, JsonObject b) {
     if (!state.isCurrent(b.getString("memberId"), b.getString("connId"))) {
       fail(msg, ErrorCode.NOT_JOINED);
       return;
@@ -245,7 +250,7 @@ public final class RoomVerticle extends VerticleBase {
     return null;
   }
 
-  private void onLeave(Message<JsonObject> msg, JsonObject b) {
+  private void onLeave(Message<Object> msg, JsonObject b) {
     String memberId = b.getString("memberId");
     RoomState.Departure d = state.disconnect(memberId, b.getString("connId"), b.getBoolean("intentional", false),
         clock.millis());

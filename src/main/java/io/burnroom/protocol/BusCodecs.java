@@ -1,0 +1,128 @@
+package io.burnroom.protocol;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageCodec;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * Codecs for the hot-path bus records ({@link Bus.Relay}, {@link Bus.Deliver}). Inside a node the record itself is
+ * handed over (it is immutable, so every consumer may share it); between nodes each string is written as its UTF-8
+ * length and bytes, null as length -1. Every node registers them before it deploys anything, so a record sent by any
+ * node can be read by every other.
+ */
+public final class BusCodecs {
+  private BusCodecs() {
+  }
+
+  static final MessageCodec<Bus.Relay, Bus.Relay> RELAY = new Codec<>("burnroom.relay", (b, r) -> {
+    put(b, r.memberId());
+    put(b, r.connId());
+    put(b, r.id());
+    put(b, r.body());
+    put(b, r.to());
+  }, in -> new Bus.Relay(in.string(), in.string(), in.string(), in.string(), in.string()));
+
+  static final MessageCodec<Bus.Deliver, Bus.Deliver> DELIVER = new Codec<>("burnroom.deliver", (b, d) -> {
+    put(b, d.roomId());
+    put(b, d.frame());
+    b.appendInt(d.to().size());
+    d.to().forEach(id -> put(b, id));
+  }, in -> {
+    String roomId = in.string();
+    String frame = in.string();
+    int n = in.count();
+    List<String> to = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      to.add(in.string());
+    }
+    return new Bus.Deliver(roomId, to, frame);
+  });
+
+  public static void register(EventBus bus) {
+    bus.registerDefaultCodec(Bus.Relay.class, RELAY);
+    bus.registerDefaultCodec(Bus.Deliver.class, DELIVER);
+  }
+
+  static void put(Buffer b, String s) {
+    if (s == null) {
+      b.appendInt(-1);
+      return;
+    }
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    b.appendInt(bytes.length).appendBytes(bytes);
+  }
+
+  /** Reads what {@link #put} wrote, from a position onwards; a malformed length fails loudly instead of guessing. */
+  static final class Reader {
+    private final Buffer buffer;
+    private int pos;
+
+    Reader(Buffer buffer, int pos) {
+      this.buffer = buffer;
+      this.pos = pos;
+    }
+
+    String string() {
+      int len = buffer.getInt(pos);
+      pos += 4;
+      if (len < 0) {
+        return null;
+      }
+      String s = buffer.getString(pos, pos + len, "UTF-8");
+      pos += len;
+      return s;
+    }
+
+    int count() {
+      int n = buffer.getInt(pos);
+      pos += 4;
+      if (n < 0 || n > buffer.length() - pos) {
+        throw new IllegalArgumentException("bad count");
+      }
+      return n;
+    }
+  }
+
+  /** A record codec: the record itself locally, its fields on the wire (the bus frames each message itself). */
+  private static final class Codec<T> implements MessageCodec<T, T> {
+    private final String name;
+    private final BiConsumer<Buffer, T> write;
+    private final Function<Reader, T> read;
+
+    Codec(String name, BiConsumer<Buffer, T> write, Function<Reader, T> read) {
+      this.name = name;
+      this.write = write;
+      this.read = read;
+    }
+
+    @Override
+    public void encodeToWire(Buffer buffer, T value) {
+      write.accept(buffer, value);
+    }
+
+    @Override
+    public T decodeFromWire(int pos, Buffer buffer) {
+      return read.apply(new Reader(buffer, pos));
+    }
+
+    @Override
+    public T transform(T value) {
+      return value;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public byte systemCodecID() {
+      return -1;
+    }
+  }
+}
