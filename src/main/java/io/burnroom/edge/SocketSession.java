@@ -9,6 +9,7 @@ import io.burnroom.protocol.ErrorCode;
 import io.burnroom.protocol.ServerFrames;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.http.WebSocketFrameType;
@@ -21,12 +22,13 @@ import java.nio.charset.StandardCharsets;
  * join-first rule and the join timeout, and turns client frames into requests to the room's address. Runs only on
  * the edge verticle's event loop. Knows its socket, never room state.
  */
-final class SocketSession {
+final class SocketSession implements Handler<WebSocketFrame> {
   private enum Phase { AWAITING_JOIN, JOINING, JOINED, CLOSED }
 
   private final EdgeVerticle edge;
   private final ServerWebSocket ws;
-  private final String roomId;
+  /** The room id from the URL; after joining, the room's own instance of it, shared by its sockets on this node. */
+  private String roomId;
   private final String source;
   private final String connId;
   private final TokenBucket rate;
@@ -41,8 +43,11 @@ final class SocketSession {
   private int strikes;
   private int rateViolations;
   private long joinTimer;
-  /** Room requests of one socket run one after another, so a retried request never lets a later one overtake it. */
-  private Future<?> queue = Future.succeededFuture();
+  /**
+   * The last room request still running, if any: requests of one socket run one after another, so a retried request
+   * never lets a later one overtake it.
+   */
+  private Future<?> queue;
 
   SocketSession(EdgeVerticle edge, ServerWebSocket ws, String roomId, String source, String connId, long now) {
     this.edge = edge;
@@ -60,7 +65,7 @@ final class SocketSession {
   boolean isJoined() { return phase == Phase.JOINED; }
 
   void start() {
-    ws.frameHandler(this::onFrame);
+    ws.frameHandler(this); // the session itself, not a lambda per socket: 10,000 idle sockets hold 10,000 of them
     ws.closeHandler(v -> onClosed());
     ws.exceptionHandler(e -> { });
     joinTimer = edge.getVertx().setTimer(edge.limits().joinTimeoutMs(), id -> {
@@ -72,7 +77,8 @@ final class SocketSession {
 
   // ---- inbound ----
 
-  private void onFrame(WebSocketFrame frame) {
+  @Override
+  public void handle(WebSocketFrame frame) {
     if (phase == Phase.CLOSED) {
       return;
     }
@@ -165,6 +171,7 @@ final class SocketSession {
             return;
           }
           memberId = seated;
+          roomId = body.getString("roomId", roomId);
           phase = Phase.JOINED;
           edge.registerMember(this);
           ws.writeTextMessage(body.getString("frame"));
@@ -200,8 +207,15 @@ final class SocketSession {
   }
 
   private <T> Future<T> call(Object request) {
-    Future<T> f = queue.transform(ignored -> edge.rooms().<T>request(roomId, request));
-    queue = f.transform(ignored -> Future.succeededFuture());
+    Future<T> f = queue == null ? edge.rooms().request(roomId, request)
+        : queue.transform(ignored -> edge.rooms().<T>request(roomId, request));
+    queue = f;
+    // Forget it once done: an idle socket then holds no future (nor the join reply a future would keep).
+    f.onComplete(ignored -> {
+      if (queue == f) {
+        queue = null;
+      }
+    });
     return f;
   }
 

@@ -153,8 +153,10 @@ public final class RoomVerticle extends VerticleBase {
     long now = clock.millis();
     JsonObject joined = ServerFrames.joined(m.memberId, m.resumeToken, state.memberList(), state.expiresAt(), now,
         state.locked(), state.seq());
-    // memberId travels beside the frame so the edge need not parse the frame (and keeps this very string).
-    JsonObject reply = new JsonObject().put("memberId", m.memberId).put("frame", joined.encode())
+    // memberId and roomId travel beside the frame so the edge need not parse the frame, and (on this node) keeps
+    // these very strings instead of copies per socket.
+    JsonObject reply = new JsonObject().put("memberId", m.memberId).put("roomId", state.roomId())
+        .put("frame", joined.encode())
         .put("replay", new JsonArray(r.replay()));
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
     afterWrite(() -> {

@@ -127,6 +127,30 @@ class SecurityHeadersTest {
   }
 
   @Test
+  @DisplayName("upgrades get the headers only when refused: a broken handshake, a path under a room, a 101 has none")
+  void refusedUpgrades() throws Exception {
+    String upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
+    String key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    String host = "Host: 127.0.0.1:" + node.httpPort() + "\r\n";
+    // upgrade headers but no key: Vert.x refuses the handshake, we answer
+    RawResponse broken = Hostile.raw(node.httpPort(), ("GET /ws/rooms/" + roomId + " HTTP/1.1\r\n" + host + upgrade
+        + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    assertThat(broken.status()).isEqualTo(400);
+    assertSecurityHeaders(broken.headers(), "400 broken handshake", false);
+    assertThat(broken.body()).contains("bad_request");
+    // not a room's socket path: not an upgrade route at all
+    RawResponse deeper = Hostile.raw(node.httpPort(), ("GET /ws/rooms/" + roomId + "/x HTTP/1.1\r\n" + host + upgrade
+        + key + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    assertThat(deeper.status()).isEqualTo(404);
+    assertSecurityHeaders(deeper.headers(), "404 under a room", false);
+    // a good handshake (a trailing slash is allowed) is answered by Vert.x's own 101
+    RawResponse ok = Hostile.raw(node.httpPort(), ("GET /ws/rooms/" + roomId + "/ HTTP/1.1\r\n" + host + upgrade
+        + key + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    assertThat(ok.status()).isEqualTo(101);
+    assertThat(ok.headers().get("content-security-policy")).isNull();
+  }
+
+  @Test
   @DisplayName("HSTS follows X-Forwarded-Proto only from a trusted proxy; a client cannot claim TLS itself")
   void forwardedProto() throws Exception {
     String req = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n";

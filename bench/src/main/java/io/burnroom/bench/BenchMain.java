@@ -313,6 +313,7 @@ public final class BenchMain {
       Thread.sleep(2000);
       long h1 = node.heapAfterGcBytes();
       long r1 = node.rssBytes();
+      long l1 = node.liveBytes();
       histogram(node, "burnroom with idle rooms");
       List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
       for (int i = 0; i < idleSockets; i++) {
@@ -326,13 +327,15 @@ public final class BenchMain {
       Thread.sleep(3000);
       long h2 = node.heapAfterGcBytes();
       long r2 = node.rssBytes();
+      long l2 = node.liveBytes();
       histogram(node, "burnroom with idle rooms and sockets");
       out.put("burnroom", new JsonObject()
           .put("idleRooms", idleRooms).put("idleSockets", idleSockets).put("socketsPerRoom", perRoom)
           .put("heapBaseBytes", h0).put("heapWithRoomsBytes", h1).put("heapWithSocketsBytes", h2)
           .put("rssBaseBytes", r0).put("rssWithRoomsBytes", r1).put("rssWithSocketsBytes", r2)
           .put("heapPerRoomBytes", (h1 - h0) / idleRooms).put("rssPerRoomBytes", (r1 - r0) / idleRooms)
-          .put("heapPerSocketBytes", (h2 - h1) / idleSockets).put("rssPerSocketBytes", (r2 - r1) / idleSockets));
+          .put("heapPerSocketBytes", (h2 - h1) / idleSockets).put("rssPerSocketBytes", (r2 - r1) / idleSockets)
+          .put("livePerSocketBytes", (l2 - l1) / idleSockets));
       fleet.closeMembers();
     }
     try (ServerProcess relay = ServerProcess.relay("relay-mem");
@@ -340,6 +343,7 @@ public final class BenchMain {
       Thread.sleep(2000);
       long h0 = relay.heapAfterGcBytes();
       long r0 = relay.rssBytes();
+      long l0 = relay.liveBytes();
       List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
       Fleet.Room room = null;
       for (int i = 0; i < idleSockets; i++) {
@@ -353,10 +357,12 @@ public final class BenchMain {
       Thread.sleep(3000);
       long h1 = relay.heapAfterGcBytes();
       long r1 = relay.rssBytes();
+      long l1 = relay.liveBytes();
       histogram(relay, "relay with idle sockets");
       out.put("relay", new JsonObject().put("idleSockets", idleSockets)
           .put("heapBaseBytes", h0).put("heapWithSocketsBytes", h1).put("rssBaseBytes", r0).put("rssWithSocketsBytes", r1)
-          .put("heapPerSocketBytes", (h1 - h0) / idleSockets).put("rssPerSocketBytes", (r1 - r0) / idleSockets));
+          .put("heapPerSocketBytes", (h1 - h0) / idleSockets).put("rssPerSocketBytes", (r1 - r0) / idleSockets)
+          .put("livePerSocketBytes", (l1 - l0) / idleSockets));
       fleet.closeMembers();
     }
     System.out.println("   " + out.encode());

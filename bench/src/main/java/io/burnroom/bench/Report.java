@@ -80,10 +80,14 @@ final class Report {
         r -> path(r, "burnroom2local", "openLoopHalf", "p99Ms"));
     row(runs, "(d) burnroom heap per idle socket (KiB)", "<= 16", v -> v <= 16, "",
         r -> kib(path(r, "memory", "burnroom", "heapPerSocketBytes")));
+    row(runs, "(d) burnroom live objects per idle socket (KiB)", "", null, "",
+        r -> kib(path(r, "memory", "burnroom", "livePerSocketBytes")));
     row(runs, "(d) burnroom RSS per idle socket (KiB)", "", null, "",
         r -> kib(path(r, "memory", "burnroom", "rssPerSocketBytes")));
     row(runs, "(d) bare relay heap per idle socket (KiB)", "", null, "",
         r -> kib(path(r, "memory", "relay", "heapPerSocketBytes")));
+    row(runs, "(d) bare relay live objects per idle socket (KiB)", "", null, "",
+        r -> kib(path(r, "memory", "relay", "livePerSocketBytes")));
     row(runs, "(d) bare relay RSS per idle socket (KiB)", "", null, "",
         r -> kib(path(r, "memory", "relay", "rssPerSocketBytes")));
     row(runs, "(d) burnroom heap per idle room (KiB)", "<= 8", v -> v <= 8, "",

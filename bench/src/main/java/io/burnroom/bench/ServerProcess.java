@@ -207,6 +207,20 @@ final class ServerProcess implements AutoCloseable {
     return Long.parseLong(m.group(1)) * 1024;
   }
 
+  /**
+   * Bytes of live objects: the "Total" of {@code jcmd GC.class_histogram} (which runs a full GC first). Unlike
+   * {@code GC.heap_info}'s "used" it does not count partly filled regions, so it moves by a few KiB, not by MiB.
+   */
+  long liveBytes() {
+    Matcher m = HISTO_TOTAL.matcher(jcmd("GC.class_histogram"));
+    if (!m.find()) {
+      throw new IllegalStateException("cannot read the class histogram total of " + name);
+    }
+    return Long.parseLong(m.group(1));
+  }
+
+  private static final Pattern HISTO_TOTAL = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)");
+
   /** The top of {@code jcmd GC.class_histogram} (what fills the heap), for --histo. */
   String classHistogram(int lines) {
     return String.join("\n", jcmd("GC.class_histogram").lines().limit(lines + 3).toList());
