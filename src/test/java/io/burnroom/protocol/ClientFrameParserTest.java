@@ -82,4 +82,45 @@ class ClientFrameParserTest {
     String deep = "[".repeat(20_000) + "]".repeat(20_000);
     assertThat(error("{\"type\":\"ping\",\"x\":" + deep + "}")).isEqualTo(ErrorCode.BAD_FRAME);
   }
+
+  @ParameterizedTest(name = "{0}")
+  @DisplayName("msg frames read off the token stream get exactly what the general parse gives")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\"}",
+      "{\"body\":\"QUJD\",\"id\":\"1\",\"type\":\"msg\",\"to\":\"m\"}",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\",\"to\":null}",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\",\"to\":\"m\",\"to\":null}",
+      "{\"type\":\"join\",\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\"}",
+      "{\"type\":\"msg\",\"id\":\"a\\\"b\\u00fc\",\"body\":\"QUJD\",\"extra\":\"x\"}",
+      "{\"type\":\"msg\",\"id\":\"\",\"body\":\"QUJD\"}",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"not base64!\"}",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"\"}",
+      "{\"type\":\"msg\",\"id\":1,\"body\":\"QUJD\"}",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\",\"to\":5}",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\",\"to\":\"\"}",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\",\"x\":{\"y\":[1]}}",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\"} trailing",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\"",
+      "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"QUJD\"}{}",
+      "{\"type\":\"msg\",\"id\":null,\"body\":\"QUJD\"}",
+      "{\"type\":\"ping\"}",
+      "[\"msg\"]",
+      "\"msg\""})
+  void streamedMsgMatchesGeneral(String frame) {
+    assertThat(parser.parse(frame, true)).isEqualTo(parser.parse(frame, false));
+  }
+
+  @org.junit.jupiter.api.Test
+  @DisplayName("an id or a body one character past its limit is refused the same both ways")
+  void streamedLimits() {
+    Limits l = Limits.defaults();
+    String longId = "i".repeat(l.maxClientIdChars() + 1);
+    String longBody = "A".repeat(l.maxBodyChars() + 1);
+    for (String frame : new String[] {
+        "{\"type\":\"msg\",\"id\":\"" + longId + "\",\"body\":\"QUJD\"}",
+        "{\"type\":\"msg\",\"id\":\"1\",\"body\":\"" + longBody + "\"}"}) {
+      assertThat(parser.parse(frame, true)).isEqualTo(parser.parse(frame, false));
+      assertThat(parser.parse(frame, true).ok()).isFalse();
+    }
+  }
 }
