@@ -202,7 +202,11 @@ public final class EdgeVerticle extends VerticleBase {
 
   private static boolean isRoomUpgrade(HttpServerRequest req) {
     return req.method() == HttpMethod.GET && req.path() != null && req.path().startsWith(WS_PREFIX)
-        && "websocket".equalsIgnoreCase(req.getHeader("Upgrade"));
+        && asksForWebSocket(req);
+  }
+
+  private static boolean asksForWebSocket(HttpServerRequest req) {
+    return "websocket".equalsIgnoreCase(req.getHeader("Upgrade"));
   }
 
   private void applyHeaders(HttpServerRequest req) {
@@ -375,7 +379,7 @@ public final class EdgeVerticle extends VerticleBase {
     HttpServerRequest req = ctx.request();
     String path = req.path();
     String roomId = path.substring(WS_PREFIX.length(), path.endsWith("/") ? path.length() - 1 : path.length());
-    if (!"websocket".equalsIgnoreCase(req.getHeader("Upgrade")) || req.getHeader("Sec-WebSocket-Key") == null) {
+    if (!asksForWebSocket(req) || req.getHeader("Sec-WebSocket-Key") == null) {
       error(ctx, ErrorCode.BAD_REQUEST); // Vert.x would refuse a keyless handshake too, but in plain text
       return;
     }
