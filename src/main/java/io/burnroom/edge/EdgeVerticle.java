@@ -5,6 +5,7 @@ import io.burnroom.cluster.Addresses;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.metrics.BurnroomMetrics.RateLimit;
+import io.burnroom.protocol.Base64Text;
 import io.burnroom.protocol.Bus;
 import io.burnroom.protocol.ClientFrameParser;
 import io.burnroom.protocol.CloseCodes;
@@ -12,6 +13,7 @@ import io.burnroom.protocol.ErrorCode;
 import io.burnroom.protocol.Limits;
 import io.burnroom.protocol.ServerFrames;
 import io.burnroom.room.RoomHostVerticle;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -31,7 +33,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.HashMap;
@@ -49,6 +50,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class EdgeVerticle extends VerticleBase {
   static final int MAX_API_BODY_BYTES = 1024;
   private static final String WS_PREFIX = "/ws/rooms/";
+  private static final String WS_ROUTE = WS_PREFIX + ":id";
   private static final Base64.Encoder CONN_ID = Base64.getUrlEncoder().withoutPadding();
 
   private final AppConfig config;
@@ -69,6 +71,7 @@ public final class EdgeVerticle extends VerticleBase {
   /** Joined sockets by member id (member ids are random and unique across rooms). */
   private final Map<String, SocketSession> members = new HashMap<>();
   private final Set<SocketSession> sessions = new HashSet<>();
+  private FlushBatch flushes;
   private HttpServer server;
   private MessageConsumer<Object> deliveries;
   private volatile boolean ready;
@@ -98,6 +101,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    flushes = new FlushBatch(task -> context.runOnContext(v -> task.run()));
     rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L);
     deliveries = vertx.eventBus().consumer(Addresses.edge(nodeId), this::onDelivery);
     Router router = router();
@@ -116,7 +120,16 @@ public final class EdgeVerticle extends VerticleBase {
           .setKeyValue(Buffer.buffer(config.tls().keyPem())));
     }
     return deliveries.completion()
-        .compose(v -> vertx.createHttpServer(options).requestHandler(router)
+        // Room sockets are taken before the router: vertx-web would hand us its wrapper of the socket, which hides
+        // the Netty pipeline our writes go to (see Frames) and costs memory for the socket's whole life.
+        .compose(v -> vertx.createHttpServer(options)
+            .requestHandler(req -> {
+              if (isRoomSocketPath(req)) {
+                upgrade(req);
+              } else {
+                router.handle(req);
+              }
+            })
             .invalidRequestHandler(this::invalidRequest).listen())
         .onSuccess(s -> {
           server = s;
@@ -169,9 +182,6 @@ public final class EdgeVerticle extends VerticleBase {
     r.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     r.get("/health/ready").handler(ctx -> json(ctx, ready ? 200 : 503,
         new JsonObject().put("status", ready ? "UP" : "DOWN")));
-    // No ":id" here: vertx-web copies path params into the request's params map, which Vert.x keeps for the socket's
-    // whole life (0.2 KiB per idle socket). The id is cut from the path instead (see upgrade).
-    r.getWithRegex(WS_PREFIX + "[^/]+/?").handler(this::upgrade);
     r.get("/r/:id").handler(ctx -> serve(ctx, "/index.html"));
     r.get("/").handler(ctx -> serve(ctx, "/index.html"));
     r.get().handler(ctx -> serve(ctx, ctx.normalizedPath()));
@@ -187,22 +197,22 @@ public final class EdgeVerticle extends VerticleBase {
       501, 502, 503};
 
   private void headers(RoutingContext ctx) {
-    HttpServerRequest req = ctx.request();
-    if (isRoomUpgrade(req)) {
-      // A WebSocket upgrade that succeeds is answered by Vert.x's handshaker with its own 101, never from this map,
-      // yet Vert.x keeps the response and its map for the socket's whole life: filled, 0.1 KiB more per idle socket.
-      // So an upgrade gets the headers only if it is answered through the response, i.e. refused (by us or by
-      // Vert.x's handshake checks); the hook is dropped once the socket is accepted.
-      req.response().headersEndHandler(v -> applyHeaders(req));
-    } else {
-      applyHeaders(req);
-    }
+    applyHeaders(ctx.request());
     ctx.next();
   }
 
-  private static boolean isRoomUpgrade(HttpServerRequest req) {
-    return req.method() == HttpMethod.GET && req.path() != null && req.path().startsWith(WS_PREFIX)
-        && asksForWebSocket(req);
+  /**
+   * {@code GET /ws/rooms/{id}}, a trailing slash allowed, the id in room-id characters (base64url) of any length: a
+   * wrong length is answered like an unknown room once the socket joins, so nobody learns which ids are malformed;
+   * other characters (percent escapes, dots) are not a room path at all and get the router's 404.
+   */
+  private static boolean isRoomSocketPath(HttpServerRequest req) {
+    String path = req.path();
+    if (req.method() != HttpMethod.GET || path == null || !path.startsWith(WS_PREFIX)) {
+      return false;
+    }
+    int end = path.endsWith("/") ? path.length() - 1 : path.length();
+    return end > WS_PREFIX.length() && Base64Text.isId(path.substring(WS_PREFIX.length(), end), end - WS_PREFIX.length());
   }
 
   private static boolean asksForWebSocket(HttpServerRequest req) {
@@ -299,7 +309,7 @@ public final class EdgeVerticle extends VerticleBase {
             "ttlSeconds must be between " + config.minTtlSeconds() + " and " + config.maxTtlSeconds() + ".");
         return;
       }
-      if (overBudget(ctx, roomCreation, source, RateLimit.ROOM_CREATE)) {
+      if (overBudget(ctx.response(), roomCreation, source, RateLimit.ROOM_CREATE)) {
         return;
       }
       JsonObject create = new JsonObject().put("op", RoomHostVerticle.CREATE).put("ttlSeconds", ttl);
@@ -375,8 +385,14 @@ public final class EdgeVerticle extends VerticleBase {
 
   // ---- WebSocket ----
 
-  private void upgrade(RoutingContext ctx) {
-    HttpServerRequest req = ctx.request();
+  private void upgrade(HttpServerRequest req) {
+    HttpServerResponse ctx = req.response();
+    // A WebSocket upgrade that succeeds is answered by Vert.x's handshaker with its own 101, never from this map, yet
+    // Vert.x keeps the response and its map for the socket's whole life: filled, 0.1 KiB more per idle socket. So an
+    // upgrade gets the headers only if it is answered through the response, i.e. refused (by us or by Vert.x's
+    // handshake checks); the hook is dropped once the socket is accepted.
+    ctx.headersEndHandler(v -> applyHeaders(req));
+    req.routed(WS_ROUTE); // the metrics' route label, as the router would set it
     String path = req.path();
     String roomId = path.substring(WS_PREFIX.length(), path.endsWith("/") ? path.length() - 1 : path.length());
     if (!asksForWebSocket(req) || req.getHeader("Sec-WebSocket-Key") == null) {
@@ -405,7 +421,7 @@ public final class EdgeVerticle extends VerticleBase {
       accept(ws, roomId, source);
     }).onFailure(e -> {
       // Not a valid upgrade (a plain GET, a bad key or version): answer instead of leaving the request hanging.
-      if (!ctx.response().ended() && !ctx.response().headWritten()) {
+      if (!ctx.ended() && !ctx.headWritten()) {
         error(ctx, ErrorCode.BAD_REQUEST);
       }
     });
@@ -434,8 +450,12 @@ public final class EdgeVerticle extends VerticleBase {
 
   private void onDelivery(Message<Object> msg) {
     if (msg.body() instanceof Bus.Deliver d) {
-      byte[] frame = d.frame().getBytes(StandardCharsets.UTF_8); // once for all recipients on this edge
-      forEachMember(d.to(), d.roomId(), s -> s.write(frame));
+      ByteBuf frame = Frames.utf8(d.frame()); // once for all recipients on this edge
+      try {
+        forEachMember(d.to(), d.roomId(), s -> s.write(frame));
+      } finally {
+        frame.release();
+      }
       return;
     }
     if (!(msg.body() instanceof JsonObject b)) {
@@ -507,6 +527,7 @@ public final class EdgeVerticle extends VerticleBase {
   String nodeId() { return nodeId; }
   Limits limits() { return config.limits(); }
   ClientFrameParser parser() { return parser; }
+  FlushBatch flushes() { return flushes; }
   Clock clock() { return clock; }
   BurnroomMetrics metrics() { return metrics; }
   RoomClient rooms() { return rooms; }
@@ -514,14 +535,14 @@ public final class EdgeVerticle extends VerticleBase {
   // ---- helpers ----
 
   /** Takes one from {@code source}'s budget; when it is spent, answers 429 with Retry-After and says so. */
-  private boolean overBudget(RoutingContext ctx, SourceLimiter budget, String source, RateLimit kind) {
+  private boolean overBudget(HttpServerResponse res, SourceLimiter budget, String source, RateLimit kind) {
     long wait = budget.acquire(source, clock.millis());
     if (wait <= 0) {
       return false;
     }
     metrics.rateLimitedEvent(kind);
-    ctx.response().putHeader("Retry-After", String.valueOf((wait + 999) / 1000));
-    error(ctx, ErrorCode.RATE_LIMITED);
+    res.putHeader("Retry-After", String.valueOf((wait + 999) / 1000));
+    error(res, ErrorCode.RATE_LIMITED);
     return true;
   }
 
@@ -538,7 +559,11 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   private static void error(RoutingContext ctx, ErrorCode code) {
-    json(ctx, code.httpStatus(), ServerFrames.httpError(code));
+    error(ctx.response(), code);
+  }
+
+  private static void error(HttpServerResponse res, ErrorCode code) {
+    json(res, code.httpStatus(), ServerFrames.httpError(code));
   }
 
   private static void error(RoutingContext ctx, int status, String code, String message) {
@@ -546,7 +571,10 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    HttpServerResponse res = ctx.response();
+    json(ctx.response(), status, body);
+  }
+
+  private static void json(HttpServerResponse res, int status, JsonObject body) {
     if (res.ended()) {
       return;
     }

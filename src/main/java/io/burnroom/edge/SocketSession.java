@@ -1,6 +1,8 @@
 package io.burnroom.edge;
 
 import io.burnroom.metrics.BurnroomMetrics.RateLimit;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.burnroom.protocol.Bus;
 import io.burnroom.protocol.ClientFrame;
 import io.burnroom.protocol.ClientFrameParser;
@@ -12,8 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 
@@ -22,7 +23,7 @@ import java.nio.charset.StandardCharsets;
  * join-first rule and the join timeout, and turns client frames into requests to the room's address. Runs only on
  * the edge verticle's event loop. Knows its socket, never room state.
  */
-final class SocketSession implements Handler<WebSocketFrame> {
+final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target {
   private enum Phase { AWAITING_JOIN, JOINING, JOINED, CLOSED }
 
   private final EdgeVerticle edge;
@@ -32,10 +33,9 @@ final class SocketSession implements Handler<WebSocketFrame> {
   private final String source;
   private final String connId;
   private final TokenBucket rate;
-  /** How far (in characters) a reader may fall behind beyond Netty's write-queue mark before it is closed. */
-  static final long SLOW_CONSUMER_BACKLOG_CHARS = 8L << 20;
-  private long backlogChars;
-  private boolean drainArmed;
+  /** How far (in bytes) a reader may fall behind beyond Netty's write-queue mark before it is closed. */
+  static final long SLOW_CONSUMER_BACKLOG_BYTES = 8L << 20;
+  private boolean flushQueued;
   private Buffer partial;
   private boolean partialIsBinary;
   private Phase phase = Phase.AWAITING_JOIN;
@@ -174,8 +174,8 @@ final class SocketSession implements Handler<WebSocketFrame> {
           roomId = body.getString("roomId", roomId);
           phase = Phase.JOINED;
           edge.registerMember(this);
-          ws.writeTextMessage(body.getString("frame"));
-          body.getJsonArray("replay").forEach(frame -> ws.writeTextMessage((String) frame));
+          write(body.getString("frame"));
+          body.getJsonArray("replay").forEach(frame -> write((String) frame));
         })
         .onFailure(e -> {
           if (phase != Phase.JOINING) {
@@ -243,42 +243,69 @@ final class SocketSession implements Handler<WebSocketFrame> {
   }
 
   void write(String frame) {
-    write(frame.getBytes(StandardCharsets.UTF_8));
+    ByteBuf utf8 = Frames.utf8(frame);
+    try {
+      write(utf8);
+    } finally {
+      utf8.release();
+    }
+  }
+
+  /** Like {@link #write(String)} without the backlog check: the last words to a socket being closed for its backlog. */
+  private void writeFinal(String frame) {
+    ByteBuf utf8 = Frames.utf8(frame);
+    try {
+      put(utf8);
+    } finally {
+      utf8.release();
+    }
   }
 
   /**
-   * Writes a text frame already encoded as UTF-8: a delivery is encoded once for all its recipients on this edge,
-   * instead of once per socket by {@code writeTextMessage} (which also copies the bytes a second time). A consumer
-   * that cannot keep up is closed instead of growing memory.
+   * Writes one text frame, already encoded as UTF-8 into a direct buffer that the caller keeps (and releases): a
+   * delivery is encoded once for all its recipients on this edge, each socket writes a view of the same bytes, and
+   * Netty hands them to the kernel without copying them per socket. The write goes straight into the socket's
+   * pipeline and is flushed by the edge's {@link FlushBatch}, so frames for one socket in one turn of the event loop
+   * leave in one system call. Every frame of a session goes this way, so they keep their order. A consumer that
+   * cannot keep up is closed instead of growing memory.
    */
-  void write(byte[] utf8) {
+  void write(ByteBuf utf8) {
     if (phase == Phase.CLOSED) {
       return;
     }
-    if (ws.writeQueueFull()) {
-      // A full queue alone is normal for a burst on a slow link, so the socket gets a bounded allowance beyond it;
-      // only a reader that stays behind by more than that is closed. Memory per socket stays bounded either way.
-      backlogChars += utf8.length;
-      if (backlogChars > SLOW_CONSUMER_BACKLOG_CHARS) {
-        // Keeps its seat for the resume grace: a slow phone reconnects and gets what it missed from the replay log.
-        edge.metrics().rateLimitedEvent(RateLimit.MESSAGE);
-        closeWith(ErrorCode.SLOW_CONSUMER);
-        return;
-      }
-      if (!drainArmed) {
-        drainArmed = true;
-        ws.drainHandler(v -> {
-          drainArmed = false;
-          backlogChars = 0;
-        });
-      }
+    // A full write queue alone is normal for a burst on a slow link, so the socket gets a bounded allowance beyond
+    // Netty's mark; only a reader that stays behind by more than that is closed. Memory per socket stays bounded.
+    if (channel().channel().bytesBeforeWritable() > SLOW_CONSUMER_BACKLOG_BYTES) {
+      // Keeps its seat for the resume grace: a slow phone reconnects and gets what it missed from the replay log.
+      edge.metrics().rateLimitedEvent(RateLimit.MESSAGE);
+      closeWith(ErrorCode.SLOW_CONSUMER);
+      return;
     }
-    if (utf8.length > edge.limits().maxFrameChars()) {
-      ws.writeTextMessage(new String(utf8, StandardCharsets.UTF_8)); // rare: let Vert.x split it into fragments
-    } else {
-      // Vert.x's own frame class (internal, but public): the only way to hand it text bytes without a String.
-      ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, utf8, true));
+    put(utf8);
+  }
+
+  private void put(ByteBuf utf8) {
+    Frames.writeText(channel(), utf8);
+    edge.flushes().add(this);
+  }
+
+  private ChannelHandlerContext channel() {
+    return ((WebSocketInternal) ws).channelHandlerContext();
+  }
+
+  @Override
+  public boolean queueFlush() {
+    if (flushQueued) {
+      return false;
     }
+    flushQueued = true;
+    return true;
+  }
+
+  @Override
+  public void flushQueued() {
+    flushQueued = false;
+    channel().flush();
   }
 
   void closeWith(ErrorCode code) {
@@ -290,7 +317,7 @@ final class SocketSession implements Handler<WebSocketFrame> {
     if (phase == Phase.CLOSED) {
       return;
     }
-    ws.writeTextMessage(ServerFrames.error(reported).encode());
+    writeFinal(ServerFrames.error(reported).encode());
     close(closing.closeCode(), reported.code(), true);
   }
 

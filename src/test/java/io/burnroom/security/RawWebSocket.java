@@ -30,8 +30,8 @@ final class RawWebSocket implements AutoCloseable {
   static final int PING = 9;
   static final int PONG = 10;
 
-  /** One frame from the server; {@code closeCode} is set for close frames. */
-  record Frame(int opcode, byte[] payload, int closeCode) {
+  /** One frame from the server; {@code closeCode} is set for close frames; {@code fin} ends a message. */
+  record Frame(int opcode, byte[] payload, int closeCode, boolean fin) {
     String text() {
       return new String(payload, StandardCharsets.UTF_8);
     }
@@ -122,7 +122,7 @@ final class RawWebSocket implements AutoCloseable {
         if (opcode == CLOSE) {
           code = payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : 1005;
         }
-        Frame f = new Frame(opcode, payload, code);
+        Frame f = new Frame(opcode, payload, code, (b0 & 0x80) != 0);
         frames.add(f);
         if (opcode == CLOSE) {
           closed.complete(code);
