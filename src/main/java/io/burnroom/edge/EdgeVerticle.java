@@ -450,7 +450,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   private void onDelivery(Message<Object> msg) {
     if (msg.body() instanceof Bus.Deliver d) {
-      ByteBuf frame = Frames.utf8(d.frame()); // once for all recipients on this edge
+      ByteBuf frame = Frames.encode(d.frame()); // once for all recipients on this edge
       try {
         forEachMember(d.to(), d.roomId(), s -> s.write(frame));
       } finally {

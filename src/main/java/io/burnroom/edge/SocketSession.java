@@ -243,33 +243,33 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   void write(String frame) {
-    ByteBuf utf8 = Frames.utf8(frame);
+    ByteBuf message = Frames.encode(frame);
     try {
-      write(utf8);
+      write(message);
     } finally {
-      utf8.release();
+      message.release();
     }
   }
 
   /** Like {@link #write(String)} without the backlog check: the last words to a socket being closed for its backlog. */
   private void writeFinal(String frame) {
-    ByteBuf utf8 = Frames.utf8(frame);
+    ByteBuf message = Frames.encode(frame);
     try {
-      put(utf8);
+      put(message);
     } finally {
-      utf8.release();
+      message.release();
     }
   }
 
   /**
-   * Writes one text frame, already encoded as UTF-8 into a direct buffer that the caller keeps (and releases): a
-   * delivery is encoded once for all its recipients on this edge, each socket writes a view of the same bytes, and
-   * Netty hands them to the kernel without copying them per socket. The write goes straight into the socket's
+   * Writes one text message, already framed by {@link Frames#encode} into a direct buffer that the caller keeps (and
+   * releases): a delivery is encoded once for all its recipients on this edge, each socket writes a view of the same
+   * bytes, and Netty hands them to the kernel without copying them per socket. The write goes straight into the socket's
    * pipeline and is flushed by the edge's {@link FlushBatch}, so frames for one socket in one turn of the event loop
    * leave in one system call. Every frame of a session goes this way, so they keep their order. A consumer that
    * cannot keep up is closed instead of growing memory.
    */
-  void write(ByteBuf utf8) {
+  void write(ByteBuf message) {
     if (phase == Phase.CLOSED) {
       return;
     }
@@ -281,11 +281,11 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
       closeWith(ErrorCode.SLOW_CONSUMER);
       return;
     }
-    put(utf8);
+    put(message);
   }
 
-  private void put(ByteBuf utf8) {
-    Frames.writeText(channel(), utf8);
+  private void put(ByteBuf message) {
+    Frames.write(channel(), message);
     edge.flushes().add(this);
   }
 
