@@ -13,7 +13,6 @@ import io.burnroom.protocol.ErrorCode;
 import io.burnroom.protocol.Limits;
 import io.burnroom.protocol.ServerFrames;
 import io.burnroom.room.RoomHostVerticle;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -450,12 +449,8 @@ public final class EdgeVerticle extends VerticleBase {
 
   private void onDelivery(Message<Object> msg) {
     if (msg.body() instanceof Bus.Deliver d) {
-      ByteBuf frame = Frames.encode(d.frame()); // once for all recipients on this edge
-      try {
-        forEachMember(d.to(), d.roomId(), s -> s.write(frame));
-      } finally {
-        frame.release();
-      }
+      // Framed once for all recipients on this edge.
+      Frames.encoded(d.frame(), frame -> forEachMember(d.to(), d.roomId(), s -> s.write(frame)));
       return;
     }
     if (!(msg.body() instanceof JsonObject b)) {

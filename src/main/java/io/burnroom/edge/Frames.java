@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.net.impl.VertxConnection;
 import io.vertx.core.net.impl.VertxHandler;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /**
  * Server text messages on the wire, below Vert.x's WebSocket API. Vert.x writes a frame from a {@code String} or a
@@ -52,6 +53,16 @@ final class Frames {
       buf.writeBytes(utf8, offset, n);
     }
     return buf;
+  }
+
+  /** Runs {@code action} with {@code text} {@link #encode encoded}, and releases the bytes afterwards. */
+  static void encoded(String text, Consumer<ByteBuf> action) {
+    ByteBuf message = encode(text);
+    try {
+      action.accept(message);
+    } finally {
+      message.release();
+    }
   }
 
   /** The two- or four-byte header of an unmasked frame of {@code n <= 0xFFFF} payload bytes. */

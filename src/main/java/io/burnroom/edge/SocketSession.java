@@ -243,22 +243,12 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   void write(String frame) {
-    ByteBuf message = Frames.encode(frame);
-    try {
-      write(message);
-    } finally {
-      message.release();
-    }
+    Frames.encoded(frame, this::write);
   }
 
   /** Like {@link #write(String)} without the backlog check: the last words to a socket being closed for its backlog. */
   private void writeFinal(String frame) {
-    ByteBuf message = Frames.encode(frame);
-    try {
-      put(message);
-    } finally {
-      message.release();
-    }
+    Frames.encoded(frame, this::put);
   }
 
   /**
