@@ -211,7 +211,8 @@ public final class EdgeVerticle extends VerticleBase {
       return false;
     }
     int end = path.endsWith("/") ? path.length() - 1 : path.length();
-    return end > WS_PREFIX.length() && Base64Text.isId(path.substring(WS_PREFIX.length(), end), end - WS_PREFIX.length());
+    int length = end - WS_PREFIX.length();
+    return length > 0 && Base64Text.isId(path.substring(WS_PREFIX.length(), end), length);
   }
 
   private static boolean asksForWebSocket(HttpServerRequest req) {
@@ -385,34 +386,34 @@ public final class EdgeVerticle extends VerticleBase {
   // ---- WebSocket ----
 
   private void upgrade(HttpServerRequest req) {
-    HttpServerResponse ctx = req.response();
+    HttpServerResponse res = req.response();
     // A WebSocket upgrade that succeeds is answered by Vert.x's handshaker with its own 101, never from this map, yet
     // Vert.x keeps the response and its map for the socket's whole life: filled, 0.1 KiB more per idle socket. So an
     // upgrade gets the headers only if it is answered through the response, i.e. refused (by us or by Vert.x's
     // handshake checks); the hook is dropped once the socket is accepted.
-    ctx.headersEndHandler(v -> applyHeaders(req));
+    res.headersEndHandler(v -> applyHeaders(req));
     req.routed(WS_ROUTE); // the metrics' route label, as the router would set it
     String path = req.path();
     String roomId = path.substring(WS_PREFIX.length(), path.endsWith("/") ? path.length() - 1 : path.length());
     if (!asksForWebSocket(req) || req.getHeader("Sec-WebSocket-Key") == null) {
-      error(ctx, ErrorCode.BAD_REQUEST); // Vert.x would refuse a keyless handshake too, but in plain text
+      error(res, ErrorCode.BAD_REQUEST); // Vert.x would refuse a keyless handshake too, but in plain text
       return;
     }
     if (!origins.allows(req.getHeader("Origin"), req.authority() == null ? null : req.authority().toString())) {
-      error(ctx, ErrorCode.FORBIDDEN_ORIGIN);
+      error(res, ErrorCode.FORBIDDEN_ORIGIN);
       return;
     }
     if (draining) {
-      error(ctx, ErrorCode.NODE_SHUTTING_DOWN);
+      error(res, ErrorCode.NODE_SHUTTING_DOWN);
       return;
     }
     String source = sourceOf(req);
-    if (overBudget(ctx, connects, source, RateLimit.CONNECT)) {
+    if (overBudget(res, connects, source, RateLimit.CONNECT)) {
       return;
     }
     if (shared.sockets.get() >= config.limits().maxSocketsPerNode()) {
       metrics.rateLimitedEvent(RateLimit.CONNECT);
-      error(ctx, ErrorCode.NODE_FULL);
+      error(res, ErrorCode.NODE_FULL);
       return;
     }
     req.toWebSocket().onSuccess(ws -> {
@@ -420,8 +421,8 @@ public final class EdgeVerticle extends VerticleBase {
       accept(ws, roomId, source);
     }).onFailure(e -> {
       // Not a valid upgrade (a plain GET, a bad key or version): answer instead of leaving the request hanging.
-      if (!ctx.ended() && !ctx.headWritten()) {
-        error(ctx, ErrorCode.BAD_REQUEST);
+      if (!res.ended() && !res.headWritten()) {
+        error(res, ErrorCode.BAD_REQUEST);
       }
     });
   }

@@ -35,7 +35,7 @@ final class Frames {
   private Frames() {
   }
 
-  /** {@code text} as one WebSocket text message (in fragments when long), in a new direct buffer the caller releases. */
+  /** {@code text} as one WebSocket text message (fragments when long), in a new direct buffer the caller releases. */
   static ByteBuf encode(String text) {
     int length = ByteBufUtil.utf8Bytes(text);
     if (length <= MAX_FRAGMENT_BYTES) {

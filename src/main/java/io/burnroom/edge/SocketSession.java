@@ -254,10 +254,10 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   /**
    * Writes one text message, already framed by {@link Frames#encode} into a direct buffer that the caller keeps (and
    * releases): a delivery is encoded once for all its recipients on this edge, each socket writes a view of the same
-   * bytes, and Netty hands them to the kernel without copying them per socket. The write goes straight into the socket's
-   * pipeline and is flushed by the edge's {@link FlushBatch}, so frames for one socket in one turn of the event loop
-   * leave in one system call. Every frame of a session goes this way, so they keep their order. A consumer that
-   * cannot keep up is closed instead of growing memory.
+   * bytes, and Netty hands them to the kernel without copying them per socket. The write goes straight into the
+   * socket's pipeline and is flushed by the edge's {@link FlushBatch}, so frames for one socket in one turn of the
+   * event loop leave in one system call. Every frame of a session goes this way, so they keep their order. A consumer
+   * that cannot keep up is closed instead of growing memory.
    */
   void write(ByteBuf message) {
     if (phase == Phase.CLOSED) {
