@@ -123,8 +123,9 @@ public final class EdgeVerticle extends VerticleBase {
         // the Netty pipeline our writes go to (see Frames) and costs memory for the socket's whole life.
         .compose(v -> vertx.createHttpServer(options)
             .requestHandler(req -> {
-              if (isRoomSocketPath(req)) {
-                upgrade(req);
+              String roomId = roomSocketId(req);
+              if (roomId != null) {
+                upgrade(req, roomId);
               } else {
                 router.handle(req);
               }
@@ -201,18 +202,22 @@ public final class EdgeVerticle extends VerticleBase {
   }
 
   /**
-   * {@code GET /ws/rooms/{id}}, a trailing slash allowed, the id in room-id characters (base64url) of any length: a
-   * wrong length is answered like an unknown room once the socket joins, so nobody learns which ids are malformed;
-   * other characters (percent escapes, dots) are not a room path at all and get the router's 404.
+   * The id of {@code GET /ws/rooms/{id}} (a trailing slash allowed), or null when the request is not for a room
+   * socket. The id must be in room-id characters (base64url), of any length: a wrong length is answered like an
+   * unknown room once the socket joins, so nobody learns which ids are malformed; other characters (percent escapes,
+   * dots) are not a room path at all and get the router's 404.
    */
-  private static boolean isRoomSocketPath(HttpServerRequest req) {
+  private static String roomSocketId(HttpServerRequest req) {
     String path = req.path();
     if (req.method() != HttpMethod.GET || path == null || !path.startsWith(WS_PREFIX)) {
-      return false;
+      return null;
     }
     int end = path.endsWith("/") ? path.length() - 1 : path.length();
-    int length = end - WS_PREFIX.length();
-    return length > 0 && Base64Text.isId(path.substring(WS_PREFIX.length(), end), length);
+    if (end <= WS_PREFIX.length()) {
+      return null;
+    }
+    String id = path.substring(WS_PREFIX.length(), end);
+    return Base64Text.isId(id, id.length()) ? id : null;
   }
 
   private static boolean asksForWebSocket(HttpServerRequest req) {
@@ -385,7 +390,7 @@ public final class EdgeVerticle extends VerticleBase {
 
   // ---- WebSocket ----
 
-  private void upgrade(HttpServerRequest req) {
+  private void upgrade(HttpServerRequest req, String roomId) {
     HttpServerResponse res = req.response();
     // A WebSocket upgrade that succeeds is answered by Vert.x's handshaker with its own 101, never from this map, yet
     // Vert.x keeps the response and its map for the socket's whole life: filled, 0.1 KiB more per idle socket. So an
@@ -393,8 +398,6 @@ public final class EdgeVerticle extends VerticleBase {
     // handshake checks); the hook is dropped once the socket is accepted.
     res.headersEndHandler(v -> applyHeaders(req));
     req.routed(WS_ROUTE); // the metrics' route label, as the router would set it
-    String path = req.path();
-    String roomId = path.substring(WS_PREFIX.length(), path.endsWith("/") ? path.length() - 1 : path.length());
     if (!asksForWebSocket(req) || req.getHeader("Sec-WebSocket-Key") == null) {
       error(res, ErrorCode.BAD_REQUEST); // Vert.x would refuse a keyless handshake too, but in plain text
       return;
