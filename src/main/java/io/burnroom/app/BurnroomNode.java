@@ -4,6 +4,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import io.burnroom.cluster.Addresses;
 import io.burnroom.cluster.ClusterConfig;
+import io.burnroom.cluster.HazelcastCallbacks;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
@@ -84,6 +85,7 @@ public final class BurnroomNode {
     Future<Vertx> vertxFuture;
     HazelcastClusterManager manager = null;
     if (config.cluster()) {
+      HazelcastCallbacks.install();
       manager = new HazelcastClusterManager(ClusterConfig.hazelcast(config));
       options.setEventBusOptions(new EventBusOptions().setHost(config.clusterHost()).setPort(0)
           .setClusterPublicHost(config.clusterHost()));

@@ -2,12 +2,16 @@ package io.burnroom.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.hazelcast.internal.util.ConcurrencyUtil;
 import io.burnroom.app.BurnroomNode;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -170,6 +174,31 @@ class ClusterRoutingTest {
     System.out.println("burn lateness across nodes (ms, received by test client): " + lateness);
     // Generous bound for a loaded 2-core CI machine; measured figures are recorded in docs/performance.md.
     assertThat(lateness).allSatisfy(l -> assertThat(l).isBetween(-5L, 250L));
+  }
+
+  @Test
+  @DisplayName("Hazelcast completes map writes on reused threads, not on a new thread per write (2-core machines)")
+  void mapWritesReuseCallbackThreads() {
+    assertThat(ConcurrencyUtil.getDefaultAsyncExecutor()).isSameAs(HazelcastCallbacks.executor());
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    AsyncMap<String, String> map = TestNodes.await(a.vertx().sharedData().<String, String>getAsyncMap(
+        SnapshotStore.FRAMES), 5_000);
+    int writes = 2_000;
+    long startedBefore = threads.getTotalStartedThreadCount();
+    for (int batch = 0; batch < writes / 50; batch++) {
+      List<Future<Void>> puts = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        puts.add(map.put("callbacks/" + (batch * 50 + i), "x", 60_000));
+      }
+      TestNodes.await(Future.all(puts), 10_000);
+    }
+    long started = threads.getTotalStartedThreadCount() - startedBefore;
+    System.out.println("threads started during " + writes + " clustered map writes: " + started);
+    // Hazelcast's own default on a machine of 2 cores or fewer starts one thread per write (about 2,000 here).
+    assertThat(started).isLessThan(writes / 10);
+    for (int i = 0; i < writes; i++) {
+      map.remove("callbacks/" + i);
+    }
   }
 
   @Test
