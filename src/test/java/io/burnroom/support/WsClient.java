@@ -111,13 +111,16 @@ public final class WsClient implements AutoCloseable {
     assertThat(awaitClose()).isEqualTo((short) 4029);
   }
 
-  /** Sends a text frame; answers false when the socket was already closed (e.g. by the server mid-flood). */
+  /**
+   * Sends a text frame; answers false when the socket was already closed (e.g. by the server mid-flood), or when its
+   * connection died under the write (e.g. its node was killed) before the close event reached this client.
+   */
   public boolean sendText(String text) {
     try {
       ws.writeTextMessage(text).toCompletionStage().toCompletableFuture().join();
       return true;
     } catch (java.util.concurrent.CompletionException e) {
-      if (ws.isClosed()) {
+      if (ws.isClosed() || e.getCause() instanceof java.nio.channels.ClosedChannelException) {
         return false;
       }
       throw e;
