@@ -67,7 +67,7 @@ public final class ClientFrameParser {
   }
 
   private Result join(JsonObject json) {
-    String profile = string(json, "profile", limits.maxProfileChars(), true);
+    String profile = string(json, "profile", limits.maxProfileChars());
     if (profile == null || !Base64Text.isBase64(profile)) {
       return Result.fail(json.getValue("profile") instanceof String p && p.length() > limits.maxProfileChars()
           ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.BAD_FIELD);
@@ -159,7 +159,7 @@ public final class ClientFrameParser {
   private static final JsonFactory STREAMS = new JsonFactory();
 
   private Result admin(JsonObject json) {
-    String pin = string(json, "pin", MAX_PIN_CHARS, true);
+    String pin = string(json, "pin", MAX_PIN_CHARS);
     AdminOp op = json.getValue("op") instanceof String s ? AdminOp.fromWire(s) : null;
     if (pin == null) {
       return Result.fail(ErrorCode.BAD_FIELD);
@@ -170,7 +170,7 @@ public final class ClientFrameParser {
     String target = null;
     long seconds = 0;
     if (op == AdminOp.KICK) {
-      target = string(json, "target", MAX_MEMBER_ID_CHARS, true);
+      target = string(json, "target", MAX_MEMBER_ID_CHARS);
       if (target == null) {
         return Result.fail(ErrorCode.BAD_FIELD);
       }
@@ -184,7 +184,7 @@ public final class ClientFrameParser {
   }
 
   /** The string field if present, non-empty and short enough; otherwise null. */
-  private static String string(JsonObject json, String field, int maxChars, boolean required) {
+  private static String string(JsonObject json, String field, int maxChars) {
     return string(json.getValue(field), maxChars);
   }
 
