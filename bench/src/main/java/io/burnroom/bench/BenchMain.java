@@ -165,7 +165,8 @@ public final class BenchMain {
   // ---- (a)(b)(c): fan-out throughput and latency ----
 
   /** One system under fan-out load: its server processes and a connected fleet. */
-  private record Target(String key, String label, List<ServerProcess> servers, Fleet fleet, List<JsonObject> rounds) {
+  private record Target(String key, String label, List<ServerProcess> servers, Fleet fleet, List<JsonObject> rounds,
+                        List<Double> warmup) {
   }
 
   /**
@@ -197,6 +198,9 @@ public final class BenchMain {
           targets.add(target("burnroom2local", "burnroom-2nodes-local", Fleet.Kind.BURNROOM, two, false));
         }
       }
+      for (Target t : targets) {
+        warmUp(t);
+      }
       int rounds = num("rounds", opts.containsKey("quick") ? 2 : 3);
       for (int round = 1; round <= rounds; round++) {
         for (Target t : targets) {
@@ -224,6 +228,7 @@ public final class BenchMain {
         Thread.sleep(1500);
         System.out.println("   " + t.label() + " 50%: " + open.encode());
         run.put(t.key(), new JsonObject().put("nodes", t.servers().size()).put("closedLoop", median)
+            .put("warmupDeliveredPerSec", new JsonArray(t.warmup()))
             .put("openLoopHalf", open));
       }
     } finally {
@@ -237,6 +242,40 @@ public final class BenchMain {
       }
       all.forEach(ServerProcess::close);
     }
+  }
+
+  /**
+   * Closed-loop load until the JIT has compiled the system's hot paths: windows of 5 s until two in a row are no more
+   * than 5 % above the best before them (at least {@code --jit-warmup-min}, at most {@code --jit-warmup-max} seconds).
+   * Without it the first rounds measure the compiler: a cold two-node cluster needed five 10-s rounds to reach its
+   * steady rate (docs/performance.md).
+   */
+  private void warmUp(Target t) throws Exception {
+    int minS = num("jit-warmup-min", opts.containsKey("quick") ? 5 : 20);
+    int maxS = num("jit-warmup-max", opts.containsKey("quick") ? 10 : 90);
+    List<Double> windows = new ArrayList<>();
+    double best = 0;
+    int plateau = 0;
+    long t0 = System.nanoTime();
+    t.fleet().startClosedLoop(window);
+    while (true) {
+      t.fleet().beginMeasure();
+      long w0 = System.nanoTime();
+      Thread.sleep(5000);
+      double rate = t.fleet().endMeasure().delivered() / ((System.nanoTime() - w0) / 1e9);
+      windows.add(round(rate));
+      double elapsed = (System.nanoTime() - t0) / 1e9;
+      plateau = rate <= 1.05 * best ? plateau + 1 : 0;
+      best = Math.max(best, rate);
+      if ((plateau >= 2 && elapsed >= minS) || elapsed >= maxS) {
+        break;
+      }
+    }
+    t.fleet().stopLoad();
+    Thread.sleep(1500);
+    t.warmup().addAll(windows);
+    System.out.printf("   warm-up %-22s %s delivered/s per 5 s%n", t.label(),
+        windows.stream().map(w -> String.format("%,.0f", w)).toList());
   }
 
   /** Creates the rooms and joins every member; {@code split}: members alternate between the servers. */
@@ -261,11 +300,12 @@ public final class BenchMain {
     }
     // members of one room join one after another, like people opening a link
     Fleet.throttled(joining, 1, 120_000);
-    return new Target(key, label, servers, fleet, new ArrayList<>());
+    return new Target(key, label, servers, fleet, new ArrayList<>(), new ArrayList<>());
   }
 
   private JsonObject measure(Fleet fleet, List<ServerProcess> servers, String curveLabel) throws Exception {
     String load0 = loadavg();
+    String startedAt = Instant.now().toString();
     long srv0 = servers.stream().mapToLong(ServerProcess::cpuNanos).sum();
     long gen0 = ownCpuNanos();
     long t0 = System.nanoTime();
@@ -280,6 +320,7 @@ public final class BenchMain {
       curves.put(curveLabel, h);
     }
     return new JsonObject()
+        .put("startedAt", startedAt)
         .put("seconds", round(secs))
         .put("sentPerSec", round(w.sent() / secs))
         .put("deliveredPerSec", round(w.delivered() / secs))
@@ -288,11 +329,29 @@ public final class BenchMain {
         .put("p99Ms", ms(h.getValueAtPercentile(99)))
         .put("p999Ms", ms(h.getValueAtPercentile(99.9)))
         .put("maxMs", ms(h.getMaxValue()))
+        .put("generatorSendLagP99Ms", ms(w.sendLagMicros().getValueAtPercentile(99)))
+        .put("generatorSendLagMaxMs", ms(w.sendLagMicros().getMaxValue()))
+        .put("slowSlices", slowSlices(w.worstPerSliceMicros(), secs))
         .put("serverCpuCores", round((srv1 - srv0) / 1e9 / secs))
         .put("generatorCpuCores", round((gen1 - gen0) / 1e9 / secs))
         .put("errors", w.errors())
         .put("loadavgBefore", load0)
         .put("loadavgAfter", loadavg());
+  }
+
+  /**
+   * The 100 ms slices of the window whose worst latency was over 10 ms, as {@code [offsetMs, worstMs]}: a few slices
+   * with a long worst latency are stalls (a pause, a core taken away), many slices a queue that never drains.
+   */
+  private static JsonArray slowSlices(long[] worstMicros, double secs) {
+    JsonArray out = new JsonArray();
+    int slices = (int) Math.min(worstMicros.length, Math.ceil(secs * 1e9 / Fleet.SLICE_NANOS));
+    for (int i = 0; i < slices; i++) {
+      if (worstMicros[i] > 10_000) {
+        out.add(new JsonArray().add(i * Fleet.SLICE_NANOS / 1_000_000).add(ms(worstMicros[i])));
+      }
+    }
+    return out;
   }
 
   // ---- (d): memory per idle socket and per idle room ----

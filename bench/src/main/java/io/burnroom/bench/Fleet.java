@@ -13,11 +13,9 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -32,7 +30,9 @@ import org.HdrHistogram.Histogram;
 /**
  * The load generator: WebSocket members grouped in rooms, driven from a few event-loop "lanes". Each room belongs to
  * one lane, and every socket of the room is connected from (so handled on) that lane's event loop, which keeps all
- * counters and histograms single-threaded. Speaks the Burnroom protocol, or nothing at all for the {@link BareRelay}.
+ * counters and histograms single-threaded. Speaks the Burnroom protocol, or nothing at all for the {@link BareRelay},
+ * over {@link LeanSocket}s (WebSocket framing on bare Netty channels of the lanes' event loops, so the generator's CPU
+ * per delivery stays well below the servers'); room creation goes over Vert.x's HTTP client.
  *
  * <p>Latency: every {@code msg} carries its <em>intended</em> send time (System.nanoTime, base 36) in its client
  * {@code id}; a receiver records {@code now - intended} in microseconds. In open-loop mode the intended time comes from
@@ -42,31 +42,28 @@ import org.HdrHistogram.Histogram;
 final class Fleet implements AutoCloseable {
   enum Kind { BURNROOM, RELAY }
 
-  private static final String MSG_PREFIX = "{\"type\":\"msg\"";
-  private static final String ACK_PREFIX = "{\"type\":\"ack\"";
-  private static final String JOINED_PREFIX = "{\"type\":\"joined\"";
-  private static final String BURNED_PREFIX = "{\"type\":\"burned\"";
-  private static final String ERROR_PREFIX = "{\"type\":\"error\"";
-  private static final String ID_KEY = "\"id\":\"";
+  private static final byte[] MSG_PREFIX = ascii("{\"type\":\"msg\"");
+  private static final byte[] ACK_PREFIX = ascii("{\"type\":\"ack\"");
+  private static final byte[] JOINED_PREFIX = ascii("{\"type\":\"joined\"");
+  private static final byte[] BURNED_PREFIX = ascii("{\"type\":\"burned\"");
+  private static final byte[] ERROR_PREFIX = ascii("{\"type\":\"error\"");
+  private static final byte[] ID_KEY = ascii("\"id\":\"");
   static final String PROFILE = "UHJvZmlsZS1ibG9iLWZvci10aGUtYmVuY2gtLW9wYXF1ZS10by10aGUtc2VydmVyLWFzLWFsd2F5cy0t"
       + "UHJvZmlsZS1ibG9iLWZvci10aGUtYmVuY2gtLW9wYXF1ZS10by10aGUtc2VydmVyLWFzLWFsd2F5cy0t";
   static final String JOIN_FRAME = "{\"type\":\"join\",\"profile\":\"" + PROFILE + "\"}";
 
   final Kind kind;
   final Vertx vertx;
-  private final WebSocketClient wsClient;
   private final HttpClient http;
   private final List<Lane> lanes = new ArrayList<>();
   final List<Room> rooms = Collections.synchronizedList(new ArrayList<>());
-  private final String msgHead = "{\"type\":\"msg\",\"id\":\"";
-  private final String msgTail;
+  private final byte[] msgHead = ascii("{\"type\":\"msg\",\"id\":\"");
+  private final byte[] msgTail;
   private int nextLane;
 
   Fleet(Kind kind, int lanes, int bodyChars) {
     this.kind = kind;
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(lanes).setBlockedThreadCheckInterval(10_000));
-    this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(200_000)
-        .setConnectTimeout(30_000).setMaxFrameSize(128 * 1024).setMaxMessageSize(256 * 1024));
     this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(32));
     // one context per event loop: deploy a no-op verticle per lane and keep its context
     List<Context> contexts = Collections.synchronizedList(new ArrayList<>());
@@ -86,7 +83,7 @@ final class Fleet implements AutoCloseable {
     for (int i = 0; i < bodyChars; i++) {
       body.append(alphabet.charAt(random.nextInt(64)));
     }
-    this.msgTail = "\",\"body\":\"" + body + "\"}";
+    this.msgTail = ascii("\",\"body\":\"" + body + "\"}");
   }
 
   // ---- rooms and members ----
@@ -109,18 +106,30 @@ final class Fleet implements AutoCloseable {
   }
 
   /** One connected member. Touched only on its room's lane. */
-  static final class Member {
+  static final class Member implements LeanSocket.Listener {
     final Room room;
-    final WebSocket ws;
+    LeanSocket ws;
     final Promise<Member> joined = Promise.promise();
     final Promise<Long> burned = Promise.promise();
     volatile long burnedAtMillis;
     volatile long burnedAtNanos;
     volatile boolean closed;
 
-    Member(Room room, WebSocket ws) {
+    Member(Room room) {
       this.room = room;
-      this.ws = ws;
+    }
+
+    @Override
+    public void onMessage(LeanSocket socket, byte[] prefix, int length, int size) {
+      room.lane.onFrame(this, prefix, length);
+    }
+
+    @Override
+    public void onClose(LeanSocket socket, int code, String reason) {
+      closed = true;
+      String why = "socket closed " + code + " " + reason;
+      joined.tryFail(why);
+      burned.tryFail(why);
     }
   }
 
@@ -177,23 +186,14 @@ final class Fleet implements AutoCloseable {
   Future<Member> connect(Room room, int port) {
     Promise<Member> result = Promise.promise();
     room.lane.ctx.runOnContext(v -> {
-      WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-          .setURI("/ws/rooms/" + room.id);
-      wsClient.connect(o).compose(ws -> {
-        Member m = new Member(room, ws);
+      Member m = new Member(room);
+      LeanSocket.connect(room.lane.loop, "127.0.0.1", port, "/ws/rooms/" + room.id, m).compose(ws -> {
+        m.ws = ws;
         room.members.add(m);
-        ws.textMessageHandler(frame -> room.lane.onFrame(m, frame));
-        ws.closeHandler(x -> {
-          m.closed = true;
-          String why = "socket closed " + ws.closeStatusCode() + " " + ws.closeReason();
-          m.joined.tryFail(why);
-          m.burned.tryFail(why);
-        });
-        ws.exceptionHandler(e -> room.lane.errors++);
         if (kind == Kind.RELAY) {
           return Future.succeededFuture(m);
         }
-        ws.writeTextMessage(JOIN_FRAME);
+        ws.send(JOIN_FRAME);
         return m.joined.future();
       }).onComplete(result);
     });
@@ -210,7 +210,7 @@ final class Fleet implements AutoCloseable {
     room.lane.ctx.runOnContext(v -> {
       long sentAt = System.nanoTime();
       long timer = vertx.setTimer(timeoutMs, t -> result.tryFail("no burned frame within " + timeoutMs + " ms"));
-      sender.ws.writeTextMessage("{\"type\":\"admin\",\"pin\":\"" + room.pin + "\",\"op\":\"burn\"}");
+      sender.ws.send("{\"type\":\"admin\",\"pin\":\"" + room.pin + "\",\"op\":\"burn\"}");
       List<Future<Long>> all = new ArrayList<>();
       room.members.forEach(m -> all.add(m.burned.future()));
       Future.all(all).onSuccess(cf -> {
@@ -268,6 +268,9 @@ final class Fleet implements AutoCloseable {
   void beginMeasure() {
     onEveryLane(lane -> {
       lane.hist.reset();
+      lane.sendLag.reset();
+      lane.windowStart = System.nanoTime();
+      java.util.Arrays.fill(lane.worstPerSlice, 0);
       lane.sent = 0;
       lane.delivered = 0;
       lane.acks = 0;
@@ -279,11 +282,17 @@ final class Fleet implements AutoCloseable {
   /** Ends the measurement window and merges the lanes' numbers. */
   Window endMeasure() {
     Histogram merged = new Histogram(60_000_000L, 3);
+    Histogram lag = new Histogram(60_000_000L, 3);
+    long[] worst = new long[SLICES];
     long[] counts = new long[4];
     onEveryLane(lane -> {
       lane.measuring = false;
       synchronized (merged) {
         merged.add(lane.hist);
+        lag.add(lane.sendLag);
+        for (int i = 0; i < SLICES; i++) {
+          worst[i] = Math.max(worst[i], lane.worstPerSlice[i]);
+        }
         counts[0] += lane.sent;
         counts[1] += lane.delivered;
         counts[2] += lane.acks;
@@ -291,10 +300,20 @@ final class Fleet implements AutoCloseable {
       }
       return null;
     });
-    return new Window(merged, counts[0], counts[1], counts[2], counts[3]);
+    return new Window(merged, lag, worst, counts[0], counts[1], counts[2], counts[3]);
   }
 
-  record Window(Histogram latencyMicros, long sent, long delivered, long acks, long errors) {
+  /** Slices of {@link #SLICE_NANOS} in a measurement window that keep their worst latency (a stall shows as one). */
+  static final int SLICES = 1200;
+  static final long SLICE_NANOS = 100_000_000L;
+
+  /**
+   * One measurement window. {@code sendLagMicros}: how late the generator itself wrote each open-loop message after its
+   * scheduled time (the generator's share of the latency); {@code worstPerSliceMicros}: the worst latency of the
+   * messages scheduled in each 100 ms of the window, which tells a few long stalls from a steady queue.
+   */
+  record Window(Histogram latencyMicros, Histogram sendLagMicros, long[] worstPerSliceMicros, long sent,
+                long delivered, long acks, long errors) {
   }
 
   private void onEveryLane(Function<Lane, Void> action) {
@@ -317,7 +336,12 @@ final class Fleet implements AutoCloseable {
   /** One event loop's share of the rooms, with its own counters. */
   final class Lane {
     final Context ctx;
+    /** The Netty event loop behind {@link #ctx}: the lane's sockets are registered on it. */
+    final io.netty.channel.EventLoop loop;
     final Histogram hist = new Histogram(60_000_000L, 3);
+    final Histogram sendLag = new Histogram(60_000_000L, 3);
+    final long[] worstPerSlice = new long[SLICES];
+    long windowStart;
     boolean measuring;
     boolean closedLoop;
     long sent;
@@ -333,6 +357,7 @@ final class Fleet implements AutoCloseable {
 
     Lane(Context ctx) {
       this.ctx = ctx;
+      this.loop = ((ContextInternal) ctx).nettyEventLoop();
     }
 
     List<Room> rooms() {
@@ -363,20 +388,27 @@ final class Fleet implements AutoCloseable {
 
     void send(Room r, long intendedNanos) {
       Member m = r.members.get(r.nextSender++ % r.members.size());
-      m.ws.writeTextMessage(msgHead + Long.toString(intendedNanos, 36) + "." + (sequence++) + msgTail);
+      m.ws.send(msgHead, ascii(Long.toString(intendedNanos, 36) + "." + (sequence++)), msgTail);
       if (measuring) {
         sent++;
+        if (!closedLoop) {
+          sendLag.recordValue(Math.max(0, Math.min((System.nanoTime() - intendedNanos) / 1000, 59_999_999L)));
+        }
       }
     }
 
-    void onFrame(Member m, String frame) {
-      if (frame.startsWith(MSG_PREFIX)) {
+    void onFrame(Member m, byte[] frame, int length) {
+      if (startsWith(frame, length, MSG_PREFIX)) {
         long now = System.nanoTime();
-        int start = frame.indexOf(ID_KEY) + ID_KEY.length();
-        long intended = Long.parseLong(frame, start, frame.indexOf('.', start), 36);
+        long intended = intendedNanos(frame, length);
         if (measuring) {
-          hist.recordValue(Math.max(0, Math.min((now - intended) / 1000, 59_999_999L)));
+          long micros = Math.max(0, Math.min((now - intended) / 1000, 59_999_999L));
+          hist.recordValue(micros);
           delivered++;
+          long slice = (intended - windowStart) / SLICE_NANOS;
+          if (slice >= 0 && slice < SLICES && micros > worstPerSlice[(int) slice]) {
+            worstPerSlice[(int) slice] = micros;
+          }
         }
         if (closedLoop) {
           Room r = m.room;
@@ -385,25 +417,70 @@ final class Fleet implements AutoCloseable {
             send(r, System.nanoTime());
           }
         }
-      } else if (frame.startsWith(ACK_PREFIX)) {
+      } else if (startsWith(frame, length, ACK_PREFIX)) {
         if (measuring) {
           acks++;
         }
-      } else if (frame.startsWith(JOINED_PREFIX)) {
+      } else if (startsWith(frame, length, JOINED_PREFIX)) {
         m.joined.tryComplete(m);
-      } else if (frame.startsWith(BURNED_PREFIX)) {
+      } else if (startsWith(frame, length, BURNED_PREFIX)) {
         m.burnedAtNanos = System.nanoTime();
         m.burnedAtMillis = System.currentTimeMillis();
         m.burned.tryComplete(m.burnedAtNanos);
-      } else if (frame.startsWith(ERROR_PREFIX)) {
+      } else if (startsWith(frame, length, ERROR_PREFIX)) {
         errors++;
+        String text = new String(frame, 0, length, StandardCharsets.UTF_8);
         if (firstError == null) {
-          firstError = frame;
-          System.err.println("  [generator] first error frame: " + frame);
+          firstError = text;
+          System.err.println("  [generator] first error frame: " + text);
         }
-        m.joined.tryFail(frame);
+        m.joined.tryFail(text);
       }
     }
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static boolean startsWith(byte[] frame, int length, byte[] prefix) {
+    if (length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (frame[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The intended send time carried in a {@code msg} frame's client id ({@code "id":"<nanos base 36>.<n>"}). */
+  private static long intendedNanos(byte[] frame, int length) {
+    outer:
+    for (int i = 0; i + ID_KEY.length <= length; i++) {
+      for (int j = 0; j < ID_KEY.length; j++) {
+        if (frame[i + j] != ID_KEY[j]) {
+          continue outer;
+        }
+      }
+      long v = 0;
+      boolean negative = false;
+      for (int k = i + ID_KEY.length; k < length; k++) {
+        int c = frame[k];
+        if (c == '.') {
+          return negative ? -v : v;
+        }
+        if (c == '-') {
+          negative = true;
+        } else {
+          v = v * 36 + Character.digit(c, 36);
+        }
+      }
+      break;
+    }
+    throw new IllegalStateException("msg frame without an intended time in its first bytes: "
+        + new String(frame, 0, length, StandardCharsets.UTF_8));
   }
 
   // ---- helpers for the orchestrator (blocking; call from the main thread only) ----
@@ -470,8 +547,8 @@ final class Fleet implements AutoCloseable {
       CompletableFuture<Void> f = new CompletableFuture<>();
       r.lane.ctx.runOnContext(v -> {
         for (Member m : r.members) {
-          if (!m.closed) {
-            m.ws.close();
+          if (!m.closed && m.ws != null) {
+            m.ws.close(1000);
           }
         }
         f.complete(null);

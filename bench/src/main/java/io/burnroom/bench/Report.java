@@ -64,6 +64,15 @@ final class Report {
           r -> ratio(path(r, sys[0], "openLoopHalf", "deliveredPerSec"),
               times(path(r, sys[0], "openLoopHalf", "sentPerSec"), fan)));
     }
+    // The generator's own share of the latency: how late it wrote messages after their scheduled time, and in how
+    // many 100-ms slices the worst delivery took over 10 ms (a few slices = stalls, many = a queue).
+    for (String[] sys : new String[][] {{"relay", "bare relay"}, {"burnroom", "burnroom 1 node"},
+        {"burnroom2", "burnroom 2 nodes"}}) {
+      row(runs, "(b) " + sys[1] + " @50%: generator send lag p99 (ms)", "", null, "",
+          r -> path(r, sys[0], "openLoopHalf", "generatorSendLagP99Ms"));
+      row(runs, "(b) " + sys[1] + " @50%: 100-ms slices worst > 10 ms", "", null, "",
+          r -> count(r, sys[0], "openLoopHalf", "slowSlices"));
+    }
     row(runs, "(c) burnroom 2 nodes, delivered msg/s (max)", "", null, "",
         r -> path(r, "burnroom2", "closedLoop", "deliveredPerSec"));
     row(runs, "(c) ratio 2 nodes / 1 node", ">= 0.5", v -> v >= 0.5, "x",
@@ -120,7 +129,16 @@ final class Report {
     }
   }
 
+  /** The length of the array at {@code keys}, or null where there is none (runs made before it was recorded). */
+  private static Double count(JsonObject o, String... keys) {
+    return at(o, keys) instanceof JsonArray a ? (double) a.size() : null;
+  }
+
   static Double path(JsonObject o, String... keys) {
+    return at(o, keys) instanceof Number n ? n.doubleValue() : null;
+  }
+
+  private static Object at(JsonObject o, String... keys) {
     Object cur = o;
     for (String k : keys) {
       if (!(cur instanceof JsonObject j) || !j.containsKey(k)) {
@@ -128,7 +146,7 @@ final class Report {
       }
       cur = j.getValue(k);
     }
-    return cur instanceof Number n ? n.doubleValue() : null;
+    return cur;
   }
 
   private static Double ratio(Double a, Double b) {

@@ -57,12 +57,14 @@ final class ServerProcess implements AutoCloseable {
 
   private final String name;
   private final Process process;
-  private final StringBuilder output = new StringBuilder();
+  /** Everything the process printed so far (the pump thread keeps appending; read under its lock). */
+  private final StringBuilder output;
   private final int port;
   private final int mgmtPort;
   private final String nodeId;
 
-  private ServerProcess(String name, Process process, int port, int mgmtPort, String nodeId) {
+  private ServerProcess(String name, Process process, StringBuilder output, int port, int mgmtPort, String nodeId) {
+    this.output = output;
     this.name = name;
     this.process = process;
     this.port = port;
@@ -145,11 +147,8 @@ final class ServerProcess implements AutoCloseable {
     try {
       Matcher m = readyLine.get(120, TimeUnit.SECONDS);
       boolean burnroom = m.groupCount() >= 4;
-      ServerProcess sp = new ServerProcess(name, p, Integer.parseInt(m.group(1)),
+      ServerProcess sp = new ServerProcess(name, p, out, Integer.parseInt(m.group(1)),
           burnroom ? Integer.parseInt(m.group(2)) : -1, burnroom ? m.group(4) : "relay");
-      synchronized (out) {
-        sp.output.append(out);
-      }
       return sp;
     } catch (Exception e) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -244,12 +243,17 @@ final class ServerProcess implements AutoCloseable {
   }
 
   String output() {
-    return output.toString();
+    synchronized (output) {
+      return output.toString();
+    }
   }
 
-  /** SIGTERM, then kill -9 after 20 s. */
+  /** SIGTERM, then kill -9 after 20 s. With {@code BENCH_SERVER_OUTPUT=1} the server's console is printed first. */
   @Override
   public void close() {
+    if ("1".equals(System.getenv("BENCH_SERVER_OUTPUT"))) {
+      System.out.println("---- output of " + name + " ----\n" + output() + "---- end of " + name + " ----");
+    }
     LIVE.remove(process);
     if (!process.isAlive()) {
       return;
