@@ -148,7 +148,8 @@ public final class RoomState {
     long s = ++seq;
     sender.dedupe.remember(clientId, s);
     String frame = ServerFrames.msg(memberId, s, clientId, body, to != null);
-    replay.add(s, memberId, to, frame, now);
+    // the room's own id strings: the log keeps them as long as the frame
+    replay.add(s, sender.memberId, target == null ? null : target.memberId, frame, now);
     if (ring != null) {
       replicate(s, memberId, to, clientId, frame, now);
     }
@@ -392,8 +393,8 @@ public final class RoomState {
     long s = r.seq();
     String from = f.getString("from");
     String frame = f.getString("frame");
-    replay.add(s, from, f.getString("to"), frame, f.getLong("at"));
     Member sender = members.get(from);
+    replay.add(s, sender != null ? sender.memberId : from, f.getString("to"), frame, f.getLong("at"));
     if (sender != null && sender.dedupe.seqOf(f.getString("id")) < 0) {
       sender.dedupe.remember(f.getString("id"), s);
     }
