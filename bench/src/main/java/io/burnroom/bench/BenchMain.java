@@ -27,6 +27,7 @@ import org.HdrHistogram.Histogram;
  *   bench/run.sh                 # everything, twice (about 15 minutes)
  *   bench/run.sh --quick         # small sizes, once: a smoke test of the bench itself
  *   bench/run.sh --only=a,b,d    # a subset; --repeat=N, --measure=S, --warmup=S, --rooms=N, --members=N
+ *   bench/run.sh --only=a,b --compare=/tmp/other.jar   # A/B: a second build's nodes take turns with the first's
  * </pre>
  */
 public final class BenchMain {
@@ -189,10 +190,22 @@ public final class BenchMain {
       List<ServerProcess> one = startServers("burnroom-1node", Fleet.Kind.BURNROOM, 1, Map.of());
       all.addAll(one);
       targets.add(target("burnroom", "burnroom-1node", Fleet.Kind.BURNROOM, one, true));
+      Path other = opts.containsKey("compare") ? Paths.get(opts.get("compare")) : null;
+      if (other != null) {
+        // A/B in one run: the same scenarios against a second build, interleaved with the first (same background load)
+        List<ServerProcess> oneB = startServers("burnroom-1node-B", Fleet.Kind.BURNROOM, 1, Map.of(), other);
+        all.addAll(oneB);
+        targets.add(target("burnroomB", "burnroom-1node-B", Fleet.Kind.BURNROOM, oneB, true));
+      }
       if (c) {
         List<ServerProcess> two = startServers("burnroom-2nodes", Fleet.Kind.BURNROOM, 2, Map.of());
         all.addAll(two);
         targets.add(target("burnroom2", "burnroom-2nodes", Fleet.Kind.BURNROOM, two, true));
+        if (other != null) {
+          List<ServerProcess> twoB = startServers("burnroom-2nodes-B", Fleet.Kind.BURNROOM, 2, Map.of(), other);
+          all.addAll(twoB);
+          targets.add(target("burnroom2B", "burnroom-2nodes-B", Fleet.Kind.BURNROOM, twoB, true));
+        }
         if (!opts.containsKey("no-diagnostics")) {
           // diagnostic: same cluster, every member on its room's owner node (snapshots, but no cross-node hop)
           targets.add(target("burnroom2local", "burnroom-2nodes-local", Fleet.Kind.BURNROOM, two, false));
@@ -245,37 +258,40 @@ public final class BenchMain {
   }
 
   /**
-   * Closed-loop load until the JIT has compiled the system's hot paths: windows of 5 s until two in a row are no more
-   * than 5 % above the best before them (at least {@code --jit-warmup-min}, at most {@code --jit-warmup-max} seconds).
-   * Without it the first rounds measure the compiler: a cold two-node cluster needed five 10-s rounds to reach its
-   * steady rate (docs/performance.md).
+   * Closed-loop load until the JIT has compiled the system's hot paths: windows of 5 s until, in two in a row, the
+   * servers' compiler threads used under 5 % of a core (at least {@code --jit-warmup-min}, at most
+   * {@code --jit-warmup-max} seconds). Without it the first rounds measure the compiler: a cold two-node cluster went
+   * from 29k to 81k delivered msg/s over five 10-s rounds, and its rate can stay flat for half a minute before the
+   * compiled code arrives, so the rate alone does not tell when warm-up is over.
    */
   private void warmUp(Target t) throws Exception {
-    int minS = num("jit-warmup-min", opts.containsKey("quick") ? 5 : 20);
-    int maxS = num("jit-warmup-max", opts.containsKey("quick") ? 10 : 90);
+    int minS = num("jit-warmup-min", opts.containsKey("quick") ? 5 : 15);
+    int maxS = num("jit-warmup-max", opts.containsKey("quick") ? 10 : 150);
     List<Double> windows = new ArrayList<>();
-    double best = 0;
-    int plateau = 0;
+    List<Double> compiler = new ArrayList<>();
+    int quiet = 0;
     long t0 = System.nanoTime();
     t.fleet().startClosedLoop(window);
     while (true) {
+      long c0 = t.servers().stream().mapToLong(ServerProcess::compilerCpuNanos).sum();
       t.fleet().beginMeasure();
       long w0 = System.nanoTime();
       Thread.sleep(5000);
-      double rate = t.fleet().endMeasure().delivered() / ((System.nanoTime() - w0) / 1e9);
-      windows.add(round(rate));
+      double secs = (System.nanoTime() - w0) / 1e9;
+      windows.add(round(t.fleet().endMeasure().delivered() / secs));
+      double jit = (t.servers().stream().mapToLong(ServerProcess::compilerCpuNanos).sum() - c0) / 1e9 / secs;
+      compiler.add(round(jit));
+      quiet = jit < 0.05 ? quiet + 1 : 0;
       double elapsed = (System.nanoTime() - t0) / 1e9;
-      plateau = rate <= 1.05 * best ? plateau + 1 : 0;
-      best = Math.max(best, rate);
-      if ((plateau >= 2 && elapsed >= minS) || elapsed >= maxS) {
+      if ((quiet >= 2 && elapsed >= minS) || elapsed >= maxS) {
         break;
       }
     }
     t.fleet().stopLoad();
     Thread.sleep(1500);
     t.warmup().addAll(windows);
-    System.out.printf("   warm-up %-22s %s delivered/s per 5 s%n", t.label(),
-        windows.stream().map(w -> String.format("%,.0f", w)).toList());
+    System.out.printf("   warm-up %-22s %s delivered/s per 5 s; JIT cores %s%n", t.label(),
+        windows.stream().map(w -> String.format("%,.0f", w)).toList(), compiler);
   }
 
   /** Creates the rooms and joins every member; {@code split}: members alternate between the servers. */
@@ -550,6 +566,11 @@ public final class BenchMain {
   // ---- helpers ----
 
   private List<ServerProcess> startServers(String label, Fleet.Kind kind, int nodes, Map<String, String> extra) {
+    return startServers(label, kind, nodes, extra, jar);
+  }
+
+  private List<ServerProcess> startServers(String label, Fleet.Kind kind, int nodes, Map<String, String> extra,
+                                           Path jar) {
     List<ServerProcess> out = new ArrayList<>();
     if (kind == Fleet.Kind.RELAY) {
       out.add(ServerProcess.relay(label));

@@ -87,6 +87,16 @@ final class Report {
         r -> path(r, "burnroom2local", "closedLoop", "deliveredPerSec"));
     row(runs, "(c') 2 nodes, members on owner node @50% p99 (ms)", "", null, "",
         r -> path(r, "burnroom2local", "openLoopHalf", "p99Ms"));
+    // --compare: the second build (B) beside the first (A), from the same interleaved rounds
+    for (String[] sys : new String[][] {{"burnroom", "1 node"}, {"burnroom2", "2 nodes"}}) {
+      row(runs, "(A/B) " + sys[1] + " B / A max throughput", "", null, "x",
+          r -> ratio(path(r, sys[0] + "B", "closedLoop", "deliveredPerSec"), path(r, sys[0], "closedLoop", "deliveredPerSec")));
+      row(runs, "(A/B) " + sys[1] + " B / A per core-second", "", null, "x",
+          r -> ratio(efficiency(r, sys[0] + "B"), efficiency(r, sys[0])));
+      row(runs, "(A/B) " + sys[1] + " A @50% p99 (ms)", "", null, "", r -> path(r, sys[0] + "B", "openLoopHalf", "p99Ms") == null
+          ? null : path(r, sys[0], "openLoopHalf", "p99Ms"));
+      row(runs, "(A/B) " + sys[1] + " B @50% p99 (ms)", "", null, "", r -> path(r, sys[0] + "B", "openLoopHalf", "p99Ms"));
+    }
     row(runs, "(d) burnroom heap per idle socket (KiB)", "<= 16", v -> v <= 16, "",
         r -> kib(path(r, "memory", "burnroom", "heapPerSocketBytes")));
     row(runs, "(d) burnroom live objects per idle socket (KiB)", "", null, "",

@@ -176,6 +176,32 @@ final class ServerProcess implements AutoCloseable {
     return process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
   }
 
+  /**
+   * CPU time the JIT compiler threads of the process have used so far (per thread, from /proc: user + system):
+   * the bench warms a server up until its compilers go quiet.
+   */
+  long compilerCpuNanos() {
+    long ticks = 0;
+    try (java.util.stream.Stream<Path> tasks = Files.list(Paths.get("/proc/" + pid() + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          String comm = Files.readString(task.resolve("comm")).trim();
+          if (!comm.startsWith("C1 Compiler") && !comm.startsWith("C2 Compiler")) {
+            continue;
+          }
+          String stat = Files.readString(task.resolve("stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15 of stat)
+        } catch (IOException | RuntimeException gone) {
+          // the thread ended while we looked
+        }
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+  }
+
   /** Resident set size from /proc/<pid>/status, in bytes. */
   long rssBytes() {
     return rssBytes(process.pid());
