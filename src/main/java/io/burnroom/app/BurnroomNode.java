@@ -104,7 +104,8 @@ public final class BurnroomNode {
     String nodeId = mgr != null ? mgr.getNodeId() : UUID.randomUUID().toString();
     BurnroomMetrics metrics = new BurnroomMetrics(registry);
     RoomDirectory directory = new RoomDirectory(vertx, clock);
-    SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, clock, RoomState.REPLICATED_FRAMES) : SnapshotStore.disabled();
+    SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, mgr.getHazelcastInstance(), clock,
+        RoomState.REPLICATED_FRAMES) : SnapshotStore.disabled();
     RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
         config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics,

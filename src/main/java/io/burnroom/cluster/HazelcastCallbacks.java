@@ -9,8 +9,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Where Hazelcast runs the completion callbacks of its async operations (every map write of a relayed frame ends in
- * one: vertx-hazelcast hands the result to the room's event loop from there).
+ * Where Hazelcast runs the completion callbacks of its async operations: vertx-hazelcast completes every cluster-map
+ * operation (directory, snapshots, event-bus subscriptions) through one and hands the result to the caller's event
+ * loop from there. Relayed frames no longer pass here ({@link SnapshotStore} completes them on the room's loop).
  *
  * <p>Hazelcast copies {@code CompletableFuture}'s rule: the common fork-join pool when its parallelism is above 1,
  * otherwise <em>a new thread per callback</em>. The common pool's parallelism is cores − 1, so on a 2-core machine
@@ -32,6 +33,11 @@ public final class HazelcastCallbacks {
 
   static Executor executor() {
     return POOL;
+  }
+
+  /** Callbacks run on the pool so far (tests check which completions pass here). */
+  static long tasksRun() {
+    return ((ThreadPoolExecutor) POOL).getCompletedTaskCount();
   }
 
   private static ExecutorService cachedDaemonPool() {

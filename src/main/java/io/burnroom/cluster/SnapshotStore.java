@@ -1,6 +1,10 @@
 package io.burnroom.cluster;
 
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
@@ -11,12 +15,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A room's replicated state in memory-only cluster maps with one backup and a TTL of the room's remaining life, so
  * another node can bring a room back when its owner dies: the snapshot ({@value #MAP}, one entry per room) and the
  * relayed frames ({@value #FRAMES}, one entry per slot of the room's frame ring, key {@code roomId/slot}). An embedded
  * node has nobody to hand over to and keeps none.
+ *
+ * <p>Frame writes, one per relayed message, go to Hazelcast's map directly and complete on the writing room's event
+ * loop: through vertx-hazelcast each completion first hopped to a pool thread and from there to the event loop, one
+ * thread hand-off more per message. Values are the same strings either way, so reads may use the Vert.x map.
  */
 public final class SnapshotStore {
   public static final String MAP = "burnroom.snapshots";
@@ -24,20 +35,23 @@ public final class SnapshotStore {
 
   private final Future<AsyncMap<String, JsonObject>> map;
   private final Future<AsyncMap<String, String>> frames;
+  private final IMap<String, String> frameWrites;
+  private final Vertx vertx;
   private final Clock clock;
   private final int slots;
 
-  private SnapshotStore(Future<AsyncMap<String, JsonObject>> map, Future<AsyncMap<String, String>> frames, Clock clock,
-                        int slots) {
-    this.map = map;
-    this.frames = frames;
+  private SnapshotStore(Vertx vertx, HazelcastInstance hazelcast, Clock clock, int slots) {
+    this.vertx = vertx;
+    this.map = vertx == null ? null : vertx.sharedData().getAsyncMap(MAP);
+    this.frames = vertx == null ? null : vertx.sharedData().getAsyncMap(FRAMES);
+    this.frameWrites = hazelcast == null ? null : hazelcast.getMap(FRAMES);
     this.clock = clock;
     this.slots = slots;
   }
 
   /** @param slots the frame slots a room can use (its ring size): what a restore reads */
-  public static SnapshotStore clustered(Vertx vertx, Clock clock, int slots) {
-    return new SnapshotStore(vertx.sharedData().getAsyncMap(MAP), vertx.sharedData().getAsyncMap(FRAMES), clock, slots);
+  public static SnapshotStore clustered(Vertx vertx, HazelcastInstance hazelcast, Clock clock, int slots) {
+    return new SnapshotStore(vertx, hazelcast, clock, slots);
   }
 
   public static SnapshotStore disabled() {
@@ -71,15 +85,27 @@ public final class SnapshotStore {
     return writeFrames(roomId, writes, Math.max(1, expiresAt - clock.millis()));
   }
 
-  /** The one place frame slots are written or cleared ({@code null} record). */
+  /** The one place frame slots are written or cleared ({@code null} record). Completes on the caller's context. */
   private Future<Void> writeFrames(String roomId, Map<Integer, String> writes, long ttl) {
-    return frames.compose(f -> {
-      List<Future<?>> all = new ArrayList<>(writes.size());
-      writes.forEach((slot, record) -> all.add(record == null
-          ? f.remove(frameKey(roomId, slot))
-          : f.put(frameKey(roomId, slot), record, ttl)));
-      return Future.join(all).mapEmpty();
+    Context context = vertx.getOrCreateContext();
+    Executor onContext = task -> context.runOnContext(v -> task.run());
+    List<Future<?>> all = new ArrayList<>(writes.size());
+    writes.forEach((slot, record) -> {
+      String key = frameKey(roomId, slot);
+      CompletionStage<?> write = record == null ? frameWrites.removeAsync(key)
+          : frameWrites.setAsync(key, record, ttl, TimeUnit.MILLISECONDS);
+      Promise<Void> done = Promise.promise();
+      // Hazelcast hands the completion straight to the executor from its response thread.
+      write.whenCompleteAsync((ignored, e) -> {
+        if (e == null) {
+          done.complete();
+        } else {
+          done.fail(e);
+        }
+      }, onContext);
+      all.add(done.future());
     });
+    return Future.join(all).mapEmpty();
   }
 
   public Future<JsonObject> load(String roomId) {

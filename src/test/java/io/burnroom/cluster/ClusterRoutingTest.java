@@ -6,14 +6,20 @@ import com.hazelcast.internal.util.ConcurrencyUtil;
 import io.burnroom.app.BurnroomNode;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
+import io.burnroom.room.RoomState;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -199,6 +205,39 @@ class ClusterRoutingTest {
     // Hazelcast's own default on a machine of 2 cores or fewer starts one thread per write (about 2,000 here).
     assertThat(started).isLessThan(writes / 10);
     TestNodes.await(map.clear(), 10_000);
+  }
+
+  @Test
+  @DisplayName("a relayed frame's cluster write completes on the writing room's event loop, not through a pool thread")
+  void frameWritesCompleteOnTheRoomsLoop() throws Exception {
+    SnapshotStore store = SnapshotStore.clustered(a.vertx(), a.hazelcast(), Clock.systemUTC(),
+        RoomState.REPLICATED_FRAMES);
+    String roomId = "frame-writes-test-room";
+    Context room = a.vertx().getOrCreateContext();
+    int writes = 500;
+    long poolTasksBefore = HazelcastCallbacks.tasksRun();
+    CompletableFuture<List<Boolean>> onLoop = new CompletableFuture<>();
+    room.runOnContext(v -> {
+      Thread loop = Thread.currentThread();
+      List<Future<Boolean>> all = new ArrayList<>();
+      for (int i = 0; i < writes; i++) {
+        all.add(store.saveFrames(roomId, Map.of(i % RoomState.REPLICATED_FRAMES, "record " + i),
+            System.currentTimeMillis() + 60_000).map(ignored -> Thread.currentThread() == loop));
+      }
+      Future.all(all).onComplete(ar -> onLoop.complete(ar.result().list()));
+    });
+    assertThat(onLoop.get(20, TimeUnit.SECONDS)).hasSize(writes).containsOnly(true);
+    // Through vertx-hazelcast every write took a pool thread on its way back (at least 500 tasks here); a few
+    // tasks of the cluster's own background work may land in the same window.
+    assertThat(HazelcastCallbacks.tasksRun() - poolTasksBefore).isLessThan(writes / 10);
+    List<Integer> slots = new ArrayList<>();
+    for (int i = 0; i < RoomState.REPLICATED_FRAMES; i++) {
+      slots.add(i);
+    }
+    CompletableFuture<Void> removed = new CompletableFuture<>();
+    room.runOnContext(v -> store.remove(roomId, slots).onComplete(ar -> removed.complete(null)));
+    removed.get(20, TimeUnit.SECONDS);
+    assertThat(TestNodes.await(store.loadFrames(roomId), 5_000)).isEmpty();
   }
 
   @Test

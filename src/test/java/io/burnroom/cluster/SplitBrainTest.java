@@ -42,7 +42,8 @@ class SplitBrainTest {
       long seqBefore = onA.expect("ack").getLong("seq");
 
       // The other side of a split restored the room from its snapshot on B, without winning the directory.
-      SnapshotStore store = SnapshotStore.clustered(b.vertx(), Clock.systemUTC(), RoomState.REPLICATED_FRAMES);
+      SnapshotStore store = SnapshotStore.clustered(b.vertx(), b.hazelcast(), Clock.systemUTC(),
+          RoomState.REPLICATED_FRAMES);
       JsonObject snapshot = TestNodes.await(store.load(id), 5_000);
       assertThat(snapshot).isNotNull();
       List<String> frames = TestNodes.await(store.loadFrames(id), 5_000);

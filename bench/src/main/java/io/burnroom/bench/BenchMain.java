@@ -571,6 +571,9 @@ public final class BenchMain {
 
   private List<ServerProcess> startServers(String label, Fleet.Kind kind, int nodes, Map<String, String> extra,
                                            Path jar) {
+    // the B side of --compare may also differ by JVM flags only: BENCH_COMPARE_JVM_FLAGS
+    List<String> flags = jar.equals(this.jar) ? List.of()
+        : ServerProcess.split(System.getenv().getOrDefault("BENCH_COMPARE_JVM_FLAGS", ""));
     List<ServerProcess> out = new ArrayList<>();
     if (kind == Fleet.Kind.RELAY) {
       out.add(ServerProcess.relay(label));
@@ -579,7 +582,7 @@ public final class BenchMain {
     if (nodes == 1) {
       Map<String, String> env = ServerProcess.benchEnv();
       env.putAll(extra);
-      out.add(ServerProcess.burnroom(label, jar, env));
+      out.add(ServerProcess.burnroom(label, jar, env, flags));
       return out;
     }
     List<Integer> ports = Ports.free(nodes);
@@ -593,7 +596,7 @@ public final class BenchMain {
       env.put("BURNROOM_CLUSTER_PORT", String.valueOf(ports.get(i)));
       env.put("BURNROOM_CLUSTER_MEMBERS", members);
       env.putAll(extra);
-      out.add(ServerProcess.burnroom(label + "-" + i, jar, env));
+      out.add(ServerProcess.burnroom(label + "-" + i, jar, env, flags));
     }
     return out;
   }

@@ -89,11 +89,17 @@ final class ServerProcess implements AutoCloseable {
   }
 
   static ServerProcess burnroom(String name, Path jar, Map<String, String> env) {
+    return burnroom(name, jar, env, List.of());
+  }
+
+  /** {@code moreFlags}: JVM flags for this server only (the B side of {@code --compare}). */
+  static ServerProcess burnroom(String name, Path jar, Map<String, String> env, List<String> moreFlags) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBin());
     cmd.addAll(BURNROOM_JVM_FLAGS);
     cmd.addAll(HEAP_FLAGS);
     cmd.addAll(EXTRA_FLAGS);
+    cmd.addAll(moreFlags);
     cmd.add("-jar");
     cmd.add(jar.toAbsolutePath().toString());
     return start(name, cmd, env, BURNROOM_READY);
