@@ -24,7 +24,7 @@ import org.HdrHistogram.Histogram;
  * table, and writes {@code bench/results/latest.json} plus SVG plots under {@code docs/bench/}.
  *
  * <pre>
- *   bench/run.sh                 # everything, twice (about 15 minutes)
+ *   bench/run.sh                 # everything, twice (about 20 minutes)
  *   bench/run.sh --quick         # small sizes, once: a smoke test of the bench itself
  *   bench/run.sh --only=a,b,d    # a subset; --repeat=N, --measure=S, --warmup=S, --rooms=N, --members=N
  *   bench/run.sh --only=a,b --compare=/tmp/other.jar   # A/B: a second build's nodes take turns with the first's
@@ -265,7 +265,7 @@ public final class BenchMain {
    * compiled code arrives, so the rate alone does not tell when warm-up is over.
    */
   private void warmUp(Target t) throws Exception {
-    int minS = num("jit-warmup-min", opts.containsKey("quick") ? 5 : 15);
+    int minS = num("jit-warmup-min", opts.containsKey("quick") ? 5 : 30);
     int maxS = num("jit-warmup-max", opts.containsKey("quick") ? 10 : 150);
     List<Double> windows = new ArrayList<>();
     List<Double> compiler = new ArrayList<>();
