@@ -392,7 +392,7 @@ final class Fleet implements AutoCloseable {
       if (measuring) {
         sent++;
         if (!closedLoop) {
-          sendLag.recordValue(Math.max(0, Math.min((System.nanoTime() - intendedNanos) / 1000, 59_999_999L)));
+          sendLag.recordValue(micros(System.nanoTime() - intendedNanos));
         }
       }
     }
@@ -402,7 +402,7 @@ final class Fleet implements AutoCloseable {
         long now = System.nanoTime();
         long intended = intendedNanos(frame, length);
         if (measuring) {
-          long micros = Math.max(0, Math.min((now - intended) / 1000, 59_999_999L));
+          long micros = micros(now - intended);
           hist.recordValue(micros);
           delivered++;
           long slice = (intended - windowStart) / SLICE_NANOS;
@@ -437,6 +437,11 @@ final class Fleet implements AutoCloseable {
         m.joined.tryFail(text);
       }
     }
+  }
+
+  /** A lateness in nanoseconds as microseconds within the histograms' range (0 to 60 s). */
+  private static long micros(long nanos) {
+    return Math.max(0, Math.min(nanos / 1000, 59_999_999L));
   }
 
   private static byte[] ascii(String s) {

@@ -114,10 +114,6 @@ final class LeanSocket extends ChannelInboundHandlerAdapter {
     }
   }
 
-  boolean isOpen() {
-    return state == State.HEADER || state == State.PAYLOAD;
-  }
-
   private void writeFrame(int op, byte[]... parts) {
     int length = 0;
     for (byte[] p : parts) {
