@@ -38,13 +38,15 @@ JAVA="${JAVA:-java}"
 HAPROXY="${HAPROXY:-haproxy}"
 JAVA_OPTS="${JAVA_OPTS:-}"
 
-# The documented node flags; keep in sync with pom.xml (hazelcast.jvm.flags + nodisk.jvm.flags).
+# The documented node flags; keep in sync with pom.xml (hazelcast.jvm.flags + nodisk.jvm.flags + native.jvm.flags).
 # DeployIT checks that every flag the build tests with is on each node's command line.
 HAZELCAST_FLAGS="--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED \
 --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
 --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
 NODISK_FLAGS="-XX:-UsePerfData -Dvertx.disableFileCPResolving=true -Dvertx.disableFileCaching=true \
 -Dhazelcast.logging.type=jdk -XX:+DisableAttachMechanism -XX:+ErrorFileToStderr -XX:-CreateCoredumpOnCrash"
+# Netty's epoll library, unpacked by the build beside the jar and read in place (pom.xml native.jvm.flags).
+NATIVE_FLAGS="-Djava.library.path=$(dirname "$BURNROOM_JAR")/native"
 
 run_dir="${XDG_RUNTIME_DIR:-/dev/shm}"
 pid_file="$run_dir/burnroom-cluster-$LB_PORT.pid"
@@ -148,7 +150,7 @@ start_node() {
   BURNROOM_MGMT_HOST=127.0.0.1 \
   BURNROOM_MGMT_PORT="${mgmt_ports[$i]}" \
   BURNROOM_TRUSTED_PROXIES="${BURNROOM_TRUSTED_PROXIES:-$NODE_HOST}" \
-    "$JAVA" $HAZELCAST_FLAGS $NODISK_FLAGS $JAVA_OPTS -Dburnroom.node="$name" -jar "$BURNROOM_JAR" \
+    "$JAVA" $HAZELCAST_FLAGS $NODISK_FLAGS $NATIVE_FLAGS $JAVA_OPTS -Dburnroom.node="$name" -jar "$BURNROOM_JAR" \
     </dev/null > >(prefix "$name") 2>&1 &
   node_pids[$i]=$!
   say "$name starting (pid ${node_pids[$i]}, chat $NODE_HOST:${chat_ports[$i]}, mgmt 127.0.0.1:${mgmt_ports[$i]}, hazelcast $NODE_HOST:${hz_ports[$i]})"

@@ -30,7 +30,8 @@ public record AppConfig(
     List<String> trustedProxies,
     int connectsPerMinutePerSource,
     int adminAttemptsPerMinutePerSource,
-    Tls tls) {
+    Tls tls,
+    boolean nativeTransport) {
 
   /**
    * A certificate chain and private key in PEM, read into memory once at start so the chat port can serve HTTPS/WSS
@@ -94,7 +95,8 @@ public record AppConfig(
         r.addresses("TRUSTED_PROXIES"),
         r.integer("CONNECTS_PER_MINUTE_PER_SOURCE", 300, 1, 1_000_000),
         r.integer("ADMIN_ATTEMPTS_PER_MINUTE_PER_SOURCE", 30, 1, 1_000_000),
-        r.tls());
+        r.tls(),
+        r.bool("NATIVE_TRANSPORT", true));
   }
 
   /** The defaults, as a node started with an empty environment would use them. */

@@ -73,6 +73,9 @@ public final class BurnroomNode {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     BurnroomMetrics.lintClean(registry);
     VertxOptions options = new VertxOptions()
+        // Netty's epoll transport when its library is on java.library.path (-Djava.library.path=target/native, as the
+        // README runs it), else the JDK's NIO. The jar does not carry the library: Netty would copy it to /tmp.
+        .setPreferNativeTransport(config.nativeTransport())
         // No disk: never extract class-path files into a cache directory.
         .setFileSystemOptions(new FileSystemOptions().setClassPathResolvingEnabled(false).setFileCachingEnabled(false))
         // Own registry name: Vert.x keys backends by name, so nodes sharing a JVM would share one registry.
@@ -202,6 +205,8 @@ public final class BurnroomNode {
   public RoomDirectory directory() { return directory; }
   public AppConfig config() { return config; }
   public boolean clustered() { return clusterManager != null; }
+  /** "epoll" or "nio": the network transport this node's Vert.x runs on. */
+  public String transport() { return vertx.isNativeTransportEnabled() ? "epoll" : "nio"; }
 
   /** The node's Hazelcast member, for tests and diagnostics that must look inside the maps (backups included). */
   public com.hazelcast.core.HazelcastInstance hazelcast() {

@@ -53,7 +53,8 @@ public final class Main {
     }, "burnroom-shutdown"));
     System.out.println("Burnroom ready: chat http://" + display(config.httpHost()) + ":" + node.httpPort()
         + " management http://" + display(config.mgmtHost()) + ":" + node.mgmtPort()
-        + " mode=" + (node.clustered() ? "clustered" : "embedded") + " node=" + node.nodeId());
+        + " mode=" + (node.clustered() ? "clustered" : "embedded") + " node=" + node.nodeId()
+        + " transport=" + node.transport());
     System.out.flush();
   }
 

@@ -20,6 +20,7 @@ class AppConfigTest {
     assertThat(c.minTtlSeconds()).isEqualTo(300);
     assertThat(c.maxTtlSeconds()).isEqualTo(86_400);
     assertThat(c.allowedOrigins()).isEmpty();
+    assertThat(c.nativeTransport()).as("epoll wherever its library is on java.library.path").isTrue();
   }
 
   @Test
@@ -28,7 +29,7 @@ class AppConfigTest {
     AppConfig c = AppConfig.from(Map.of("BURNROOM_HTTP_PORT", "9000", "BURNROOM_CLUSTER", "true",
             "BURNROOM_CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701", "BURNROOM_MIN_TTL_SECONDS", "1",
             "BURNROOM_MSGS_PER_SECOND_PER_CONNECTION", "500", "BURNROOM_ALLOWED_ORIGINS", "https://a,https://b"),
-        new String[] {"--http-port=9001", "--rooms-per-minute-per-source=7"});
+        new String[] {"--http-port=9001", "--rooms-per-minute-per-source=7", "--native-transport=false"});
     assertThat(c.httpPort()).isEqualTo(9001);
     assertThat(c.cluster()).isTrue();
     assertThat(c.clusterMembers()).containsExactly("10.0.0.1:5701", "10.0.0.2:5701");
@@ -36,6 +37,7 @@ class AppConfigTest {
     assertThat(c.limits().msgsPerSecond()).isEqualTo(500);
     assertThat(c.limits().roomsPerMinute()).isEqualTo(7);
     assertThat(c.allowedOrigins()).containsExactly("https://a", "https://b");
+    assertThat(c.nativeTransport()).isFalse();
   }
 
   @Test
@@ -47,6 +49,8 @@ class AppConfigTest {
         .hasMessageContaining("BURNROOM_MIN_TTL_SECONDS");
     assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_CLUSTER", "maybe")))
         .hasMessageContaining("BURNROOM_CLUSTER");
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_NATIVE_TRANSPORT", "epoll")))
+        .hasMessageContaining("BURNROOM_NATIVE_TRANSPORT");
     assertThatThrownBy(() -> AppConfig.from(Map.of(), new String[] {"--oops"})).hasMessageContaining("--oops");
   }
 }

@@ -217,7 +217,10 @@ class DeployIT {
     String unit = Files.readString(UNIT);
     String execStart = Arrays.stream(unit.replace("\\\n", " ").split("\n"))
         .filter(l -> l.startsWith("ExecStart=")).findFirst().orElseThrow();
-    assertThat(Arrays.asList(execStart.split("\\s+"))).containsAll(NodeProcess.defaultJvmFlags());
+    // every flag of the build's, with the native library where the unit's install steps put it
+    List<String> flags = NodeProcess.defaultJvmFlags().stream()
+        .map(f -> f.startsWith("-Djava.library.path=") ? "-Djava.library.path=/opt/burnroom/native" : f).toList();
+    assertThat(Arrays.asList(execStart.split("\\s+"))).containsAll(flags).contains("-Djava.library.path=/opt/burnroom/native");
     assertThat(execStart).doesNotContain("HeapDumpOnOutOfMemoryError");
     assertThat(unit).contains("DynamicUser=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
         "NoNewPrivileges=yes", "SuccessExitStatus=143", "EnvironmentFile=", "LimitCORE=0");

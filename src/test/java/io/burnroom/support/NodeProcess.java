@@ -318,7 +318,7 @@ public final class NodeProcess implements AutoCloseable {
         .toAbsolutePath();
   }
 
-  /** The build's JVM flags for a node: failsafe's {@code burnroom.jvmFlags}, else the Hazelcast + no-disk set. */
+  /** The build's JVM flags for a node: failsafe's {@code burnroom.jvmFlags}, else the Hazelcast + no-disk + native set. */
   public static List<String> defaultJvmFlags() {
     String flags = System.getProperty("burnroom.jvmFlags",
         "--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED"
@@ -327,7 +327,7 @@ public final class NodeProcess implements AutoCloseable {
             + " --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED"
             + " -XX:-UsePerfData -Dvertx.disableFileCPResolving=true -Dvertx.disableFileCaching=true"
             + " -Dhazelcast.logging.type=jdk -XX:+DisableAttachMechanism -XX:+ErrorFileToStderr"
-            + " -XX:-CreateCoredumpOnCrash");
+            + " -XX:-CreateCoredumpOnCrash -Djava.library.path=" + Paths.get("target/native").toAbsolutePath());
     return Arrays.stream(flags.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }
 

@@ -36,7 +36,8 @@ public final class BareRelay extends VerticleBase {
       port = Ports.free(1).get(0);
     }
     int p = port;
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions()
+        .setPreferNativeTransport(!"nio".equals(System.getProperty("bench.transport"))));
     try {
       vertx.deployVerticle(() -> new BareRelay(p),
               new DeploymentOptions().setInstances(Runtime.getRuntime().availableProcessors()))
@@ -45,7 +46,7 @@ public final class BareRelay extends VerticleBase {
       System.out.println("relay failed to start: " + e);
       System.exit(1);
     }
-    System.out.println("Relay ready: port " + p);
+    System.out.println("Relay ready: port " + p + " transport=" + (vertx.isNativeTransportEnabled() ? "epoll" : "nio"));
     System.out.flush();
   }
 

@@ -296,7 +296,8 @@ public final class BenchMain {
 
   /** Creates the rooms and joins every member; {@code split}: members alternate between the servers. */
   private Target target(String key, String label, Fleet.Kind kind, List<ServerProcess> servers, boolean split) {
-    Fleet fleet = new Fleet(kind, lanes, bodyChars);
+    // the generator runs on the transport of the servers it drives (the B side of --compare may differ)
+    Fleet fleet = new Fleet(kind, lanes, bodyChars, servers.get(0).transport());
     int nodes = servers.size();
     List<Callable<Future<Fleet.Room>>> creating = new ArrayList<>();
     for (int i = 0; i < rooms; i++) {
@@ -571,9 +572,13 @@ public final class BenchMain {
 
   private List<ServerProcess> startServers(String label, Fleet.Kind kind, int nodes, Map<String, String> extra,
                                            Path jar) {
-    // the B side of --compare may also differ by JVM flags only: BENCH_COMPARE_JVM_FLAGS
-    List<String> flags = jar.equals(this.jar) ? List.of()
-        : ServerProcess.split(System.getenv().getOrDefault("BENCH_COMPARE_JVM_FLAGS", ""));
+    // the B side of --compare may also differ by JVM flags only (BENCH_COMPARE_JVM_FLAGS) or by transport
+    // (BENCH_COMPARE_TRANSPORT=nio|epoll: its servers and its generator)
+    boolean b = !jar.equals(this.jar);
+    List<String> flags = b ? ServerProcess.split(System.getenv().getOrDefault("BENCH_COMPARE_JVM_FLAGS", ""))
+        : List.of();
+    String transport = b ? System.getenv().getOrDefault("BENCH_COMPARE_TRANSPORT", ServerProcess.TRANSPORT)
+        : ServerProcess.TRANSPORT;
     List<ServerProcess> out = new ArrayList<>();
     if (kind == Fleet.Kind.RELAY) {
       out.add(ServerProcess.relay(label));
@@ -582,7 +587,7 @@ public final class BenchMain {
     if (nodes == 1) {
       Map<String, String> env = ServerProcess.benchEnv();
       env.putAll(extra);
-      out.add(ServerProcess.burnroom(label, jar, env, flags));
+      out.add(ServerProcess.burnroom(label, jar, env, flags, transport));
       return out;
     }
     List<Integer> ports = Ports.free(nodes);
@@ -596,7 +601,7 @@ public final class BenchMain {
       env.put("BURNROOM_CLUSTER_PORT", String.valueOf(ports.get(i)));
       env.put("BURNROOM_CLUSTER_MEMBERS", members);
       env.putAll(extra);
-      out.add(ServerProcess.burnroom(label + "-" + i, jar, env, flags));
+      out.add(ServerProcess.burnroom(label + "-" + i, jar, env, flags, transport));
     }
     return out;
   }
@@ -625,7 +630,8 @@ public final class BenchMain {
         .put("memTotalMiB", Long.parseLong(mem) / 1024)
         .put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"))
         .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"))
-        .put("loadavgAtStart", loadavg());
+        .put("loadavgAtStart", loadavg())
+        .put("transport", ServerProcess.TRANSPORT);
   }
 
   static double ms(long micros) {

@@ -62,8 +62,19 @@ final class Fleet implements AutoCloseable {
   private int nextLane;
 
   Fleet(Kind kind, int lanes, int bodyChars) {
+    this(kind, lanes, bodyChars, ServerProcess.TRANSPORT);
+  }
+
+  /** {@code transport}: "epoll" or "nio", the same as the servers this fleet drives. */
+  Fleet(Kind kind, int lanes, int bodyChars, String transport) {
     this.kind = kind;
-    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(lanes).setBlockedThreadCheckInterval(10_000));
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(lanes).setBlockedThreadCheckInterval(10_000)
+        .setPreferNativeTransport(transport.equals("epoll")));
+    if (vertx.isNativeTransportEnabled() != transport.equals("epoll")) {
+      vertx.close();
+      throw new IllegalStateException("the generator did not get the " + transport + " transport"
+          + " (bench/run.sh passes -Djava.library.path=target/native)");
+    }
     this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(32));
     // one context per event loop: deploy a no-op verticle per lane and keep its context
     List<Context> contexts = Collections.synchronizedList(new ArrayList<>());
@@ -187,7 +198,7 @@ final class Fleet implements AutoCloseable {
     Promise<Member> result = Promise.promise();
     room.lane.ctx.runOnContext(v -> {
       Member m = new Member(room);
-      LeanSocket.connect(room.lane.loop, "127.0.0.1", port, "/ws/rooms/" + room.id, m).compose(ws -> {
+      LeanSocket.connect(room.lane.loop, vertx.isNativeTransportEnabled(), "127.0.0.1", port, "/ws/rooms/" + room.id, m).compose(ws -> {
         m.ws = ws;
         room.members.add(m);
         if (kind == Kind.RELAY) {

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -69,15 +70,16 @@ final class LeanSocket extends ChannelInboundHandlerAdapter {
     this.listener = listener;
   }
 
-  /** Connects on {@code loop} and completes once the server answered the upgrade with 101. */
-  static Future<LeanSocket> connect(EventLoop loop, String host, int port, String path, Listener listener) {
+  /** Connects on {@code loop} (an epoll loop when {@code epoll}: Vert.x's native transport) and completes once the server answered the upgrade with 101. */
+  static Future<LeanSocket> connect(EventLoop loop, boolean epoll, String host, int port, String path,
+                                    Listener listener) {
     LeanSocket socket = new LeanSocket(listener);
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);
     String request = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nUpgrade: websocket\r\n"
         + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
         + Base64.getEncoder().encodeToString(key) + "\r\n\r\n";
-    new Bootstrap().group(loop).channel(NioSocketChannel.class)
+    new Bootstrap().group(loop).channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
         .handler(socket)

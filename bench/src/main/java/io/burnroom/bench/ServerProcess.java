@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
  */
 final class ServerProcess implements AutoCloseable {
   private static final Pattern BURNROOM_READY = Pattern.compile(
-      "Burnroom ready: chat http://\\S+?:(\\d+) management http://\\S+?:(\\d+) mode=(\\S+) node=(\\S+)");
-  private static final Pattern RELAY_READY = Pattern.compile("Relay ready: port (\\d+)");
+      "Burnroom ready: chat http://\\S+?:(\\d+) management http://\\S+?:(\\d+) mode=(\\S+) node=(\\S+) transport=(\\S+)");
+  private static final Pattern RELAY_READY = Pattern.compile("Relay ready: port (\\d+) transport=(\\S+)");
   private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
 
   /**
@@ -39,6 +39,13 @@ final class ServerProcess implements AutoCloseable {
       "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
       "-XX:-UsePerfData", "-Dvertx.disableFileCPResolving=true", "-Dvertx.disableFileCaching=true",
       "-Dhazelcast.logging.type=jdk", "-XX:+ErrorFileToStderr", "-XX:-CreateCoredumpOnCrash");
+  /**
+   * Netty's epoll transport for every process of the run (servers, relay, generator), as the README runs a node;
+   * {@code BENCH_TRANSPORT=nio} runs them all on the JDK's NIO instead. A process that does not get the transport
+   * asked for stops the bench rather than measure the wrong thing.
+   */
+  static final String TRANSPORT = "nio".equalsIgnoreCase(System.getenv().getOrDefault("BENCH_TRANSPORT", "epoll"))
+      ? "nio" : "epoll";
   static final List<String> HEAP_FLAGS = List.of("-Xms1g", "-Xmx1g");
   /**
    * Extra JVM flags for every server, relay included, from {@code BENCH_SERVER_JVM_FLAGS} (space separated): for
@@ -63,13 +70,22 @@ final class ServerProcess implements AutoCloseable {
   private final int mgmtPort;
   private final String nodeId;
 
-  private ServerProcess(String name, Process process, StringBuilder output, int port, int mgmtPort, String nodeId) {
+  private final String transport;
+
+  private ServerProcess(String name, Process process, StringBuilder output, int port, int mgmtPort, String nodeId,
+                        String transport) {
+    this.transport = transport;
     this.output = output;
     this.name = name;
     this.process = process;
     this.port = port;
     this.mgmtPort = mgmtPort;
     this.nodeId = nodeId;
+  }
+
+  /** "epoll" or "nio", as the process reported it in its ready line. */
+  String transport() {
+    return transport;
   }
 
   /** Settings every bench node gets: loopback, free ports, 1 s minimum TTL, limits far above the load. */
@@ -89,20 +105,31 @@ final class ServerProcess implements AutoCloseable {
   }
 
   static ServerProcess burnroom(String name, Path jar, Map<String, String> env) {
-    return burnroom(name, jar, env, List.of());
+    return burnroom(name, jar, env, List.of(), TRANSPORT);
   }
 
-  /** {@code moreFlags}: JVM flags for this server only (the B side of {@code --compare}). */
-  static ServerProcess burnroom(String name, Path jar, Map<String, String> env, List<String> moreFlags) {
+  /**
+   * {@code moreFlags}: JVM flags for this server only (the B side of {@code --compare}); {@code transport}: "epoll"
+   * or "nio".
+   */
+  static ServerProcess burnroom(String name, Path jar, Map<String, String> env, List<String> moreFlags,
+                                String transport) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBin());
     cmd.addAll(BURNROOM_JVM_FLAGS);
     cmd.addAll(HEAP_FLAGS);
+    Map<String, String> environment = new java.util.HashMap<>(env);
+    if (transport.equals("epoll")) {
+      // the library beside the jar, read in place (pom.xml native.jvm.flags); before moreFlags so B can override it
+      cmd.add("-Djava.library.path=" + jar.toAbsolutePath().getParent().resolve("native"));
+    } else {
+      environment.put("BURNROOM_NATIVE_TRANSPORT", "false");
+    }
     cmd.addAll(EXTRA_FLAGS);
     cmd.addAll(moreFlags);
     cmd.add("-jar");
     cmd.add(jar.toAbsolutePath().toString());
-    return start(name, cmd, env, BURNROOM_READY);
+    return start(name, cmd, environment, BURNROOM_READY, moreFlags.isEmpty() ? transport : null);
   }
 
   static ServerProcess relay(String name) {
@@ -111,14 +138,18 @@ final class ServerProcess implements AutoCloseable {
     cmd.addAll(HEAP_FLAGS);
     cmd.addAll(EXTRA_FLAGS);
     cmd.add("-XX:-UsePerfData");
+    cmd.add("-Djava.library.path=" + System.getProperty("java.library.path", ""));
+    cmd.add("-Dbench.transport=" + TRANSPORT);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(BareRelay.class.getName());
     cmd.add("0");
-    return start(name, cmd, Map.of(), RELAY_READY);
+    return start(name, cmd, Map.of(), RELAY_READY, TRANSPORT);
   }
 
-  private static ServerProcess start(String name, List<String> cmd, Map<String, String> env, Pattern ready) {
+  /** {@code expected}: fail unless the process reports this transport (null: a B side with its own flags). */
+  private static ServerProcess start(String name, List<String> cmd, Map<String, String> env, Pattern ready,
+                                     String expected) {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().putAll(env);
     Process p;
@@ -153,8 +184,13 @@ final class ServerProcess implements AutoCloseable {
     try {
       Matcher m = readyLine.get(120, TimeUnit.SECONDS);
       boolean burnroom = m.groupCount() >= 4;
+      String transport = m.group(m.groupCount());
+      if (expected != null && !transport.equals(expected)) {
+        throw new IllegalStateException(name + " runs on " + transport + ", the bench asked for " + expected
+            + " (BENCH_TRANSPORT; epoll needs target/native from `mvn package`)");
+      }
       ServerProcess sp = new ServerProcess(name, p, out, Integer.parseInt(m.group(1)),
-          burnroom ? Integer.parseInt(m.group(2)) : -1, burnroom ? m.group(4) : "relay");
+          burnroom ? Integer.parseInt(m.group(2)) : -1, burnroom ? m.group(4) : "relay", transport);
       return sp;
     } catch (Exception e) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
