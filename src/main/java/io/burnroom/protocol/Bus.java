@@ -4,6 +4,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -46,10 +47,23 @@ public final class Bus {
     }
   }
 
-  /** One message per node: write {@code frame} to each listed member's socket there. */
-  public record Deliver(String roomId, List<String> to, String frame) {
+  /**
+   * One message per node: write {@code frame}, the UTF-8 bytes of a server text frame, to each listed member's socket
+   * there. The room encodes a frame once; the bytes cross the cluster as they are and every edge of a node copies
+   * the same array into its socket buffers, so nobody may change it after construction.
+   */
+  public record Deliver(String roomId, List<String> to, byte[] frame) {
     public Deliver {
       to = List.copyOf(to); // shared by reference among a node's edges: must not change under them
+    }
+
+    public static Deliver of(String roomId, List<String> to, String frame) {
+      return new Deliver(roomId, to, frame.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The frame as text (tests and diagnostics; the hot path never decodes it). */
+    public String text() {
+      return new String(frame, StandardCharsets.UTF_8);
     }
   }
 

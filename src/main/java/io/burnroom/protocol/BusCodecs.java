@@ -12,7 +12,7 @@ import java.util.function.Function;
 /**
  * Codecs for the hot-path bus records ({@link Bus.Relay}, {@link Bus.Deliver}). Inside a node the record itself is
  * handed over (it is immutable, so every consumer may share it); between nodes each string is written as its UTF-8
- * length and bytes, null as length -1. Every node registers them before it deploys anything, so a record sent by any
+ * length and bytes, null as length -1, and a delivery's frame, already UTF-8, as its length and those bytes. Every node registers them before it deploys anything, so a record sent by any
  * node can be read by every other.
  */
 public final class BusCodecs {
@@ -29,12 +29,12 @@ public final class BusCodecs {
 
   static final MessageCodec<Bus.Deliver, Bus.Deliver> DELIVER = new Codec<>("burnroom.deliver", (b, d) -> {
     put(b, d.roomId());
-    put(b, d.frame());
+    b.appendInt(d.frame().length).appendBytes(d.frame());
     b.appendInt(d.to().size());
     d.to().forEach(id -> put(b, id));
   }, in -> {
     String roomId = in.string();
-    String frame = in.string();
+    byte[] frame = in.bytes();
     int n = in.count();
     List<String> to = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -76,6 +76,18 @@ public final class BusCodecs {
       String s = buffer.getString(pos, pos + len, "UTF-8");
       pos += len;
       return s;
+    }
+
+    /** Bytes written with their length (never null), copied out of the buffer. */
+    byte[] bytes() {
+      int len = buffer.getInt(pos);
+      if (len < 0 || len > buffer.length() - pos - 4) {
+        throw new IllegalArgumentException("bad length");
+      }
+      pos += 4;
+      byte[] out = buffer.getBytes(pos, pos + len);
+      pos += len;
+      return out;
     }
 
     int count() {

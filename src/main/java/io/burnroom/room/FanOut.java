@@ -4,6 +4,7 @@ import io.burnroom.cluster.Addresses;
 import io.burnroom.protocol.Bus;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -22,7 +23,12 @@ final class FanOut {
   }
 
   void deliver(Collection<Member> recipients, String frame) {
-    send(recipients, ids -> new Bus.Deliver(roomId, ids, frame));
+    deliver(recipients, frame.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** {@code utf8}: a frame already encoded (a relayed message's, which the replay log needed encoded too). */
+  void deliver(Collection<Member> recipients, byte[] utf8) {
+    send(recipients, ids -> new Bus.Deliver(roomId, ids, utf8));
   }
 
   void close(Collection<Member> recipients, int code, String frame) {

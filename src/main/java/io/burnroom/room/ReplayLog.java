@@ -39,7 +39,11 @@ final class ReplayLog {
   private int used;
 
   void add(long seq, String from, String to, String frame, long now) {
-    byte[] utf8 = frame.getBytes(StandardCharsets.UTF_8);
+    add(seq, from, to, frame.getBytes(StandardCharsets.UTF_8), now);
+  }
+
+  /** {@code utf8}: the frame's UTF-8 bytes, copied into the ring (the caller may share the array elsewhere). */
+  void add(long seq, String from, String to, byte[] utf8, long now) {
     if (utf8.length > MAX_BYTES) {
       return; // could never be kept: what the bounds would have dropped at once
     }

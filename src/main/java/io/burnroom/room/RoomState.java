@@ -4,6 +4,7 @@ import io.burnroom.protocol.ErrorCode;
 import io.burnroom.protocol.ServerFrames;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
@@ -123,10 +124,12 @@ public final class RoomState {
 
   /**
    * Outcome of a msg. {@code duplicate} means the id was seen before: ack with the old seq and relay nothing.
-   * {@code recipients} are the connected members to deliver {@code frame} to.
+   * {@code recipients} are the connected members to deliver {@code frame} to; {@code frameUtf8} is its UTF-8, encoded
+   * once for the replay log and every node's edges.
    */
-  public record RelayResult(ErrorCode error, long seq, boolean duplicate, String frame, List<Member> recipients) {
-    static RelayResult fail(ErrorCode e) { return new RelayResult(e, -1, false, null, List.of()); }
+  public record RelayResult(ErrorCode error, long seq, boolean duplicate, String frame, byte[] frameUtf8,
+                            List<Member> recipients) {
+    static RelayResult fail(ErrorCode e) { return new RelayResult(e, -1, false, null, null, List.of()); }
   }
 
   public RelayResult relay(String memberId, String connId, String clientId, String body, String to, long now) {
@@ -136,7 +139,7 @@ public final class RoomState {
     Member sender = members.get(memberId);
     long prior = sender.dedupe.seqOf(clientId);
     if (prior >= 0) {
-      return new RelayResult(null, prior, true, null, List.of());
+      return new RelayResult(null, prior, true, null, null, List.of());
     }
     Member target = null;
     if (to != null) {
@@ -149,7 +152,9 @@ public final class RoomState {
     sender.dedupe.remember(clientId, s);
     String frame = ServerFrames.msg(memberId, s, clientId, body, to != null);
     // the room's own id strings: the log keeps them as long as the frame
-    replay.add(s, sender.memberId, target == null ? null : target.memberId, frame, now);
+    // encoded once: the replay log keeps these bytes and every node's edges write them
+    byte[] utf8 = frame.getBytes(StandardCharsets.UTF_8);
+    replay.add(s, sender.memberId, target == null ? null : target.memberId, utf8, now);
     if (ring != null) {
       replicate(s, memberId, to, clientId, frame, now);
     }
@@ -164,7 +169,7 @@ public final class RoomState {
         }
       }
     }
-    return new RelayResult(null, s, false, frame, recipients);
+    return new RelayResult(null, s, false, frame, utf8, recipients);
   }
 
   // ---- leaving ----

@@ -179,7 +179,7 @@ public final class RoomVerticle extends VerticleBase {
     }
     metrics.relayed(body.length());
     afterReplication(() -> {
-      fanOut.deliver(r.recipients(), r.frame());
+      fanOut.deliver(r.recipients(), r.frameUtf8());
       msg.reply(ack);
     });
   }

@@ -1,6 +1,7 @@
 package io.burnroom.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -35,17 +36,31 @@ class WireFormatsTest {
   void codecsRoundTrip() {
     Bus.Relay relay = new Bus.Relay("member", "conn", "id \"ü\" 🔥", "QUJD", null);
     assertThat(roundTrip(BusCodecs.RELAY, relay)).isEqualTo(relay);
-    Bus.Deliver deliver = new Bus.Deliver("room", List.of("a", "b", "ç"), "{\"type\":\"msg\",\"id\":\"é\"}");
-    assertThat(roundTrip(BusCodecs.DELIVER, deliver)).isEqualTo(deliver);
-    Bus.Deliver none = new Bus.Deliver("room", List.of(), "x");
-    assertThat(roundTrip(BusCodecs.DELIVER, none)).isEqualTo(none);
+    Bus.Deliver deliver = Bus.Deliver.of("room", List.of("a", "b", "ç"), "{\"type\":\"msg\",\"id\":\"é\"}");
+    Bus.Deliver back = roundTrip(BusCodecs.DELIVER, deliver);
+    assertThat(back.roomId()).isEqualTo("room");
+    assertThat(back.to()).containsExactly("a", "b", "ç");
+    assertThat(back.text()).isEqualTo("{\"type\":\"msg\",\"id\":\"é\"}");
+    assertThat(back.frame()).isEqualTo(deliver.frame()).isNotSameAs(deliver.frame());
+    Bus.Deliver none = roundTrip(BusCodecs.DELIVER, Bus.Deliver.of("room", List.of(), ""));
+    assertThat(none.to()).isEmpty();
+    assertThat(none.frame()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a delivery whose frame length runs past the buffer fails loudly instead of reading garbage")
+  void truncatedDeliveryFails() {
+    Buffer wire = Buffer.buffer();
+    BusCodecs.DELIVER.encodeToWire(wire, Bus.Deliver.of("room", List.of("a"), "frame"));
+    Buffer cut = wire.getBuffer(0, wire.length() - 12); // the frame's last bytes and the recipients are gone
+    assertThatThrownBy(() -> BusCodecs.DELIVER.decodeFromWire(0, cut)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   @DisplayName("inside a node a record is handed over as is, and nobody can change a delivery's recipients")
   void localHandOverShares() {
     List<String> to = new ArrayList<>(List.of("a"));
-    Bus.Deliver d = new Bus.Deliver("room", to, "x");
+    Bus.Deliver d = Bus.Deliver.of("room", to, "x");
     to.add("b");
     assertThat(d.to()).containsExactly("a");
     assertThat(BusCodecs.DELIVER.transform(d)).isSameAs(d);
@@ -61,7 +76,7 @@ class WireFormatsTest {
       vertx.eventBus().<Object>localConsumer("x", m -> got.add(m.body())).completion().await();
       Bus.Relay relay = new Bus.Relay("m", "c", "i", "b", null);
       vertx.eventBus().send("x", relay);
-      vertx.eventBus().send("x", new Bus.Deliver("r", List.of("m"), "f"));
+      vertx.eventBus().send("x", Bus.Deliver.of("r", List.of("m"), "f"));
       long until = System.currentTimeMillis() + 5_000;
       while (got.size() < 2 && System.currentTimeMillis() < until) {
         Thread.onSpinWait();

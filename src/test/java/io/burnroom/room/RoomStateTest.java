@@ -33,6 +33,8 @@ class RoomStateTest {
     assertThat(r2.seq()).isEqualTo(2);
     assertThat(r1.recipients()).containsExactlyInAnyOrder(b, c);
     assertThat(r1.frame()).contains("\"from\":\"" + a.memberId() + "\"").contains("\"seq\":1");
+    // the bytes every edge writes are exactly the frame's UTF-8
+    assertThat(new String(r1.frameUtf8(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(r1.frame());
   }
 
   @Test

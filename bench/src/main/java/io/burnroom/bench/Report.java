@@ -56,6 +56,14 @@ final class Report {
       row(runs, "(b) burnroom 1 node @50% " + p.replace("Ms", "") + " (ms)", p.equals("p99Ms") ? "<= 10" : "",
           p.equals("p99Ms") ? v -> v <= 10 : null, "", r -> path(r, "burnroom", "openLoopHalf", p));
     }
+    // p99 is the median of the interleaved open-loop windows (--latency-rounds); the spread says how much to trust it
+    for (String[] sys : new String[][] {{"relay", "bare relay"}, {"burnroom", "burnroom 1 node"},
+        {"burnroom2", "burnroom 2 nodes"}}) {
+      row(runs, "(b) " + sys[1] + " @50% p99, lowest window (ms)", "", null, "",
+          r -> extreme(r, true, sys[0], "openLoopHalf", "windowsP99Ms"));
+      row(runs, "(b) " + sys[1] + " @50% p99, highest window (ms)", "", null, "",
+          r -> extreme(r, false, sys[0], "openLoopHalf", "windowsP99Ms"));
+    }
     // Open loop only records what arrived: if the server falls behind, the backlog's latency is missing, so say so.
     int fan = result.getJsonObject("config").getInteger("members") - 1;
     for (String[] sys : new String[][] {{"relay", "bare relay"}, {"burnroom", "burnroom 1 node"},
@@ -142,6 +150,17 @@ final class Report {
   /** The length of the array at {@code keys}, or null where there is none (runs made before it was recorded). */
   private static Double count(JsonObject o, String... keys) {
     return at(o, keys) instanceof JsonArray a ? (double) a.size() : null;
+  }
+
+  private static Double extreme(JsonObject o, boolean lowest, String... keys) {
+    if (!(at(o, keys) instanceof JsonArray a) || a.isEmpty()) {
+      return null;
+    }
+    double best = a.getDouble(0);
+    for (int i = 1; i < a.size(); i++) {
+      best = lowest ? Math.min(best, a.getDouble(i)) : Math.max(best, a.getDouble(i));
+    }
+    return best;
   }
 
   static Double path(JsonObject o, String... keys) {
