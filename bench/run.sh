@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the whole benchmark suite (issue 7). Builds the project's runnable jar and the bench, then runs
 # every scenario against real Burnroom nodes and a bare Vert.x relay, each in its own process.
-#   bench/run.sh              # all scenarios, twice (~20 min on 2 cores)
+#   bench/run.sh              # all scenarios, twice (~26 min on 2 cores)
 #   bench/run.sh --quick      # small sizes, once: checks that the bench itself works (~2 min)
 #   bench/run.sh --only=a,b   # a subset; see BenchMain for all --options
 # Output: a table on stdout, bench/results/latest.json, docs/bench/{latency,throughput}.svg.

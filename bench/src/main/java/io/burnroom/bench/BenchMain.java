@@ -24,7 +24,7 @@ import org.HdrHistogram.Histogram;
  * table, and writes {@code bench/results/latest.json} plus SVG plots under {@code docs/bench/}.
  *
  * <pre>
- *   bench/run.sh                 # everything, twice (about 20 minutes)
+ *   bench/run.sh                 # everything, twice (about 26 minutes)
  *   bench/run.sh --quick         # small sizes, once: a smoke test of the bench itself
  *   bench/run.sh --only=a,b,d    # a subset; --repeat=N, --rounds=N, --latency-rounds=N, --measure=S, --warmup=S,
  *                                # --rooms=N, --members=N
