@@ -12,8 +12,8 @@ import java.util.function.Function;
 /**
  * Codecs for the hot-path bus records ({@link Bus.Relay}, {@link Bus.Deliver}). Inside a node the record itself is
  * handed over (it is immutable, so every consumer may share it); between nodes each string is written as its UTF-8
- * length and bytes, null as length -1, and a delivery's frame, already UTF-8, as its length and those bytes. Every node registers them before it deploys anything, so a record sent by any
- * node can be read by every other.
+ * length and bytes, null as length -1, and a delivery's frame, already UTF-8, as its length and those bytes. Every
+ * node registers them before it deploys anything, so a record sent by any node can be read by every other.
  */
 public final class BusCodecs {
   private BusCodecs() {
@@ -68,14 +68,11 @@ public final class BusCodecs {
     }
 
     String string() {
-      int len = buffer.getInt(pos);
-      pos += 4;
-      if (len < 0) {
+      if (buffer.getInt(pos) == -1) {
+        pos += 4;
         return null;
       }
-      String s = buffer.getString(pos, pos + len, "UTF-8");
-      pos += len;
-      return s;
+      return new String(bytes(), StandardCharsets.UTF_8);
     }
 
     /** Bytes written with their length (never null), copied out of the buffer. */

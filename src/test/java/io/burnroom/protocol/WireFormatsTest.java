@@ -48,12 +48,16 @@ class WireFormatsTest {
   }
 
   @Test
-  @DisplayName("a delivery whose frame length runs past the buffer fails loudly instead of reading garbage")
+  @DisplayName("a record whose length runs past the buffer fails loudly instead of reading garbage")
   void truncatedDeliveryFails() {
     Buffer wire = Buffer.buffer();
     BusCodecs.DELIVER.encodeToWire(wire, Bus.Deliver.of("room", List.of("a"), "frame"));
     Buffer cut = wire.getBuffer(0, wire.length() - 12); // the frame's last bytes and the recipients are gone
     assertThatThrownBy(() -> BusCodecs.DELIVER.decodeFromWire(0, cut)).isInstanceOf(IllegalArgumentException.class);
+    Buffer relay = Buffer.buffer();
+    BusCodecs.RELAY.encodeToWire(relay, new Bus.Relay("member", "conn", "id", "QUJD", null));
+    Buffer cutRelay = relay.getBuffer(0, relay.length() - 8); // inside the body, before the null "to"
+    assertThatThrownBy(() -> BusCodecs.RELAY.decodeFromWire(0, cutRelay)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
