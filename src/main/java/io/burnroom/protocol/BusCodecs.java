@@ -29,7 +29,7 @@ public final class BusCodecs {
 
   static final MessageCodec<Bus.Deliver, Bus.Deliver> DELIVER = new Codec<>("burnroom.deliver", (b, d) -> {
     put(b, d.roomId());
-    b.appendInt(d.frame().length).appendBytes(d.frame());
+    putBytes(b, d.frame());
     b.appendInt(d.to().size());
     d.to().forEach(id -> put(b, id));
   }, in -> {
@@ -53,7 +53,11 @@ public final class BusCodecs {
       b.appendInt(-1);
       return;
     }
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    putBytes(b, s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Bytes as their length and themselves: what {@link Reader#bytes} reads. */
+  static void putBytes(Buffer b, byte[] bytes) {
     b.appendInt(bytes.length).appendBytes(bytes);
   }
 
