@@ -121,7 +121,9 @@ final class Report {
         r -> kib(path(r, "memory", "burnroom", "heapPerRoomBytes")));
     row(runs, "(d) burnroom RSS per idle room (KiB)", "", null, "",
         r -> kib(path(r, "memory", "burnroom", "rssPerRoomBytes")));
-    row(runs, "(e) churn: heap after vs before (%)", "<= 5", v -> v <= 5, "",
+    row(runs, "(e) churn: live objects after vs before (%)", "<= 5", v -> v <= 5, "",
+        r -> path(r, "churn", "liveGrowthPct"));
+    row(runs, "(e) churn: heap used after GC, after vs before (%)", "", null, "",
         r -> path(r, "churn", "heapGrowthPct"));
     row(runs, "(e) churn: RSS after vs before (%)", "", null, "", r -> path(r, "churn", "rssGrowthPct"));
     row(runs, "(e) churn: rooms/s (create+2 joins+burn)", "", null, "", r -> path(r, "churn", "roomsPerSec"));
