@@ -13,6 +13,7 @@ import io.burnroom.edge.EdgeVerticle;
 import io.burnroom.edge.StaticFiles;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.metrics.ManagementVerticle;
+import io.burnroom.metrics.NodeMetricsFactory;
 import io.burnroom.protocol.BusCodecs;
 import io.burnroom.room.Ids;
 import io.burnroom.room.RoomHostVerticle;
@@ -27,7 +28,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.micrometer.Label;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Clock;
@@ -84,7 +84,7 @@ public final class BurnroomNode {
             // Never label by event-bus address, HTTP path or remote address: they carry room ids and IPs.
             .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_SIDE, Label.EB_FAILURE,
                 Label.POOL_TYPE, Label.POOL_NAME)));
-    VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
+    VertxBuilder builder = Vertx.builder().with(options).withMetrics(new NodeMetricsFactory(registry));
     Future<Vertx> vertxFuture;
     HazelcastClusterManager manager = null;
     if (config.cluster()) {
