@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.spi.metrics.EventBusMetrics;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MetricsNaming;
 
@@ -27,6 +28,7 @@ import java.util.concurrent.atomic.LongAdder;
 final class BusMeters implements EventBusMetrics<Object> {
   /** The handle of a counted (non-internal) handler; all handlers share the meters, so one object serves all. */
   private static final Object COUNTED = new Object();
+  private static final String SIDE = Label.EB_SIDE.toString();
   private static final String[] SIDES = {"local", "remote"};
 
   private final LongAdder handlers = new LongAdder();
@@ -47,12 +49,13 @@ final class BusMeters implements EventBusMetrics<Object> {
         .description("Number of event bus handlers in use").strongReference(true).register(registry);
     for (int side = 0; side < 2; side++) {
       Gauge.builder(prefix + names.getEbPending(), pending[side], LongAdder::doubleValue)
-          .description("Number of messages not processed yet").tag("side", SIDES[side]).strongReference(true)
+          .description("Number of messages not processed yet").tag(SIDE, SIDES[side]).strongReference(true)
           .register(registry);
     }
     processed = perSide(registry, prefix + names.getEbProcessed(), "Number of processed messages");
     discarded = perSide(registry, prefix + names.getEbDiscarded(), "Number of discarded messages");
-    published = perSide(registry, prefix + names.getEbPublished(), "Number of messages published (publish / subscribe)");
+    published = perSide(registry, prefix + names.getEbPublished(),
+        "Number of messages published (publish / subscribe)");
     sent = perSide(registry, prefix + names.getEbSent(), "Number of messages sent (point-to-point)");
     received = perSide(registry, prefix + names.getEbReceived(), "Number of messages received");
     delivered = perSide(registry, prefix + names.getEbDelivered(), "Number of messages delivered to handlers");
@@ -62,14 +65,15 @@ final class BusMeters implements EventBusMetrics<Object> {
         .description("Number of bytes received while reading messages from event bus cluster peers").register(registry);
     for (ReplyFailure failure : ReplyFailure.values()) {
       replyFailures.put(failure, Counter.builder(prefix + names.getEbReplyFailures())
-          .description("Number of message reply failures").tag("failure", failure.name()).register(registry));
+          .description("Number of message reply failures").tag(Label.EB_FAILURE.toString(), failure.name())
+          .register(registry));
     }
   }
 
   private static Counter[] perSide(MeterRegistry registry, String name, String description) {
     Counter[] counters = new Counter[2];
     for (int side = 0; side < 2; side++) {
-      counters[side] = Counter.builder(name).description(description).tag("side", SIDES[side]).register(registry);
+      counters[side] = Counter.builder(name).description(description).tag(SIDE, SIDES[side]).register(registry);
     }
     return counters;
   }

@@ -24,6 +24,7 @@ import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.EnumSet;
 
 /**
  * vertx-micrometer-metrics for everything, except the event bus, whose meters {@link BusMeters} resolves once (the
@@ -49,6 +50,10 @@ public final class NodeMetricsFactory implements VertxMetricsFactory {
     if (micrometerOptions.getLabels().contains(Label.EB_ADDRESS)) {
       // BusMeters' fixed set of meters has no address label, and an address label would expose room ids anyway
       throw new IllegalArgumentException("Burnroom never labels event-bus meters by address");
+    }
+    if (!micrometerOptions.getLabels().containsAll(EnumSet.of(Label.EB_SIDE, Label.EB_FAILURE))) {
+      // BusMeters always tags side and failure; without those labels Vert.x's meters would have other series
+      throw new IllegalArgumentException("Burnroom's event-bus meters are always labelled by side and failure");
     }
     return new LeanBus(vertxMetrics, new BusMeters(registry, micrometerOptions.getMetricsNaming()));
   }

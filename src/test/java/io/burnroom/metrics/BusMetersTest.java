@@ -111,8 +111,18 @@ class BusMetersTest {
   @DisplayName("an address label is refused: the fixed meters have none, and addresses carry room ids")
   void refusesAddressLabel() {
     VertxOptions withAddress = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-        .setLabels(EnumSet.of(Label.EB_ADDRESS, Label.EB_SIDE)).setRegistryName("bus-meters-test-" + UUID.randomUUID()));
+        .setLabels(EnumSet.of(Label.EB_ADDRESS, Label.EB_SIDE, Label.EB_FAILURE))
+        .setRegistryName("bus-meters-test-" + UUID.randomUUID()));
     assertThatThrownBy(() -> new NodeMetricsFactory(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
         .metrics(withAddress)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("address");
+  }
+
+  @Test
+  @DisplayName("options without the side or failure label are refused: the fixed meters always carry both")
+  void refusesMissingSideLabel() {
+    VertxOptions withoutSide = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .setLabels(EnumSet.of(Label.EB_FAILURE)).setRegistryName("bus-meters-test-" + UUID.randomUUID()));
+    assertThatThrownBy(() -> new NodeMetricsFactory(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+        .metrics(withoutSide)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("side");
   }
 }
