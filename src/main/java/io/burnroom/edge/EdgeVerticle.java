@@ -71,6 +71,8 @@ public final class EdgeVerticle extends VerticleBase {
   private final Map<String, SocketSession> members = new HashMap<>();
   private final Set<SocketSession> sessions = new HashSet<>();
   private FlushBatch flushes;
+  private RequestDeadlines deadlines;
+  private long deadlineSweeper;
   private HttpServer server;
   private MessageConsumer<Object> deliveries;
   private volatile boolean ready;
@@ -101,6 +103,11 @@ public final class EdgeVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     flushes = new FlushBatch(task -> context.runOnContext(v -> task.run()));
+    // A request head gets as long as a new socket gets for its join.
+    long headMs = config.limits().joinTimeoutMs();
+    deadlines = new RequestDeadlines(headMs);
+    deadlineSweeper = vertx.setPeriodic(Math.max(100, Math.min(1000, headMs / 4)),
+        id -> deadlines.sweep(clock.millis()));
     rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L);
     deliveries = vertx.eventBus().consumer(Addresses.edge(nodeId), this::onDelivery);
     Router router = router();
@@ -111,7 +118,10 @@ public final class EdgeVerticle extends VerticleBase {
         .setMaxWebSocketMessageSize(config.limits().maxFrameChars() * 4)
         .setMaxFormAttributeSize(MAX_API_BODY_BYTES)
         .setMaxHeaderSize(8192)
-        .setMaxInitialLineLength(4096);
+        .setMaxInitialLineLength(4096)
+        // No cleartext HTTP/2 (browsers never use it): Vert.x then builds the HTTP/1 connection at accept instead of
+        // after a whole first request head, so the request deadlines below watch a connection from its first byte.
+        .setHttp2ClearTextEnabled(false);
     if (config.tlsEnabled()) {
       // PEM text read once at start-up: nothing is written to disk, and the key never leaves memory.
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
@@ -122,7 +132,9 @@ public final class EdgeVerticle extends VerticleBase {
         // Room sockets are taken before the router: vertx-web would hand us its wrapper of the socket, which hides
         // the Netty pipeline our writes go to (see Frames) and costs memory for the socket's whole life.
         .compose(v -> vertx.createHttpServer(options)
+            .connectionHandler(c -> deadlines.opened(c, clock.millis()))
             .requestHandler(req -> {
+              deadlines.request(req, clock.millis());
               String roomId = roomSocketId(req);
               if (roomId != null) {
                 upgrade(req, roomId);
@@ -140,6 +152,7 @@ public final class EdgeVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     ready = false;
+    vertx.cancelTimer(deadlineSweeper);
     drain();
     return server == null ? Future.succeededFuture() : server.close();
   }
@@ -420,6 +433,7 @@ public final class EdgeVerticle extends VerticleBase {
       return;
     }
     req.toWebSocket().onSuccess(ws -> {
+      deadlines.upgraded(req.connection());
       req.response().headersEndHandler(null);
       accept(ws, roomId, source);
     }).onFailure(e -> {

@@ -7,7 +7,7 @@ package io.burnroom.protocol;
  * @param maxBodyChars        base64 message body length
  * @param maxClientIdChars    client message id length
  * @param maxFrameChars       a whole text frame (largest legal msg frame plus JSON overhead)
- * @param joinTimeoutMs       time allowed before the first (join) frame
+ * @param joinTimeoutMs       time allowed before the first (join) frame, and for an HTTP connection's first request head
  * @param maxMembersPerRoom   members, connected or within their resume grace
  * @param maxRoomsPerNode     rooms hosted by one node
  * @param maxSocketsPerNode   WebSocket connections one node accepts

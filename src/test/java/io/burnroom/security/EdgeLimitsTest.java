@@ -176,6 +176,65 @@ class EdgeLimitsTest {
     }
   }
 
+  /** Milliseconds until the server ends the connection (FIN or reset), feeding it {@code drip} every 100 ms. */
+  private static long untilServerCloses(java.net.Socket socket, byte[] drip, long waitMs) throws Exception {
+    socket.setSoTimeout(100);
+    long start = System.nanoTime();
+    byte[] buf = new byte[4096];
+    while (System.nanoTime() - start < waitMs * 1_000_000) {
+      try {
+        if (drip != null) {
+          socket.getOutputStream().write(drip);
+          socket.getOutputStream().flush();
+        }
+        while (true) {
+          if (socket.getInputStream().read(buf) == -1) {
+            return (System.nanoTime() - start) / 1_000_000;
+          }
+        }
+      } catch (java.net.SocketTimeoutException stillOpen) {
+        // nothing to read yet: go on
+      } catch (IOException reset) {
+        return (System.nanoTime() - start) / 1_000_000; // closed with our unread bytes pending
+      }
+    }
+    return -1;
+  }
+
+  @Test
+  @DisplayName("slowloris: a connection that drips its first request head or says nothing is cut at the head deadline, an idle keep-alive at 6 of them; a joined WebSocket is not")
+  void slowRequestHeadsAreCut() throws Exception {
+    BurnroomNode node = nodes.embedded(Map.of("BURNROOM_JOIN_TIMEOUT_MS", "1000"));
+    String roomId = nodes.createRoom(node, 600).getString("roomId");
+    try (WsClient member = nodes.ws(node, roomId)) {
+      member.join(PROFILE);
+      try (java.net.Socket drip = new java.net.Socket("127.0.0.1", node.httpPort())) {
+        drip.getOutputStream().write(("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        // a header line every 100 ms: an idle timeout would never fire
+        assertThat(untilServerCloses(drip, "X-Slow: 1\r\n".getBytes(StandardCharsets.ISO_8859_1), 5_000))
+            .as("dripping head").isBetween(700L, 2_500L);
+      }
+      try (java.net.Socket silent = new java.net.Socket("127.0.0.1", node.httpPort())) {
+        assertThat(untilServerCloses(silent, null, 5_000)).as("silent connection").isBetween(700L, 2_500L);
+      }
+      try (java.net.Socket idle = new java.net.Socket("127.0.0.1", node.httpPort())) {
+        // a whole request is answered at once; the idle keep-alive is closed after 6 deadlines
+        idle.getOutputStream().write(("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        idle.setSoTimeout(2_000);
+        byte[] head = new byte[12];
+        assertThat(idle.getInputStream().readNBytes(head, 0, 12)).isEqualTo(12);
+        assertThat(new String(head, StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 200");
+        assertThat(untilServerCloses(idle, null, 10_000)).as("idle keep-alive").isBetween(5_700L, 8_000L);
+      }
+      // the member's socket outlived several deadlines (ticks come every 10 s, so it was quiet all along)
+      assertThat(member.isClosed()).isFalse();
+      member.msg("still-here", "QUJD");
+      assertThat(member.expect("ack").getLong("seq")).isEqualTo(1);
+    }
+  }
+
   @Test
   @DisplayName("a refused handshake is a clean HTTP error, not a half-open socket")
   void refusedHandshakeThrows() {

@@ -29,7 +29,8 @@ public final class TestNodes implements AutoCloseable {
   private final List<Integer> clusterPorts = freePorts(5);
   private int clustered;
   private final Vertx clientVertx = Vertx.vertx();
-  private final HttpClient http = clientVertx.createHttpClient();
+  /** Idle pooled connections are dropped before any test node's keep-alive deadline (6 × join timeout) closes them. */
+  private final HttpClient http = clientVertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(2));
 
   /** Settings every test node gets: free ports, 1-second minimum TTL, generous rate limits. */
   public static Map<String, String> baseEnv() {
