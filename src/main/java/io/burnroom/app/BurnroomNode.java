@@ -72,6 +72,7 @@ public final class BurnroomNode {
   public static Future<BurnroomNode> start(AppConfig config, StaticFiles files) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     BurnroomMetrics.lintClean(registry);
+    BurnroomMetrics.boundClientLabels(registry);
     VertxOptions options = new VertxOptions()
         // Netty's epoll transport when its library is on java.library.path (-Djava.library.path=target/native, as the
         // README runs it), else the JDK's NIO. The jar does not carry the library: Netty would copy it to /tmp.

@@ -7,8 +7,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.micrometer.Label;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -83,6 +85,20 @@ public final class BurnroomMetrics {
             return "system.cpu.count".equals(id.getName()) ? id.withName("system.cpus") : id;
           }
         });
+  }
+
+  /** Request methods kept as they are in the HTTP meters' {@code method} label; any other is counted as "other". */
+  static final Set<String> HTTP_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE",
+      "CONNECT");
+
+  /**
+   * A request's method is whatever token the client sends, and Vert.x labels the HTTP meters with it: every invented
+   * method would be a dozen new series kept for the node's life, so a client could grow the registry and the scrape
+   * without bound. Install before any meter is registered.
+   */
+  public static void boundClientLabels(MeterRegistry registry) {
+    registry.config().meterFilter(MeterFilter.replaceTagValues(Label.HTTP_METHOD.toString(),
+        method -> HTTP_METHODS.contains(method) ? method : "other"));
   }
 
   /** Meters that go nowhere, for unit tests of code that needs an instance. */

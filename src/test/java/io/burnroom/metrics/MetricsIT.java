@@ -52,6 +52,7 @@ class MetricsIT {
   private Scrape during;
   private Scrape after;
   private int createsRefused;
+  private int inventedMethods;
 
   @BeforeAll
   void runScenario() throws Exception {
@@ -93,6 +94,18 @@ class MetricsIT {
       alice.expect(f -> "burned".equals(f.getString("type")), "burned", 10_000);
       assertThat(alice.awaitClose()).isEqualTo((short) 4000);
       assertThat(bob.awaitClose()).isEqualTo((short) 4000);
+    }
+    inventedMethods = 0;
+    for (int i = 0; i < 40; i++) {
+      try (java.net.Socket raw = new java.net.Socket("127.0.0.1", node.httpPort())) {
+        raw.setSoTimeout(5_000);
+        raw.getOutputStream().write(("M" + i + "X / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        if (new String(raw.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1)
+            .startsWith("HTTP/1.1 405")) {
+          inventedMethods++;
+        }
+      }
     }
     // The guarded room expires on its own a moment later; wait until every room and socket is gone.
     long deadline = System.currentTimeMillis() + 15_000;
@@ -199,6 +212,16 @@ class MetricsIT {
       Promtool.Result r = Promtool.run(s.text(), "check", "metrics");
       assertThat(r.exitCode()).as(r.output()).isZero();
     }
+  }
+
+  @Test
+  @DisplayName("a client cannot mint series: 40 invented request methods are all counted under method=\"other\"")
+  void requestMethodsAreBounded() {
+    assertThat(inventedMethods).isEqualTo(40);
+    assertThat(after.labelValues("method")).isSubsetOf("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH",
+        "TRACE", "CONNECT", "other");
+    assertThat(after.sum("vertx_http_server_requests_total", Map.of("method", "other", "code", "405")))
+        .isEqualTo(40);
   }
 
   @Test
