@@ -291,8 +291,7 @@ class MetricsIT {
   // ---- helpers ----
 
   static Path projectRoot() {
-    String docs = System.getProperty("burnroom.docs");
-    return docs == null ? Paths.get("").toAbsolutePath() : Paths.get(docs).toAbsolutePath().getParent();
+    return Paths.get(System.getProperty("burnroom.root", "")).toAbsolutePath();
   }
 
   private static String profile(String name) {

@@ -9,7 +9,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -114,10 +113,10 @@ class OpsIT {
         .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue()).toList();
     assertThat(problems).as("browser console (CSP violations, script errors)").isEmpty();
 
-    Path docs = MetricsIT.projectRoot().resolve("docs/screenshots");
+    // target/docs unless -Dburnroom.docs=docs (pom.xml); bytes, not Selenium's temp file
+    Path docs = MetricsIT.projectRoot().resolve(System.getProperty("burnroom.docs", "target/docs")).resolve("screenshots");
     Files.createDirectories(docs);
-    File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-    Files.copy(shot.toPath(), docs.resolve("ops.png"), StandardCopyOption.REPLACE_EXISTING);
+    Files.write(docs.resolve("ops.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     assertThat(Files.size(docs.resolve("ops.png"))).isGreaterThan(10_000);
   }
 
