@@ -63,8 +63,8 @@ final class RequestDeadlines {
     }
   }
 
-  /** Closes every overdue connection; returns how many. */
-  int sweep(long now) {
+  /** Closes every overdue connection. */
+  void sweep(long now) {
     List<HttpConnection> overdue = new ArrayList<>();
     open.forEach((c, w) -> {
       if (w.current != null && w.current.response().ended()) {
@@ -81,11 +81,5 @@ final class RequestDeadlines {
       open.remove(c);
       c.close();
     });
-    return overdue.size();
-  }
-
-  /** Connections being watched (tests). */
-  int watched() {
-    return open.size();
   }
 }
