@@ -95,7 +95,6 @@ class MetricsIT {
       assertThat(alice.awaitClose()).isEqualTo((short) 4000);
       assertThat(bob.awaitClose()).isEqualTo((short) 4000);
     }
-    inventedMethods = 0;
     for (int i = 0; i < 40; i++) {
       try (java.net.Socket raw = new java.net.Socket("127.0.0.1", node.httpPort())) {
         raw.setSoTimeout(5_000);

@@ -9,7 +9,6 @@ import io.burnroom.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -60,7 +59,7 @@ class DeployIT {
   @BeforeEach
   void setUp() {
     vertx = Vertx.vertx();
-    http = vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(30)); // below the node's 60 s
+    http = TestNodes.httpClient(vertx);
   }
 
   @AfterEach

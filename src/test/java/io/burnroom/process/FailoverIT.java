@@ -7,7 +7,6 @@ import io.burnroom.support.ResilientMember;
 import io.burnroom.support.TestNodes;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -43,7 +42,7 @@ class FailoverIT {
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
-    http = vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(30)); // below the node's 60 s
+    http = TestNodes.httpClient(vertx);
     nodes[0] = startNode(0);
     nodes[1] = startNode(1);
     nodes[2] = startNode(2);

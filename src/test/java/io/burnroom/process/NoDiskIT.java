@@ -8,7 +8,6 @@ import io.burnroom.support.WsClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -68,7 +67,7 @@ class NoDiskIT {
   void setUp() {
     base = Paths.get("target", "nodisk-" + UUID.randomUUID()).toAbsolutePath();
     vertx = Vertx.vertx();
-    http = vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(30)); // below the node's 60 s
+    http = TestNodes.httpClient(vertx);
     traced = straceWorks();
     if (!traced) {
       System.out.println("NoDiskIT: strace is not usable here; checking the directories and the output only");

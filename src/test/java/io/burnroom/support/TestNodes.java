@@ -29,8 +29,15 @@ public final class TestNodes implements AutoCloseable {
   private final List<Integer> clusterPorts = freePorts(5);
   private int clustered;
   private final Vertx clientVertx = Vertx.vertx();
-  /** Idle pooled connections are dropped before any test node's keep-alive deadline (6 × join timeout) closes them. */
-  private final HttpClient http = clientVertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(2));
+  private final HttpClient http = httpClient(clientVertx);
+
+  /**
+   * The tests' HTTP client: it drops an idle pooled connection after 2 s, before any test node's keep-alive deadline
+   * (6 × its join timeout) closes it, so a request never races that close.
+   */
+  public static HttpClient httpClient(Vertx vertx) {
+    return vertx.createHttpClient(new HttpClientOptions().setKeepAliveTimeout(2));
+  }
 
   /** Settings every test node gets: free ports, 1-second minimum TTL, generous rate limits. */
   public static Map<String, String> baseEnv() {

@@ -75,7 +75,9 @@ final class Fleet implements AutoCloseable {
       throw new IllegalStateException("the generator did not get the " + transport + " transport"
           + " (bench/run.sh passes -Djava.library.path=target/native)");
     }
-    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setKeepAliveTimeout(30), new PoolOptions().setHttp1MaxSize(32));
+    // idle connections go after 30 s, before a node's keep-alive deadline (60 s by default) closes them
+    this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setKeepAliveTimeout(30),
+        new PoolOptions().setHttp1MaxSize(32));
     // one context per event loop: deploy a no-op verticle per lane and keep its context
     List<Context> contexts = Collections.synchronizedList(new ArrayList<>());
     await(vertx.deployVerticle(() -> new VerticleBase() {
