@@ -466,9 +466,11 @@ public final class EdgeVerticle extends VerticleBase {
   // ---- deliveries from rooms ----
 
   private void onDelivery(Message<Object> msg) {
-    if (msg.body() instanceof Bus.Deliver d) {
-      // Framed once for all recipients on this edge.
-      Frames.encoded(d.frame(), frame -> forEachMember(d.to(), d.roomId(), s -> s.write(frame)));
+    if (msg.body() instanceof Bus.Deliveries ds) {
+      for (Bus.Deliver d : ds.items()) {
+        // Framed once for all recipients on this edge.
+        Frames.encoded(d.frame(), frame -> forEachMember(d.to(), d.roomId(), s -> s.write(frame)));
+      }
       return;
     }
     if (!(msg.body() instanceof JsonObject b)) {

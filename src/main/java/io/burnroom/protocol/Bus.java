@@ -12,10 +12,10 @@ import java.util.List;
  * edge ({@code kind}). Room failures travel as {@link ReplyException}s whose message is an {@link ErrorCode} name.
  *
  * <p>The two messages on the chat hot path, a relayed message ({@link Relay}, answered with its seq as a
- * {@code Long}) and a delivery ({@link Deliver}), are immutable records with their own codec ({@link BusCodecs}):
- * handed over by reference inside a node and written as length-prefixed UTF-8 between nodes, instead of a
- * {@code JsonObject} that the bus copies for every local consumer and Jackson encodes and parses between nodes. The
- * rare ones (join, admin, leave, close, drop) stay JSON.
+ * {@code Long}) and deliveries ({@link Deliveries} of {@link Deliver}), are immutable records with their own codec
+ * ({@link BusCodecs}): handed over by reference inside a node and written as length-prefixed UTF-8 between nodes,
+ * instead of a {@code JsonObject} that the bus copies for every local consumer and Jackson encodes and parses between
+ * nodes. The rare ones (join, admin, leave, close, drop) stay JSON.
  */
 public final class Bus {
   public static final long REQUEST_TIMEOUT_MS = 5_000;
@@ -48,9 +48,10 @@ public final class Bus {
   }
 
   /**
-   * One message per node: write {@code frame}, the UTF-8 bytes of a server text frame, to each listed member's socket
-   * there. The room encodes a frame once; the bytes cross the cluster as they are and every edge of a node copies
-   * the same array into its socket buffers, so nobody may change it after construction.
+   * One frame for one node: write {@code frame}, the UTF-8 bytes of a server text frame, to each listed member's
+   * socket there; it travels in a {@link Deliveries}. The room encodes a frame once; the bytes cross the cluster as
+   * they are and every edge of a node copies the same array into its socket buffers, so nobody may change it after
+   * construction.
    */
   public record Deliver(String roomId, List<String> to, byte[] frame) {
     public Deliver {
@@ -64,6 +65,16 @@ public final class Bus {
     /** The frame as text (tests and diagnostics; the hot path never decodes it). */
     public String text() {
       return new String(frame, StandardCharsets.UTF_8);
+    }
+  }
+
+  /**
+   * The deliveries one event loop's rooms made for one node in one turn of the loop, in the order they were made:
+   * one bus message instead of one per frame (the room package's {@code DeliveryBatch}).
+   */
+  public record Deliveries(List<Deliver> items) {
+    public Deliveries {
+      items = List.copyOf(items); // shared by reference among a node's edges, like each Deliver
     }
   }
 

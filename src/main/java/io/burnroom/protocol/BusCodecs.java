@@ -10,7 +10,7 @@ import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
- * Codecs for the hot-path bus records ({@link Bus.Relay}, {@link Bus.Deliver}). Inside a node the record itself is
+ * Codecs for the hot-path bus records ({@link Bus.Relay}, {@link Bus.Deliveries}). Inside a node the record itself is
  * handed over (it is immutable, so every consumer may share it); between nodes each string is written as its UTF-8
  * length and bytes, null as length -1, and a delivery's frame, already UTF-8, as its length and those bytes. Every
  * node registers them before it deploys anything, so a record sent by any node can be read by every other.
@@ -27,25 +27,33 @@ public final class BusCodecs {
     put(b, r.to());
   }, in -> new Bus.Relay(in.string(), in.string(), in.string(), in.string(), in.string()));
 
-  static final MessageCodec<Bus.Deliver, Bus.Deliver> DELIVER = new Codec<>("burnroom.deliver", (b, d) -> {
-    put(b, d.roomId());
-    putBytes(b, d.frame());
-    b.appendInt(d.to().size());
-    d.to().forEach(id -> put(b, id));
+  static final MessageCodec<Bus.Deliveries, Bus.Deliveries> DELIVERIES = new Codec<>("burnroom.deliveries", (b, ds) -> {
+    b.appendInt(ds.items().size());
+    ds.items().forEach(d -> {
+      put(b, d.roomId());
+      putBytes(b, d.frame());
+      b.appendInt(d.to().size());
+      d.to().forEach(id -> put(b, id));
+    });
   }, in -> {
-    String roomId = in.string();
-    byte[] frame = in.bytes();
     int n = in.count();
-    List<String> to = new ArrayList<>(n);
+    List<Bus.Deliver> items = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      to.add(in.string());
+      String roomId = in.string();
+      byte[] frame = in.bytes();
+      int recipients = in.count();
+      List<String> to = new ArrayList<>(recipients);
+      for (int j = 0; j < recipients; j++) {
+        to.add(in.string());
+      }
+      items.add(new Bus.Deliver(roomId, to, frame));
     }
-    return new Bus.Deliver(roomId, to, frame);
+    return new Bus.Deliveries(items);
   });
 
   public static void register(EventBus bus) {
     bus.registerDefaultCodec(Bus.Relay.class, RELAY);
-    bus.registerDefaultCodec(Bus.Deliver.class, DELIVER);
+    bus.registerDefaultCodec(Bus.Deliveries.class, DELIVERIES);
   }
 
   static void put(Buffer b, String s) {

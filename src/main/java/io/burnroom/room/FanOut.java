@@ -2,6 +2,7 @@ package io.burnroom.room;
 
 import io.burnroom.cluster.Addresses;
 import io.burnroom.protocol.Bus;
+import io.vertx.core.Context;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import java.nio.charset.StandardCharsets;
@@ -10,15 +11,22 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
-/** Node-level fan-out: groups recipients by the node holding their socket and sends one message per node. */
+/**
+ * Node-level fan-out: groups recipients by the node holding their socket; a frame goes to each node once, with the
+ * other deliveries of this event-loop turn ({@link DeliveryBatch}). Closes and drops go straight to the bus, after
+ * everything the batch holds, so they never overtake a frame sent before them.
+ */
 final class FanOut {
   private final EventBus bus;
+  private final DeliveryBatch batch;
+  private final Context context;
   private final String roomId;
 
-  FanOut(EventBus bus, String roomId) {
+  FanOut(EventBus bus, DeliveryBatch batch, Context context, String roomId) {
     this.bus = bus;
+    this.batch = batch;
+    this.context = context;
     this.roomId = roomId;
   }
 
@@ -28,20 +36,23 @@ final class FanOut {
 
   /** {@code utf8}: a frame already encoded (a relayed message's, which the replay log needed encoded too). */
   void deliver(Collection<Member> recipients, byte[] utf8) {
-    send(recipients, ids -> new Bus.Deliver(roomId, ids, utf8));
+    byNode(recipients).forEach((node, ids) -> batch.add(context, node, new Bus.Deliver(roomId, ids, utf8)));
   }
 
   void close(Collection<Member> recipients, int code, String frame) {
-    send(recipients, ids -> Bus.close(roomId, new JsonArray(ids), code, frame));
+    batch.flush();
+    byNode(recipients).forEach((node, ids) ->
+        bus.publish(Addresses.edge(node), Bus.close(roomId, new JsonArray(ids), code, frame)));
   }
 
   void drop(String node, String memberId, String connId) {
+    batch.flush();
     bus.publish(Addresses.edge(node), Bus.drop(roomId, memberId, connId));
   }
 
-  private void send(Collection<Member> recipients, Function<List<String>, Object> message) {
+  private static Map<String, List<String>> byNode(Collection<Member> recipients) {
     if (recipients.isEmpty()) {
-      return;
+      return Map.of();
     }
     Map<String, List<String>> byNode = new HashMap<>(4);
     for (Member m : recipients) {
@@ -49,6 +60,6 @@ final class FanOut {
         byNode.computeIfAbsent(m.node, n -> new ArrayList<>()).add(m.memberId);
       }
     }
-    byNode.forEach((node, ids) -> bus.publish(Addresses.edge(node), message.apply(ids)));
+    return byNode;
   }
 }

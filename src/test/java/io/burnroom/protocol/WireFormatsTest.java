@@ -37,23 +37,27 @@ class WireFormatsTest {
     Bus.Relay relay = new Bus.Relay("member", "conn", "id \"ü\" 🔥", "QUJD", null);
     assertThat(roundTrip(BusCodecs.RELAY, relay)).isEqualTo(relay);
     Bus.Deliver deliver = Bus.Deliver.of("room", List.of("a", "b", "ç"), "{\"type\":\"msg\",\"id\":\"é\"}");
-    Bus.Deliver back = roundTrip(BusCodecs.DELIVER, deliver);
+    Bus.Deliver none = Bus.Deliver.of("other", List.of(), "");
+    List<Bus.Deliver> items = roundTrip(BusCodecs.DELIVERIES, new Bus.Deliveries(List.of(deliver, none))).items();
+    assertThat(items).hasSize(2);
+    Bus.Deliver back = items.get(0);
     assertThat(back.roomId()).isEqualTo("room");
     assertThat(back.to()).containsExactly("a", "b", "ç");
     assertThat(back.text()).isEqualTo("{\"type\":\"msg\",\"id\":\"é\"}");
     assertThat(back.frame()).isEqualTo(deliver.frame()).isNotSameAs(deliver.frame());
-    Bus.Deliver none = roundTrip(BusCodecs.DELIVER, Bus.Deliver.of("room", List.of(), ""));
-    assertThat(none.to()).isEmpty();
-    assertThat(none.frame()).isEmpty();
+    assertThat(items.get(1).roomId()).isEqualTo("other");
+    assertThat(items.get(1).to()).isEmpty();
+    assertThat(items.get(1).frame()).isEmpty();
+    assertThat(roundTrip(BusCodecs.DELIVERIES, new Bus.Deliveries(List.of())).items()).isEmpty();
   }
 
   @Test
   @DisplayName("a record whose length runs past the buffer fails loudly instead of reading garbage")
   void truncatedDeliveryFails() {
     Buffer wire = Buffer.buffer();
-    BusCodecs.DELIVER.encodeToWire(wire, Bus.Deliver.of("room", List.of("a"), "frame"));
+    BusCodecs.DELIVERIES.encodeToWire(wire, new Bus.Deliveries(List.of(Bus.Deliver.of("room", List.of("a"), "frame"))));
     Buffer cut = wire.getBuffer(0, wire.length() - 12); // the frame's last bytes and the recipients are gone
-    assertThatThrownBy(() -> BusCodecs.DELIVER.decodeFromWire(0, cut)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> BusCodecs.DELIVERIES.decodeFromWire(0, cut)).isInstanceOf(IllegalArgumentException.class);
     Buffer relay = Buffer.buffer();
     BusCodecs.RELAY.encodeToWire(relay, new Bus.Relay("member", "conn", "id", "QUJD", null));
     Buffer cutRelay = relay.getBuffer(0, relay.length() - 8); // inside the body, before the null "to"
@@ -67,7 +71,11 @@ class WireFormatsTest {
     Bus.Deliver d = Bus.Deliver.of("room", to, "x");
     to.add("b");
     assertThat(d.to()).containsExactly("a");
-    assertThat(BusCodecs.DELIVER.transform(d)).isSameAs(d);
+    List<Bus.Deliver> items = new ArrayList<>(List.of(d));
+    Bus.Deliveries ds = new Bus.Deliveries(items);
+    items.add(d);
+    assertThat(ds.items()).hasSize(1);
+    assertThat(BusCodecs.DELIVERIES.transform(ds)).isSameAs(ds);
   }
 
   @Test
@@ -80,7 +88,7 @@ class WireFormatsTest {
       vertx.eventBus().<Object>localConsumer("x", m -> got.add(m.body())).completion().await();
       Bus.Relay relay = new Bus.Relay("m", "c", "i", "b", null);
       vertx.eventBus().send("x", relay);
-      vertx.eventBus().send("x", Bus.Deliver.of("r", List.of("m"), "f"));
+      vertx.eventBus().send("x", new Bus.Deliveries(List.of(Bus.Deliver.of("r", List.of("m"), "f"))));
       long until = System.currentTimeMillis() + 5_000;
       while (got.size() < 2 && System.currentTimeMillis() < until) {
         Thread.onSpinWait();

@@ -1,0 +1,132 @@
+package io.burnroom.room;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.burnroom.cluster.Addresses;
+import io.burnroom.protocol.Bus;
+import io.burnroom.protocol.BusCodecs;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A loop's deliveries of one turn leave as one bus message per node, in the order the rooms made them; a close or a
+ * drop never overtakes a frame sent before it, and a batch that grows past its byte bound goes out early.
+ */
+@DisplayName("Deliveries are batched per event-loop turn and node")
+class DeliveryBatchTest {
+  private Vertx vertx;
+  private Context context;
+  /** What each node's edge address received, in arrival order: "a:" + a batch's frames, or "a:close" / "a:drop". */
+  private final List<String> received = Collections.synchronizedList(new ArrayList<>());
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    BusCodecs.register(vertx.eventBus());
+    for (String node : List.of("a", "b")) {
+      vertx.eventBus().<Object>localConsumer(Addresses.edge(node), m -> received.add(node + ":" + describe(m.body())))
+          .completion().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+    context = vertx.getOrCreateContext();
+  }
+
+  @AfterEach
+  void stop() {
+    vertx.close();
+  }
+
+  @Test
+  @DisplayName("one message per node per turn, frames in order; the next turn is a new message")
+  void onePerNodePerTurn() throws Exception {
+    onLoop(batch -> {
+      batch.add(context, "a", deliver("1"));
+      batch.add(context, "b", deliver("2"));
+      batch.add(context, "a", deliver("3"));
+      assertThat(received).as("nothing leaves before the turn's task").isEmpty();
+    });
+    awaitCount(2);
+    assertThat(received).as("each node's edges are their own consumers: no order between nodes")
+        .containsExactlyInAnyOrder("a:[1, 3]", "b:[2]");
+    onLoop(batch -> batch.add(context, "a", deliver("4")));
+    awaitCount(3);
+    assertThat(received.get(2)).isEqualTo("a:[4]");
+  }
+
+  @Test
+  @DisplayName("a close or a drop goes out after the frames held before it, not before them")
+  void closeAndDropFollowHeldFrames() throws Exception {
+    Member m = new Member("m1", "p", "t", null);
+    m.connect("a", "c1");
+    onLoop(batch -> {
+      FanOut fanOut = new FanOut(vertx.eventBus(), batch, context, "room");
+      fanOut.deliver(List.of(m), "1".getBytes());
+      fanOut.close(List.of(m), 4000, "{}");
+      fanOut.deliver(List.of(m), "2".getBytes());
+      fanOut.drop("a", "m1", "c1");
+    });
+    awaitCount(4);
+    assertThat(received).containsExactly("a:[1]", "a:close", "a:[2]", "a:drop");
+  }
+
+  @Test
+  @DisplayName("a node's share goes out at once when it reaches the byte bound")
+  void boundedBatches() throws Exception {
+    String big = "x".repeat(DeliveryBatch.MAX_BYTES / 3 + 1);
+    onLoop(batch -> {
+      for (int i = 0; i < 4; i++) {
+        batch.add(context, "a", deliver(big));
+      }
+    });
+    awaitCount(2);
+    assertThat(received).as("three big frames pass the bound, the fourth waits for the turn's end")
+        .containsExactly("a:[3 big]", "a:[1 big]");
+  }
+
+  private static Bus.Deliver deliver(String frame) {
+    return Bus.Deliver.of("room", List.of("m1"), frame);
+  }
+
+  private static String describe(Object body) {
+    if (body instanceof Bus.Deliveries ds) {
+      List<String> frames = ds.items().stream().map(Bus.Deliver::text).toList();
+      if (frames.get(0).length() > 100) {
+        return "[" + frames.size() + " big]";
+      }
+      return frames.toString();
+    }
+    return ((JsonObject) body).getString(Bus.KIND);
+  }
+
+  /** Runs {@code task} in one turn of the context's loop, with that loop's batch. */
+  private void onLoop(Consumer<DeliveryBatch> task) throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      try {
+        task.accept(DeliveryBatch.ofThisLoop(vertx.eventBus()));
+        done.complete(null);
+      } catch (Throwable e) {
+        done.completeExceptionally(e);
+      }
+    });
+    done.get(5, TimeUnit.SECONDS);
+  }
+
+  private void awaitCount(int n) throws InterruptedException {
+    long until = System.currentTimeMillis() + 5_000;
+    while (received.size() < n && System.currentTimeMillis() < until) {
+      Thread.sleep(5);
+    }
+    Thread.sleep(50); // and nothing more than expected arrives
+  }
+}
