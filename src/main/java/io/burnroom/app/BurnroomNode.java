@@ -128,7 +128,7 @@ public final class BurnroomNode {
     java.util.function.BooleanSupplier ready = mgr == null ? edge::ready
         : () -> edge.ready() && mgr.getHazelcastInstance().getLifecycleService().isRunning();
     ManagementVerticle management = new ManagementVerticle(config.mgmtHost(), config.mgmtPort(), registry, metrics,
-        nodeId, clock, ready);
+        nodeId, clock, ready, config.limits().joinTimeoutMs());
     if (mgr != null) {
       mgr.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
         @Override

@@ -105,23 +105,19 @@ public final class EdgeVerticle extends VerticleBase {
     flushes = new FlushBatch(task -> context.runOnContext(v -> task.run()));
     // A request head gets as long as a new socket gets for its join.
     long headMs = config.limits().joinTimeoutMs();
-    deadlines = new RequestDeadlines(headMs);
-    deadlineSweeper = vertx.setPeriodic(Math.max(100, Math.min(1000, headMs / 4)),
-        id -> deadlines.sweep(clock.millis()));
+    deadlines = new RequestDeadlines(headMs, clock);
+    deadlineSweeper = deadlines.startSweeping(vertx);
     rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L);
     deliveries = vertx.eventBus().consumer(Addresses.edge(nodeId), this::onDelivery);
     Router router = router();
-    HttpServerOptions options = new HttpServerOptions()
+    HttpServerOptions options = RequestDeadlines.watchable(new HttpServerOptions())
         .setHost(config.httpHost()).setPort(port)
         // Our own check closes oversize frames with 1009; Vert.x's limits sit above it as a hard backstop.
         .setMaxWebSocketFrameSize(config.limits().maxFrameChars() * 2)
         .setMaxWebSocketMessageSize(config.limits().maxFrameChars() * 4)
         .setMaxFormAttributeSize(MAX_API_BODY_BYTES)
         .setMaxHeaderSize(8192)
-        .setMaxInitialLineLength(4096)
-        // No cleartext HTTP/2 (browsers never use it): Vert.x then builds the HTTP/1 connection at accept instead of
-        // after a whole first request head, so the request deadlines below watch a connection from its first byte.
-        .setHttp2ClearTextEnabled(false);
+        .setMaxInitialLineLength(4096);
     if (config.tlsEnabled()) {
       // PEM text read once at start-up: nothing is written to disk, and the key never leaves memory.
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
@@ -131,18 +127,14 @@ public final class EdgeVerticle extends VerticleBase {
     return deliveries.completion()
         // Room sockets are taken before the router: vertx-web would hand us its wrapper of the socket, which hides
         // the Netty pipeline our writes go to (see Frames) and costs memory for the socket's whole life.
-        .compose(v -> vertx.createHttpServer(options)
-            .connectionHandler(c -> deadlines.opened(c, clock.millis()))
-            .requestHandler(req -> {
-              deadlines.request(req, clock.millis());
-              String roomId = roomSocketId(req);
-              if (roomId != null) {
-                upgrade(req, roomId);
-              } else {
-                router.handle(req);
-              }
-            })
-            .invalidRequestHandler(this::invalidRequest).listen())
+        .compose(v -> deadlines.serve(vertx.createHttpServer(options), req -> {
+          String roomId = roomSocketId(req);
+          if (roomId != null) {
+            upgrade(req, roomId);
+          } else {
+            router.handle(req);
+          }
+        }).invalidRequestHandler(this::invalidRequest).listen())
         .onSuccess(s -> {
           server = s;
           ready = true;

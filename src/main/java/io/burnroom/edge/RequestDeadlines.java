@@ -1,7 +1,12 @@
 package io.burnroom.edge;
 
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,10 +23,11 @@ import java.util.Map;
  * kept here.
  *
  * <p>Vert.x reports a request once its head is complete and a response's end only through the handler vertx-web
- * already uses, so {@link #sweep} (about once a second) notices an ended response at the next sweep; a deadline is
- * therefore up to one sweep late, never early. Confined to the event loop of the edge that owns the connections.
+ * already uses, so a sweep (about once a second) notices an ended response at the next sweep; a deadline is
+ * therefore up to one sweep late, never early. Confined to the event loop of the verticle that owns the server (an
+ * edge, or the management listener, which is as open to a dripping client where an operator exposes it).
  */
-final class RequestDeadlines {
+public final class RequestDeadlines {
   /** A request in progress, or the wait for the next one, may take this many head deadlines. */
   static final int REQUEST_FACTOR = 6;
 
@@ -36,19 +42,43 @@ final class RequestDeadlines {
   }
 
   private final long headMs;
+  private final Clock clock;
   private final Map<HttpConnection, Watch> open = new HashMap<>();
 
-  RequestDeadlines(long headMs) {
+  public RequestDeadlines(long headMs, Clock clock) {
     this.headMs = headMs;
+    this.clock = clock;
   }
 
-  void opened(HttpConnection c, long now) {
+  /**
+   * {@code options} fit for these deadlines: no cleartext HTTP/2 (browsers never use it). With it, Vert.x builds the
+   * HTTP/1 connection only after a whole first request head (it reads the head looking for an h2c upgrade), so a
+   * dripping client would never be seen; without it the connection exists from its first byte.
+   */
+  public static HttpServerOptions watchable(HttpServerOptions options) {
+    return options.setHttp2ClearTextEnabled(false);
+  }
+
+  /** Puts {@code server}'s connections under these deadlines and hands each request on to {@code next}. */
+  public HttpServer serve(HttpServer server, Handler<HttpServerRequest> next) {
+    return server.connectionHandler(c -> opened(c, clock.millis())).requestHandler(req -> {
+      request(req, clock.millis());
+      next.handle(req);
+    });
+  }
+
+  /** Sweeps every quarter of a head deadline (0.1 to 1 s) on the caller's context; returns the timer's id. */
+  public long startSweeping(Vertx vertx) {
+    return vertx.setPeriodic(Math.max(100, Math.min(1000, headMs / 4)), id -> sweep(clock.millis()));
+  }
+
+  private void opened(HttpConnection c, long now) {
     open.put(c, new Watch(now));
     c.closeHandler(v -> open.remove(c));
   }
 
   /** A request's head arrived. */
-  void request(HttpServerRequest req, long now) {
+  private void request(HttpServerRequest req, long now) {
     Watch w = open.get(req.connection());
     if (w != null) {
       w.current = req;
@@ -64,7 +94,7 @@ final class RequestDeadlines {
   }
 
   /** Closes every overdue connection. */
-  void sweep(long now) {
+  private void sweep(long now) {
     List<HttpConnection> overdue = new ArrayList<>();
     open.forEach((c, w) -> {
       if (w.current != null && w.current.response().ended()) {

@@ -1,5 +1,6 @@
 package io.burnroom.metrics;
 
+import io.burnroom.edge.RequestDeadlines;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -27,6 +28,8 @@ import java.util.function.BooleanSupplier;
  * (Prometheus text), {@code /health/live}, {@code /health/ready} and the live page {@code /ops}. Every second it
  * publishes this node's {@link OpsSample} on {@value #OPS_SAMPLES} and keeps the latest sample of every node it
  * hears there, so any node's {@code /ops} shows the whole cluster. Owns only its HTTP server and those samples.
+ * Its connections get the chat port's request deadlines: an operator may expose the port to a monitoring network,
+ * and a client dripping header bytes would otherwise hold its sockets for ever.
  */
 public final class ManagementVerticle extends VerticleBase {
   /** Cluster-wide broadcast of per-node samples for the ops page; carries aggregate numbers only. */
@@ -61,15 +64,18 @@ public final class ManagementVerticle extends VerticleBase {
   private final String nodeId;
   private final Clock clock;
   private final BooleanSupplier ready;
+  private final RequestDeadlines deadlines;
   /** Latest sample per node, with the local time it arrived. Touched on this verticle's event loop only. */
   private final Map<String, JsonObject> samples = new TreeMap<>();
   private Map<String, Buffer> assets;
   private MessageConsumer<JsonObject> sampleConsumer;
   private long sampleTimer = -1;
+  private long deadlineSweeper = -1;
   private HttpServer server;
 
+  /** @param headMs how long a connection may take for its first request head (the chat port's join timeout) */
   public ManagementVerticle(String host, int port, PrometheusMeterRegistry registry, BurnroomMetrics metrics,
-                            String nodeId, Clock clock, BooleanSupplier ready) {
+                            String nodeId, Clock clock, BooleanSupplier ready, long headMs) {
     this.host = host;
     this.port = port;
     this.registry = registry;
@@ -77,6 +83,7 @@ public final class ManagementVerticle extends VerticleBase {
     this.nodeId = nodeId;
     this.clock = clock;
     this.ready = ready;
+    this.deadlines = new RequestDeadlines(headMs, clock);
   }
 
   @Override
@@ -87,10 +94,11 @@ public final class ManagementVerticle extends VerticleBase {
           assets = loaded;
           return sampleConsumer.completion();
         })
-        .compose(v -> vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-            .requestHandler(router()).listen())
+        .compose(v -> deadlines.serve(vertx.createHttpServer(
+            RequestDeadlines.watchable(new HttpServerOptions()).setHost(host).setPort(port)), router()).listen())
         .onSuccess(s -> {
           server = s;
+          deadlineSweeper = deadlines.startSweeping(vertx);
           sampleTimer = vertx.setPeriodic(1, SAMPLE_EVERY_MS, id -> publishSample());
         });
   }
@@ -98,6 +106,7 @@ public final class ManagementVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sampleTimer);
+    vertx.cancelTimer(deadlineSweeper);
     return server == null ? Future.succeededFuture() : server.close();
   }
 

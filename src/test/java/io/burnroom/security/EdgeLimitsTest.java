@@ -202,7 +202,7 @@ class EdgeLimitsTest {
   }
 
   @Test
-  @DisplayName("slowloris: a connection that drips its first request head or says nothing is cut at the head deadline, an idle keep-alive at 6 of them; a joined WebSocket is not")
+  @DisplayName("slowloris: a connection that drips its first request head (chat or management port) or says nothing is cut at the head deadline, an idle keep-alive at 6 of them; a joined WebSocket is not")
   void slowRequestHeadsAreCut() throws Exception {
     BurnroomNode node = nodes.embedded(Map.of("BURNROOM_JOIN_TIMEOUT_MS", "1000"));
     String roomId = nodes.createRoom(node, 600).getString("roomId");
@@ -217,6 +217,12 @@ class EdgeLimitsTest {
       }
       try (java.net.Socket silent = new java.net.Socket("127.0.0.1", node.httpPort())) {
         assertThat(untilServerCloses(silent, null, 5_000)).as("silent connection").isBetween(700L, 2_500L);
+      }
+      try (java.net.Socket drip = new java.net.Socket("127.0.0.1", node.mgmtPort())) {
+        drip.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(untilServerCloses(drip, "X-Slow: 1\r\n".getBytes(StandardCharsets.ISO_8859_1), 5_000))
+            .as("dripping head on the management port").isBetween(700L, 2_500L);
       }
       try (java.net.Socket idle = new java.net.Socket("127.0.0.1", node.httpPort())) {
         // a whole request is answered at once; the idle keep-alive is closed after 6 deadlines
