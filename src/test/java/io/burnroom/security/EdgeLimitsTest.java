@@ -177,6 +177,16 @@ class EdgeLimitsTest {
   }
 
   /** Milliseconds until the server ends the connection (FIN or reset), feeding it {@code drip} every 100 ms. */
+  /** Ms until the server closes a connection that starts a GET of {@code path} and then drips a header line. */
+  private static long drippingHead(int port, String path) throws Exception {
+    try (java.net.Socket drip = new java.net.Socket("127.0.0.1", port)) {
+      drip.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      // a header line every 100 ms: an idle timeout would never fire
+      return untilServerCloses(drip, "X-Slow: 1\r\n".getBytes(StandardCharsets.ISO_8859_1), 5_000);
+    }
+  }
+
   private static long untilServerCloses(java.net.Socket socket, byte[] drip, long waitMs) throws Exception {
     socket.setSoTimeout(100);
     long start = System.nanoTime();
@@ -208,22 +218,12 @@ class EdgeLimitsTest {
     String roomId = nodes.createRoom(node, 600).getString("roomId");
     try (WsClient member = nodes.ws(node, roomId)) {
       member.join(PROFILE);
-      try (java.net.Socket drip = new java.net.Socket("127.0.0.1", node.httpPort())) {
-        drip.getOutputStream().write(("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1));
-        // a header line every 100 ms: an idle timeout would never fire
-        assertThat(untilServerCloses(drip, "X-Slow: 1\r\n".getBytes(StandardCharsets.ISO_8859_1), 5_000))
-            .as("dripping head").isBetween(700L, 2_500L);
-      }
+      assertThat(drippingHead(node.httpPort(), "/health/live")).as("dripping head").isBetween(700L, 2_500L);
       try (java.net.Socket silent = new java.net.Socket("127.0.0.1", node.httpPort())) {
         assertThat(untilServerCloses(silent, null, 5_000)).as("silent connection").isBetween(700L, 2_500L);
       }
-      try (java.net.Socket drip = new java.net.Socket("127.0.0.1", node.mgmtPort())) {
-        drip.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1));
-        assertThat(untilServerCloses(drip, "X-Slow: 1\r\n".getBytes(StandardCharsets.ISO_8859_1), 5_000))
-            .as("dripping head on the management port").isBetween(700L, 2_500L);
-      }
+      assertThat(drippingHead(node.mgmtPort(), "/metrics")).as("dripping head on the management port")
+          .isBetween(700L, 2_500L);
       try (java.net.Socket idle = new java.net.Socket("127.0.0.1", node.httpPort())) {
         // a whole request is answered at once; the idle keep-alive is closed after 6 deadlines
         idle.getOutputStream().write(("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
