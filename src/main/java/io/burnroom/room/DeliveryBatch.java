@@ -2,7 +2,7 @@ package io.burnroom.room;
 
 import io.burnroom.cluster.Addresses;
 import io.burnroom.protocol.Bus;
-import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,8 +53,8 @@ final class DeliveryBatch {
     return b;
   }
 
-  /** Sends {@code d} to the edges of {@code node} with this turn's other deliveries; {@code context}: the caller's. */
-  void add(Context context, String node, Bus.Deliver d) {
+  /** Sends {@code d} to the edges of {@code node} with this turn's other deliveries. Called on a room's context. */
+  void add(String node, Bus.Deliver d) {
     Pending p = pending.computeIfAbsent(node, n -> new Pending());
     p.items.add(d);
     p.bytes += d.frame().length;
@@ -64,8 +64,8 @@ final class DeliveryBatch {
     }
     if (!queued) {
       queued = true;
-      // Any room's context of this loop will do: a context task still runs after its verticle was undeployed.
-      context.runOnContext(v -> flush());
+      // The calling room's context, on this loop: a context task still runs after its verticle was undeployed.
+      Vertx.currentContext().runOnContext(v -> flush());
     }
   }
 

@@ -2,7 +2,6 @@ package io.burnroom.room;
 
 import io.burnroom.cluster.Addresses;
 import io.burnroom.protocol.Bus;
-import io.vertx.core.Context;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import java.nio.charset.StandardCharsets;
@@ -20,13 +19,11 @@ import java.util.Map;
 final class FanOut {
   private final EventBus bus;
   private final DeliveryBatch batch;
-  private final Context context;
   private final String roomId;
 
-  FanOut(EventBus bus, DeliveryBatch batch, Context context, String roomId) {
+  FanOut(EventBus bus, DeliveryBatch batch, String roomId) {
     this.bus = bus;
     this.batch = batch;
-    this.context = context;
     this.roomId = roomId;
   }
 
@@ -36,7 +33,7 @@ final class FanOut {
 
   /** {@code utf8}: a frame already encoded (a relayed message's, which the replay log needed encoded too). */
   void deliver(Collection<Member> recipients, byte[] utf8) {
-    byNode(recipients).forEach((node, ids) -> batch.add(context, node, new Bus.Deliver(roomId, ids, utf8)));
+    byNode(recipients).forEach((node, ids) -> batch.add(node, new Bus.Deliver(roomId, ids, utf8)));
   }
 
   void close(Collection<Member> recipients, int code, String frame) {

@@ -87,7 +87,7 @@ public final class RoomVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), context, state.roomId());
+    fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), state.roomId());
     consumer = vertx.eventBus().consumer(Addresses.room(state.roomId()), this::onRequest);
     nodeLeftConsumer = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
       state.nodeGone(m.body(), clock.millis());

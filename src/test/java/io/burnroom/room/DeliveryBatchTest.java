@@ -50,15 +50,15 @@ class DeliveryBatchTest {
   @DisplayName("one message per node per turn, frames in order; the next turn is a new message")
   void onePerNodePerTurn() throws Exception {
     onLoop(batch -> {
-      batch.add(context, "a", deliver("1"));
-      batch.add(context, "b", deliver("2"));
-      batch.add(context, "a", deliver("3"));
+      batch.add("a", deliver("1"));
+      batch.add("b", deliver("2"));
+      batch.add("a", deliver("3"));
       assertThat(received).as("nothing leaves before the turn's task").isEmpty();
     });
     awaitCount(2);
     assertThat(received).as("each node's edges are their own consumers: no order between nodes")
         .containsExactlyInAnyOrder("a:[1, 3]", "b:[2]");
-    onLoop(batch -> batch.add(context, "a", deliver("4")));
+    onLoop(batch -> batch.add("a", deliver("4")));
     awaitCount(3);
     assertThat(received.get(2)).isEqualTo("a:[4]");
   }
@@ -69,7 +69,7 @@ class DeliveryBatchTest {
     Member m = new Member("m1", "p", "t", null);
     m.connect("a", "c1");
     onLoop(batch -> {
-      FanOut fanOut = new FanOut(vertx.eventBus(), batch, context, "room");
+      FanOut fanOut = new FanOut(vertx.eventBus(), batch, "room");
       fanOut.deliver(List.of(m), "1".getBytes());
       fanOut.close(List.of(m), 4000, "{}");
       fanOut.deliver(List.of(m), "2".getBytes());
@@ -85,7 +85,7 @@ class DeliveryBatchTest {
     String big = "x".repeat(DeliveryBatch.MAX_BYTES / 3 + 1);
     onLoop(batch -> {
       for (int i = 0; i < 4; i++) {
-        batch.add(context, "a", deliver(big));
+        batch.add("a", deliver(big));
       }
     });
     awaitCount(2);
