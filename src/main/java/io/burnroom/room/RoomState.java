@@ -295,8 +295,9 @@ public final class RoomState {
    *
    * Acks and deliveries are released only after the writes that hold them (write-then-effect), so what a restored room
    * must know is what the last write batches covered: client ids whose ack died with the owner, and frames the owner
-   * relayed but could not deliver. The ring's 64 frames cover a batch (what arrives during one map write, a few ms)
-   * with room to spare; the in-memory window (1024 ids, 256 frames) still serves reconnects while the owner lives.
+   * relayed but could not deliver. The ring's 64 frames cover the batches in flight (what arrives during one map
+   * write, a few ms) with room to spare, and a slot is never rewritten while its write is in flight (WritePipeline);
+   * the in-memory window (1024 ids, 256 frames) still serves reconnects while the owner lives.
    */
   /** Client ids per member kept in a snapshot (the unacknowledged tail a reconnecting client resends). */
   static final int SNAPSHOT_DEDUPE = 32;

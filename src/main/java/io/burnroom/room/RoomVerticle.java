@@ -19,8 +19,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.Promise;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One room, the single writer of its {@link RoomState}: members, profiles, resume tokens, seq, de-duplication,
@@ -30,8 +30,8 @@ import java.util.List;
  *
  * <p>On a clustered node every change is replicated before its effects (acks, deliveries, join replies) are
  * released, so a room restored on another node never forgets anything a client saw: a relayed message as one frame
- * record, any other change as a rewrite of the (small) snapshot. Writes are coalesced: while one batch is in
- * flight, further changes wait and go out together in the next, so effects keep their order.
+ * record, any other change as a rewrite of the (small) snapshot. Several write batches may be in flight; effects
+ * are released in the order they were asked for ({@link WritePipeline}).
  */
 public final class RoomVerticle extends VerticleBase {
   private final RoomState state;
@@ -47,11 +47,8 @@ public final class RoomVerticle extends VerticleBase {
   private MessageConsumer<String> nodeLeftConsumer;
   private MessageConsumer<String> mergedConsumer;
   private long timerId = -1;
-  /** Effects waiting for the next snapshot write, and whether a write is in flight. */
-  private List<Runnable> awaitingWrite = new ArrayList<>();
-  private boolean snapshotDirty;
-  private boolean writing;
-  private Promise<Void> writesIdle;
+  /** Write-then-effect: every effect waits for the cluster writes behind it (clustered nodes only). */
+  private final WritePipeline writes = new WritePipeline(store());
   private boolean burned;
   private boolean quiesced;
   private boolean resyncOnStart;
@@ -174,7 +171,8 @@ public final class RoomVerticle extends VerticleBase {
     }
     Long ack = r.seq();
     if (r.duplicate()) {
-      msg.reply(ack);
+      // The original's write may still be in flight: its ack, even a repeated one, waits for it.
+      afterReplication(() -> msg.reply(ack));
       return;
     }
     metrics.relayed(body.length());
@@ -336,7 +334,7 @@ public final class RoomVerticle extends VerticleBase {
     metrics.roomBurned(reason, clock.millis() - state.expiresAt());
     String roomId = state.roomId();
     // A write still in flight must land before the snapshot is removed, or it would bring the room back.
-    whenWritesIdle()
+    writes.whenIdle()
         .transform(ignored -> Future.join(directory.remove(roomId), snapshots.remove(roomId, state.replicatedSlots())))
         .onComplete(ignored -> tellHostGone());
   }
@@ -358,7 +356,7 @@ public final class RoomVerticle extends VerticleBase {
       quiesced = true;
       vertx.cancelTimer(timerId);
       consumer.unregister()
-          .transform(ignored -> whenWritesIdle())
+          .transform(ignored -> writes.whenIdle())
           .transform(ignored -> burned ? Future.<Void>succeededFuture() : saveSnapshot())
           .onComplete(done);
     });
@@ -369,65 +367,37 @@ public final class RoomVerticle extends VerticleBase {
 
   /** Runs {@code effect} (may be null) once a snapshot containing the current state is written. */
   private void afterWrite(Runnable effect) {
-    snapshotDirty = true;
-    afterReplication(effect);
+    replicate(effect, true);
   }
 
-  /** Runs {@code effect} once the pending writes (frame records, and the snapshot if it changed) have landed. */
+  /** Runs {@code effect} once the frame writes so far, and every write asked for before, have landed. */
   private void afterReplication(Runnable effect) {
+    replicate(effect, false);
+  }
+
+  private void replicate(Runnable effect, boolean snapshotChanged) {
     if (!snapshots.enabled()) {
       if (effect != null) {
         effect.run();
       }
       return;
     }
-    awaitingWrite.add(effect == null ? () -> { } : effect);
-    if (!writing) {
-      startWrite();
-    }
+    writes.add(effect == null ? () -> { } : effect, state.takeFrameWrites(), snapshotChanged);
   }
 
-  private void startWrite() {
-    if (burned) {
-      awaitingWrite.forEach(Runnable::run);
-      awaitingWrite.clear();
-      idle();
-      return;
-    }
-    writing = true;
-    List<Runnable> batch = awaitingWrite;
-    awaitingWrite = new ArrayList<>();
-    Future<Void> snapshot = snapshotDirty ? saveSnapshot() : Future.succeededFuture();
-    snapshotDirty = false;
-    Future<Void> frames = snapshots.saveFrames(state.roomId(), state.takeFrameWrites(), state.expiresAt());
-    // Availability over durability: if the cluster map cannot take the write, the effects still go out.
-    Future.join(snapshot, frames).onComplete(ar -> {
-      writing = false;
-      batch.forEach(Runnable::run);
-      if (!awaitingWrite.isEmpty()) {
-        startWrite();
-      } else {
-        idle();
+  /** The cluster writes behind {@link #writes}; after a burn nothing is written, so nothing comes back. */
+  private WritePipeline.Store store() {
+    return new WritePipeline.Store() {
+      @Override
+      public Future<Void> saveSnapshot() {
+        return burned ? Future.succeededFuture() : RoomVerticle.this.saveSnapshot();
       }
-    });
-  }
 
-  private Future<Void> whenWritesIdle() {
-    if (!writing && awaitingWrite.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    if (writesIdle == null) {
-      writesIdle = Promise.promise();
-    }
-    return writesIdle.future();
-  }
-
-  private void idle() {
-    if (writesIdle != null) {
-      Promise<Void> p = writesIdle;
-      writesIdle = null;
-      p.complete();
-    }
+      @Override
+      public Future<Void> saveFrames(Map<Integer, String> frames) {
+        return burned ? Future.succeededFuture() : snapshots.saveFrames(state.roomId(), frames, state.expiresAt());
+      }
+    };
   }
 
   private Future<Void> saveSnapshot() {
