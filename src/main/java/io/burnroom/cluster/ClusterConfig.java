@@ -5,6 +5,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.burnroom.app.AppConfig;
+import java.util.List;
 
 /**
  * Builds the Hazelcast configuration from {@code cluster.xml} (memory only) and the node's {@link AppConfig}:
@@ -14,8 +15,25 @@ public final class ClusterConfig {
   private ClusterConfig() {
   }
 
+  /**
+   * Hazelcast's thread pools, sized for a box of at most two cores: one partition, generic, response and IO
+   * in/out thread each instead of its defaults (2, 2, 2, 3+3). Every relayed frame is one map write whose hops run
+   * through these threads, and on two cores eleven of them contend with the event loops for the same CPUs
+   * (docs/decisions.md 31). Larger boxes keep Hazelcast's defaults, and a {@code -Dhazelcast.*} flag still wins.
+   */
+  static final List<String> SMALL_BOX_THREADS = List.of("hazelcast.operation.thread.count",
+      "hazelcast.operation.generic.thread.count", "hazelcast.operation.response.thread.count",
+      "hazelcast.io.thread.count");
+
   public static Config hazelcast(AppConfig app) {
+    return hazelcast(app, Runtime.getRuntime().availableProcessors());
+  }
+
+  static Config hazelcast(AppConfig app, int cores) {
     Config c = new ClasspathXmlConfig("cluster.xml");
+    if (cores <= 2) {
+      SMALL_BOX_THREADS.stream().filter(p -> System.getProperty(p) == null).forEach(p -> c.setProperty(p, "1"));
+    }
     c.setClusterName(app.clusterName());
     c.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(app.failureDetectSeconds()));
     c.setProperty("hazelcast.heartbeat.interval.seconds", "1");

@@ -1,0 +1,40 @@
+package io.burnroom.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.hazelcast.config.Config;
+import io.burnroom.app.AppConfig;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Hazelcast's thread pools shrink to one thread each on a box of at most two cores, and only there. */
+@DisplayName("Hazelcast threads follow the box")
+class ClusterConfigTest {
+  @Test
+  @DisplayName("two cores or fewer: one thread per pool; more cores: Hazelcast's own defaults")
+  void threadsFollowCores() {
+    Config small = ClusterConfig.hazelcast(AppConfig.defaults(), 2);
+    for (String p : ClusterConfig.SMALL_BOX_THREADS) {
+      assertThat(small.getProperty(p)).as(p).isEqualTo("1");
+    }
+    Config large = ClusterConfig.hazelcast(AppConfig.defaults(), 8);
+    for (String p : ClusterConfig.SMALL_BOX_THREADS) {
+      assertThat(large.getProperty(p)).as(p).isNull();
+    }
+  }
+
+  @Test
+  @DisplayName("an operator's -Dhazelcast.* flag wins over the small-box size")
+  void systemPropertyWins() {
+    String p = "hazelcast.io.thread.count";
+    System.setProperty(p, "3");
+    try {
+      Config c = ClusterConfig.hazelcast(AppConfig.defaults(), 2);
+      // Config.getProperty falls back to the system property when the config sets none
+      assertThat(c.getProperty(p)).isEqualTo("3");
+      assertThat(c.getProperties()).as("not set in the config itself").doesNotContainKey(p);
+    } finally {
+      System.clearProperty(p);
+    }
+  }
+}
