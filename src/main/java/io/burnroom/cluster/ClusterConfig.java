@@ -19,7 +19,7 @@ public final class ClusterConfig {
    * Hazelcast's thread pools, sized for a box of at most two cores: one partition, generic, response and IO
    * in/out thread each instead of its defaults (2, 2, 2, 3+3). Every relayed frame is one map write whose hops run
    * through these threads, and on two cores eleven of them contend with the event loops for the same CPUs
-   * (docs/decisions.md 31). Larger boxes keep Hazelcast's defaults, and a {@code -Dhazelcast.*} flag still wins.
+   * (docs/decisions.md 32). Larger boxes keep Hazelcast's defaults, and a {@code -Dhazelcast.*} flag still wins.
    */
   static final List<String> SMALL_BOX_THREADS = List.of("hazelcast.operation.thread.count",
       "hazelcast.operation.generic.thread.count", "hazelcast.operation.response.thread.count",

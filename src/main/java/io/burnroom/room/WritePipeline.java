@@ -95,9 +95,11 @@ final class WritePipeline {
   }
 
   private void tryStart() {
+    if (waiting.isEmpty() || inFlight.size() >= MAX_IN_FLIGHT || (snapshotDirty && snapshotInFlight)) {
+      return;
+    }
     long slots = maskOf(frames);
-    if (waiting.isEmpty() || inFlight.size() >= MAX_IN_FLIGHT || (snapshotDirty && snapshotInFlight)
-        || (slots & slotsInFlight) != 0) {
+    if ((slots & slotsInFlight) != 0) {
       return;
     }
     Batch batch = new Batch(waiting, slots, snapshotDirty);
