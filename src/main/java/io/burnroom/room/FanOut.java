@@ -3,6 +3,7 @@ package io.burnroom.room;
 import io.burnroom.cluster.Addresses;
 import io.burnroom.protocol.Bus;
 import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -40,6 +41,16 @@ final class FanOut {
     batch.flush();
     byNode(recipients).forEach((node, ids) ->
         bus.publish(Addresses.edge(node), Bus.close(roomId, new JsonArray(ids), code, frame)));
+  }
+
+  /**
+   * Answers a join. Its replay tail may hold frames whose deliveries are still in this turn's batch, addressed to the
+   * member: once the edge has the reply it routes the member's frames to the new socket, so a batched frame that
+   * arrived after the reply would reach the member twice. Flushing first keeps the reply behind them.
+   */
+  void replyJoined(Message<?> request, Object reply) {
+    batch.flush();
+    request.reply(reply);
   }
 
   void drop(String node, String memberId, String connId) {

@@ -157,7 +157,7 @@ public final class RoomVerticle extends VerticleBase {
         .put("replay", new JsonArray(r.replay()));
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
     afterWrite(() -> {
-      msg.reply(reply);
+      fanOut.replyJoined(msg, reply);
       fanOut.deliver(others, ServerFrames.memberJoined(m.memberId, m.profile).encode());
     });
   }

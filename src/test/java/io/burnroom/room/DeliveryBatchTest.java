@@ -80,6 +80,32 @@ class DeliveryBatchTest {
   }
 
   @Test
+  @DisplayName("a join reply goes out after the frames held before it, which its replay tail may repeat")
+  void joinReplyFollowsHeldFrames() throws Exception {
+    Member m = new Member("m1", "p", "t", null);
+    m.connect("c", "c1");
+    // The room answers on its loop: a frame for the member is batched, then the join reply leaves in the same turn.
+    CompletableFuture<Void> roomReady = new CompletableFuture<>();
+    context.runOnContext(v -> vertx.eventBus().<String>localConsumer("test.room", req -> {
+      FanOut fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), "room");
+      fanOut.deliver(List.of(m), "1".getBytes());
+      fanOut.replyJoined(req, "joined");
+    }).completion().onComplete(ar -> roomReady.complete(null)));
+    roomReady.get(5, TimeUnit.SECONDS);
+    // The edge, like a real one, gets deliveries and its join replies on one context, in the order they were sent.
+    Context edge = vertx.getOrCreateContext();
+    CompletableFuture<Void> edgeReady = new CompletableFuture<>();
+    edge.runOnContext(v -> vertx.eventBus().<Object>localConsumer(Addresses.edge("c"),
+            d -> received.add("c:" + describe(d.body())))
+        .completion().onComplete(ar -> edgeReady.complete(null)));
+    edgeReady.get(5, TimeUnit.SECONDS);
+    edge.runOnContext(v -> vertx.eventBus().<String>request("test.room", "join")
+        .onSuccess(reply -> received.add("c:" + reply.body())));
+    awaitCount(2);
+    assertThat(received).containsExactly("c:[1]", "c:joined");
+  }
+
+  @Test
   @DisplayName("a node's share goes out at once when it reaches the byte bound")
   void boundedBatches() throws Exception {
     String big = "x".repeat(DeliveryBatch.MAX_BYTES / 3 + 1);
