@@ -16,6 +16,12 @@ public final class Main {
   private static final Logger NETTY = Logger.getLogger("io.netty");
   /** Warns once that the CP subsystem is off (we use no CP structures) and names the node's own address. */
   private static final Logger HAZELCAST_CP = Logger.getLogger("com.hazelcast.cp");
+  /**
+   * Warns at every start that a gauge "has been already registered": vertx-micrometer registers the HTTP servers'
+   * connections gauge once per server and shares one counter behind it, and a node has one chat server per core
+   * plus the management server. Nothing is lost, and this logger carries only Micrometer's double-registration notes.
+   */
+  private static final Logger METER_REGISTRY = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
 
   private Main() {
   }
@@ -66,6 +72,7 @@ public final class Main {
     HAZELCAST.setLevel(Level.WARNING);
     NETTY.setLevel(Level.WARNING);
     HAZELCAST_CP.setLevel(Level.SEVERE);
+    METER_REGISTRY.setLevel(Level.SEVERE);
   }
 
   private static String display(String host) {
