@@ -64,7 +64,10 @@ public final class Main {
     System.out.flush();
   }
 
-  /** Hazelcast and Netty chatter at INFO names cluster addresses; keep the console to warnings from them. */
+  /**
+   * Hazelcast and Netty chatter at INFO names cluster addresses; keep the console to warnings from them, and drop the
+   * known notes that are no warning at all (Hazelcast's CP subsystem, Micrometer's shared gauge).
+   */
   private static void quietLibraries() {
     for (java.util.logging.Handler h : Logger.getLogger("").getHandlers()) {
       h.setFormatter(new RedactingFormatter());
