@@ -65,17 +65,12 @@ final class Report {
     row(runs, "(b') burnroom 1 node @ relay's rate: server cores", "", null, "",
         r -> path(r, "burnroom", "openLoopAtRelayHalf", "serverCpuCores"));
     // p99 is the median of the interleaved open-loop windows (--latency-rounds); the spread says how much to trust it
-    for (String[] sys : new String[][] {{"relay", "bare relay"}, {"burnroom", "burnroom 1 node"},
-        {"burnroom2", "burnroom 2 nodes"}}) {
-      row(runs, "(b) " + sys[1] + " @50% p99, lowest window (ms)", "", null, "",
-          r -> extreme(r, true, sys[0], "openLoopHalf", "windowsP99Ms"));
-      row(runs, "(b) " + sys[1] + " @50% p99, highest window (ms)", "", null, "",
-          r -> extreme(r, false, sys[0], "openLoopHalf", "windowsP99Ms"));
+    for (String[] w : new String[][] {{"relay", "openLoopHalf", "(b) bare relay @50%"},
+        {"burnroom", "openLoopHalf", "(b) burnroom 1 node @50%"}, {"burnroom2", "openLoopHalf", "(b) burnroom 2 nodes @50%"},
+        {"burnroom", "openLoopAtRelayHalf", "(b') burnroom 1 node @ relay's rate"}}) {
+      row(runs, w[2] + " p99, lowest window (ms)", "", null, "", r -> extreme(r, true, w[0], w[1], "windowsP99Ms"));
+      row(runs, w[2] + " p99, highest window (ms)", "", null, "", r -> extreme(r, false, w[0], w[1], "windowsP99Ms"));
     }
-    row(runs, "(b') burnroom 1 node @ relay's rate p99, lowest window (ms)", "", null, "",
-        r -> extreme(r, true, "burnroom", "openLoopAtRelayHalf", "windowsP99Ms"));
-    row(runs, "(b') burnroom 1 node @ relay's rate p99, highest window (ms)", "", null, "",
-        r -> extreme(r, false, "burnroom", "openLoopAtRelayHalf", "windowsP99Ms"));
     // Open loop only records what arrived: if the server falls behind, the backlog's latency is missing, so say so.
     int fan = result.getJsonObject("config").getInteger("members") - 1;
     for (String[] sys : new String[][] {{"relay", "bare relay"}, {"burnroom", "burnroom 1 node"},
