@@ -27,7 +27,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
@@ -309,11 +308,12 @@ public final class EdgeVerticle extends VerticleBase {
         error(ctx, ErrorCode.PAYLOAD_TOO_LARGE);
         return;
       }
-      Long ttl = ttlSeconds(body.result());
-      if (ttl == null) {
+      CreateRoomRequest request = CreateRoomRequest.parse(body.result());
+      if (request == null) {
         error(ctx, ErrorCode.BAD_REQUEST);
         return;
       }
+      long ttl = request.ttlSeconds();
       if (ttl < config.minTtlSeconds() || ttl > config.maxTtlSeconds()) {
         error(ctx, ErrorCode.TTL_OUT_OF_RANGE.httpStatus(), ErrorCode.TTL_OUT_OF_RANGE.code(),
             "ttlSeconds must be between " + config.minTtlSeconds() + " and " + config.maxTtlSeconds() + ".");
@@ -322,30 +322,13 @@ public final class EdgeVerticle extends VerticleBase {
       if (overBudget(ctx.response(), roomCreation, source, RateLimit.ROOM_CREATE)) {
         return;
       }
-      JsonObject create = new JsonObject().put("op", RoomHostVerticle.CREATE).put("ttlSeconds", ttl);
+      JsonObject create = new JsonObject().put("op", RoomHostVerticle.CREATE).put("ttlSeconds", ttl)
+          .put("joinHash", request.joinHash());
       vertx.eventBus().<JsonObject>request(Addresses.ROOM_HOST, create,
               new DeliveryOptions().setLocalOnly(true).setSendTimeout(Bus.REQUEST_TIMEOUT_MS))
           .onSuccess(reply -> json(ctx, 201, reply.body().copy().put("serverTime", clock.millis())))
           .onFailure(e -> error(ctx, Bus.errorOf(e)));
     });
-  }
-
-  private static Long ttlSeconds(Buffer body) {
-    try {
-      JsonObject j = new JsonObject(body);
-      Object v = j.getValue("ttlSeconds");
-      if (v instanceof Integer || v instanceof Long) {
-        return ((Number) v).longValue();
-      }
-      if (v instanceof Number) {
-        return Long.MAX_VALUE; // fractions and huge numbers are out of range, not malformed
-      }
-      return null;
-    } catch (DecodeException | ClassCastException e) {
-      return null;
-    } catch (RuntimeException e) {
-      return null;
-    }
   }
 
   /** Reads a small request body, failing as soon as it exceeds {@link #MAX_API_BODY_BYTES}; never buffers more. */

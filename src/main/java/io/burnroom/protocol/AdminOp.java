@@ -2,9 +2,9 @@ package io.burnroom.protocol;
 
 import java.util.Locale;
 
-/** Creator operations, each guarded by the room PIN. */
+/** Creator operations, each guarded by the room PIN. {@code ROTATE} replaces the room's join hash. */
 public enum AdminOp {
-  KICK, LOCK, UNLOCK, EXTEND, BURN;
+  KICK, LOCK, UNLOCK, EXTEND, BURN, ROTATE;
 
   public String wire() {
     return name().toLowerCase(Locale.ROOT);

@@ -1,7 +1,13 @@
 package io.burnroom.protocol;
 
+import java.util.Base64;
+
 /** Cheap alphabet check for base64 / base64url text, so the relay only ever carries opaque encoded bytes. */
 public final class Base64Text {
+  /** Length of 32 bytes in unpadded base64url: join tokens and join hashes. */
+  public static final int KEY32_CHARS = 43;
+  private static final Base64.Encoder URL_ENCODER = Base64.getUrlEncoder().withoutPadding();
+
   /** Characters of base64 and base64url (every message body is checked against it, so a table, not a chain of ifs). */
   private static final boolean[] ALPHABET = new boolean[128];
 
@@ -41,5 +47,21 @@ public final class Base64Text {
       }
     }
     return true;
+  }
+
+  /**
+   * The 32 bytes of {@code s} when it is exactly their canonical unpadded base64url text (43 characters, its unused
+   * last two bits zero); null for anything else, so one value has exactly one spelling.
+   */
+  public static byte[] key32(String s) {
+    if (s == null || s.length() != KEY32_CHARS || !isId(s, KEY32_CHARS)) {
+      return null;
+    }
+    byte[] bytes = Base64.getUrlDecoder().decode(s);
+    return URL_ENCODER.encodeToString(bytes).equals(s) ? bytes : null;
+  }
+
+  public static boolean isKey32(String s) {
+    return key32(s) != null;
   }
 }

@@ -37,7 +37,7 @@ public final class Bus {
 
   public static JsonObject join(String node, String connId, String source, ClientFrame.Join j) {
     return new JsonObject().put(OP, JOIN).put("node", node).put("connId", connId).put("source", source)
-        .put("profile", j.profile()).put("resume", j.resume()).put("lastSeq", j.lastSeq());
+        .put("profile", j.profile()).put("resume", j.resume()).put("lastSeq", j.lastSeq()).put("token", j.token());
   }
 
   /** A member's message for its room; the room answers with the message's seq (a {@code Long}). */
@@ -80,7 +80,8 @@ public final class Bus {
 
   public static JsonObject admin(String memberId, String connId, String source, ClientFrame.Admin a) {
     return new JsonObject().put(OP, ADMIN).put("memberId", memberId).put("connId", connId).put("source", source)
-        .put("pin", a.pin()).put("adminOp", a.op().name()).put("target", a.target()).put("seconds", a.seconds());
+        .put("pin", a.pin()).put("adminOp", a.op().name()).put("target", a.target()).put("seconds", a.seconds())
+        .put("joinHash", a.joinHash());
   }
 
   public static JsonObject leave(String memberId, String connId, boolean intentional) {

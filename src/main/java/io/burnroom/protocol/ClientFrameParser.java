@@ -83,7 +83,11 @@ public final class ClientFrameParser {
         return Result.fail(ErrorCode.BAD_FIELD);
       }
     }
-    return Result.ok(new ClientFrame.Join(profile, (String) resume, lastSeq));
+    Object token = json.getValue("token");
+    if (token != null && !(token instanceof String t && Base64Text.isKey32(t))) {
+      return Result.fail(ErrorCode.BAD_FIELD);
+    }
+    return Result.ok(new ClientFrame.Join(profile, (String) resume, lastSeq, (String) token));
   }
 
   private Result msg(JsonObject json) {
@@ -169,6 +173,15 @@ public final class ClientFrameParser {
     }
     String target = null;
     long seconds = 0;
+    String joinHash = null;
+    if (op == AdminOp.KICK || op == AdminOp.ROTATE) {
+      // kick may carry the room's next join hash; rotate is nothing else
+      Object raw = json.getValue("joinHash");
+      if ((raw != null || op == AdminOp.ROTATE) && !(raw instanceof String h && Base64Text.isKey32(h))) {
+        return Result.fail(ErrorCode.BAD_FIELD);
+      }
+      joinHash = (String) raw;
+    }
     if (op == AdminOp.KICK) {
       target = string(json, "target", MAX_MEMBER_ID_CHARS);
       if (target == null) {
@@ -180,7 +193,7 @@ public final class ClientFrameParser {
         return Result.fail(ErrorCode.BAD_FIELD);
       }
     }
-    return Result.ok(new ClientFrame.Admin(pin, op, target, seconds));
+    return Result.ok(new ClientFrame.Admin(pin, op, target, seconds, joinHash));
   }
 
   /** The string field if present, non-empty and short enough; otherwise null. */

@@ -11,6 +11,8 @@ public final class CloseCodes {
   public static final int KICKED = 4001;
   public static final int LOCKED_OR_BANNED = 4003;
   public static final int NO_SUCH_ROOM = 4004;
+  /** A fresh join to a room that needs a join token came without one, or with a stale one (the link was rotated). */
+  public static final int JOIN_TOKEN_INVALID = 4010;
   public static final int PROTOCOL_VIOLATION = 4008;
   public static final int LOCKOUT_OR_RATE = 4029;
   /** The client did not read its frames fast enough (the socket's write queue filled up): reconnect and resume. */

@@ -16,6 +16,8 @@ public enum ErrorCode {
   ROOM_FULL("room_full", 409, CloseCodes.LOCKED_OR_BANNED, "The room has as many members as it may."),
   ROOM_LOCKED("room_locked", 403, CloseCodes.LOCKED_OR_BANNED, "The room is locked by its creator."),
   BANNED("banned", 403, CloseCodes.LOCKED_OR_BANNED, "You were removed from this room."),
+  JOIN_TOKEN_INVALID("join_token_invalid", 403, CloseCodes.JOIN_TOKEN_INVALID,
+      "This room needs a current join token: the link is missing it or is no longer valid."),
   FORBIDDEN_ORIGIN("forbidden_origin", 403, 0, "Origin not allowed."),
   JOIN_TIMEOUT("join_timeout", 400, CloseCodes.PROTOCOL_VIOLATION, "No join frame within the time limit."),
   PROTOCOL_VIOLATION("protocol_violation", 400, CloseCodes.PROTOCOL_VIOLATION, "Too many invalid frames."),

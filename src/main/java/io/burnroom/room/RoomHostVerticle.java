@@ -21,7 +21,7 @@ import java.util.Set;
 
 /**
  * Owns this node's set of room deployments: creates rooms (enforcing rooms-per-node), undeploys a room once it has
- * burned, and restores rooms whose node died. Listens locally on {@code burnroom.host}: {@code create {ttlSeconds}}
+ * burned, and restores rooms whose node died. Listens locally on {@code burnroom.host}: {@code create {ttlSeconds, joinHash?}}
  * answers {@code {roomId, pin, expiresAt}}; {@code gone {roomId}} removes a burned room. On {@code burnroom.node-left}
  * the one elected survivor (lowest live node id) restores every orphaned room from its replicated snapshot, after
  * winning a compare-and-set on the directory entry, so a room never has two owners.
@@ -69,13 +69,14 @@ public final class RoomHostVerticle extends VerticleBase {
   private void onRequest(Message<JsonObject> msg) {
     JsonObject b = msg.body();
     switch (String.valueOf(b.getString("op"))) {
-      case CREATE -> create(msg, b.getLong("ttlSeconds"));
+      case CREATE -> create(msg, b.getLong("ttlSeconds"), JoinHash.fromWire(b.getString("joinHash")));
       case GONE -> gone(b.getString("roomId"));
       default -> msg.fail(ErrorCode.BAD_REQUEST.ordinal(), ErrorCode.BAD_REQUEST.name());
     }
   }
 
-  private void create(Message<JsonObject> msg, long ttlSeconds) {
+  /** @param joinHash null for an open room (the edge refused a malformed one) */
+  private void create(Message<JsonObject> msg, long ttlSeconds, JoinHash joinHash) {
     if (closing) {
       msg.fail(ErrorCode.NODE_SHUTTING_DOWN.ordinal(), ErrorCode.NODE_SHUTTING_DOWN.name());
       return;
@@ -90,6 +91,7 @@ public final class RoomHostVerticle extends VerticleBase {
     long expiresAt = now + ttlSeconds * 1000;
     RoomState state = new RoomState(roomId, now, expiresAt, PinHash.of(pin, ids.salt()), ids.salt(),
         settings.maxMembersPerRoom(), ids);
+    state.replaceJoinHash(joinHash);
     deployments.put(roomId, null);
     deploy(state, false)
         .compose(v -> directory.put(new RoomDirectory.Entry(roomId, settings.nodeId(), expiresAt)))

@@ -17,8 +17,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Everything one room knows, and the rules that change it: joining and resuming, relaying with seq and de-duplication,
- * leaving, kicking, locking, extending and PIN lockout. Pure and single-threaded: the {@link RoomVerticle} owns one
+ * Everything one room knows, and the rules that change it: joining (with the join token of a token room) and
+ * resuming, relaying with seq and de-duplication, leaving, kicking, rotating the join hash, locking, extending and PIN
+ * lockout. Pure and single-threaded: the {@link RoomVerticle} owns one
  * instance and feeds it the clock. {@link #toSnapshot()} / {@link #fromSnapshot} carry it across nodes.
  */
 public final class RoomState {
@@ -40,6 +41,8 @@ public final class RoomState {
   private long expiresAt;
   private boolean locked;
   private long seq;
+  /** The SHA-256 of the current join token; null for an open room (created without one, as v1 clients do). */
+  private JoinHash joinHash;
 
   public RoomState(String roomId, long createdAt, long expiresAt, PinHash pin, byte[] sourceSalt, int maxMembers, Ids ids) {
     this.roomId = roomId;
@@ -59,6 +62,18 @@ public final class RoomState {
   public int memberCount() { return members.size(); }
   public Collection<Member> members() { return members.values(); }
   public Member member(String memberId) { return members.get(memberId); }
+  /** Whether a fresh join must show the current join token. */
+  public boolean requiresJoinToken() { return joinHash != null; }
+
+  /**
+   * Makes {@code next} the room's join hash: from now on a fresh join needs its token, and a token of an older hash
+   * admits nobody. An open room becomes a token room. Seated members keep their seats and resume without a token.
+   */
+  public void replaceJoinHash(JoinHash next) {
+    if (next != null) {
+      joinHash = next;
+    }
+  }
 
   /** A stable pseudonym of a source address, specific to this room, so lockouts never store raw IPs. */
   public String sourceKey(String address) {
@@ -78,6 +93,16 @@ public final class RoomState {
   }
 
   public JoinResult join(String profile, String resumeToken, long lastSeq, String node, String connId) {
+    return join(profile, resumeToken, null, lastSeq, node, connId);
+  }
+
+  /**
+   * Seats a member. A known resume token takes its seat back (no join token needed: the seat is the proof); a banned
+   * one is refused. Anything else is a fresh join, which in a token room must show the current join token first,
+   * before the lock and the size are even looked at, so a bare room id learns nothing more.
+   */
+  public JoinResult join(String profile, String resumeToken, String joinToken, long lastSeq, String node,
+                         String connId) {
     if (resumeToken != null) {
       if (bannedTokens.contains(resumeToken)) {
         return JoinResult.fail(ErrorCode.BANNED);
@@ -91,6 +116,9 @@ public final class RoomState {
         return new JoinResult(null, m, true, prevNode, prevConn, missed);
       }
       // An unknown token (its grace ran out, or it never existed) is a fresh join under the usual rules.
+    }
+    if (joinHash != null && !joinHash.admits(joinToken)) {
+      return JoinResult.fail(ErrorCode.JOIN_TOKEN_INVALID);
     }
     if (locked) {
       return JoinResult.fail(ErrorCode.ROOM_LOCKED);
@@ -251,12 +279,22 @@ public final class RoomState {
 
   /** Removes a member for good: its resume token is banned. */
   public Member kick(String memberId) {
+    return kick(memberId, null);
+  }
+
+  /**
+   * Removes a member for good and, when {@code nextJoinHash} is given, rotates the join hash in the same step, so the
+   * kicked member can neither resume (its token is banned) nor join afresh with the link it knew. When there is no
+   * such member nothing changes at all.
+   */
+  public Member kick(String memberId, JoinHash nextJoinHash) {
     Member m = members.get(memberId);
     if (m == null) {
       return null;
     }
     bannedTokens.add(m.resumeToken);
     remove(memberId);
+    replaceJoinHash(nextJoinHash);
     return m;
   }
 
@@ -287,8 +325,8 @@ public final class RoomState {
   // ---- replication: a small snapshot on every state change, each relayed frame once ----
 
   /*
-   * A clustered room replicates itself in two parts. The snapshot (members, tokens, bans, lock, lockouts, seq and the
-   * newest client ids per member) is rewritten only when that state changes: joins, leaves, kicks, lock, extend, PIN
+   * A clustered room replicates itself in two parts. The snapshot (members, tokens, bans, lock, lockouts, seq, the join
+   * hash and the newest client ids per member) is rewritten only when that state changes: joins, leaves, kicks, lock, extend, PIN
    * failures. A relayed message does not rewrite it; instead the frame is written once, with its sender, client id
    * and seq, to its slot of the room's FrameRing. Restoring reads both and replays the frames over the snapshot, which
    * gives back the seq, the de-duplication of every recent client id and the replay tail.
@@ -349,7 +387,8 @@ public final class RoomState {
     return new JsonObject().put("roomId", roomId).put("createdAt", createdAt).put("expiresAt", expiresAt)
         .put("pin", pin.encode()).put("sourceSalt", Base64.getEncoder().encodeToString(sourceSalt))
         .put("maxMembers", maxMembers).put("locked", locked).put("seq", seq).put("members", ms)
-        .put("banned", new JsonArray(List.copyOf(bannedTokens))).put("pinGuard", pinGuard.toJson());
+        .put("banned", new JsonArray(List.copyOf(bannedTokens))).put("pinGuard", pinGuard.toJson())
+        .put("joinHash", joinHash == null ? null : joinHash.toWire());
   }
 
   /**
@@ -382,6 +421,8 @@ public final class RoomState {
     }
     s.getJsonArray("banned").forEach(t -> r.bannedTokens.add((String) t));
     r.pinGuard = PinGuard.fromJson(s.getJsonObject("pinGuard"));
+    // absent in the snapshots of open rooms (and of nodes from before join tokens): the room stays open
+    r.joinHash = JoinHash.fromWire(s.getString("joinHash"));
     r.replicateFrames();
     frames.stream().map(Replica::parse).sorted(Comparator.comparingLong(Replica::seq)).forEach(r::replay);
     return r;

@@ -137,8 +137,8 @@ public final class RoomVerticle extends VerticleBase {
   private void onJoin(Message<Object> msg, JsonObject b) {
     String node = b.getString("node");
     String connId = b.getString("connId");
-    RoomState.JoinResult r = state.join(b.getString("profile"), b.getString("resume"), b.getLong("lastSeq", -1L),
-        node, connId);
+    RoomState.JoinResult r = state.join(b.getString("profile"), b.getString("resume"), b.getString("token"),
+        b.getLong("lastSeq", -1L), node, connId);
     if (r.error() != null) {
       fail(msg, r.error());
       return;
@@ -197,8 +197,11 @@ public final class RoomVerticle extends VerticleBase {
       return;
     }
     AdminOp op = AdminOp.valueOf(b.getString("adminOp"));
+    // the edge's parser let only a well-formed hash through; null when the op carries none
+    JoinHash nextJoinHash = JoinHash.fromWire(b.getString("joinHash"));
     ErrorCode error = switch (op) {
-      case KICK -> kick(b.getString("target"));
+      case KICK -> kick(b.getString("target"), nextJoinHash);
+      case ROTATE -> rotate(nextJoinHash);
       case LOCK, UNLOCK -> setLocked(op == AdminOp.LOCK);
       case EXTEND -> extend(b.getLong("seconds"));
       case BURN -> null;
@@ -215,8 +218,8 @@ public final class RoomVerticle extends VerticleBase {
     }
   }
 
-  private ErrorCode kick(String target) {
-    Member m = state.kick(target);
+  private ErrorCode kick(String target, JoinHash nextJoinHash) {
+    Member m = state.kick(target, nextJoinHash);
     if (m == null) {
       return ErrorCode.UNKNOWN_MEMBER;
     }
@@ -227,6 +230,15 @@ public final class RoomVerticle extends VerticleBase {
       }
       fanOut.deliver(remaining, ServerFrames.memberLeft(m.memberId, "kicked").encode());
     });
+    return null;
+  }
+
+  /** Only the room's join hash changes; the members learn the new link end to end, not from the server. */
+  private ErrorCode rotate(JoinHash next) {
+    if (next == null) {
+      return ErrorCode.BAD_FIELD;
+    }
+    state.replaceJoinHash(next);
     return null;
   }
 

@@ -33,6 +33,24 @@ class ClientFrameParserTest {
     assertThat(parser.parse("{\"type\":\"ping\"}").frame()).isInstanceOf(ClientFrame.Ping.class);
   }
 
+  private static final String KEY = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA";
+
+  @Test
+  @DisplayName("reads a join token, a rotate and a kick that rotates; the old frames read as before")
+  void joinTokens() {
+    assertThat(parser.parse("{\"type\":\"join\",\"profile\":\"YWJj\",\"token\":\"" + KEY + "\"}").frame())
+        .isEqualTo(new ClientFrame.Join("YWJj", null, -1, KEY));
+    assertThat(parser.parse("{\"type\":\"join\",\"profile\":\"YWJj\",\"token\":null}").frame())
+        .isEqualTo(new ClientFrame.Join("YWJj", null, -1));
+    assertThat(parser.parse("{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"rotate\",\"joinHash\":\"" + KEY + "\"}").frame())
+        .isEqualTo(new ClientFrame.Admin("X", AdminOp.ROTATE, null, 0, KEY));
+    assertThat(parser.parse("{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"kick\",\"target\":\"m\",\"joinHash\":\"" + KEY + "\"}")
+        .frame()).isEqualTo(new ClientFrame.Admin("X", AdminOp.KICK, "m", 0, KEY));
+    assertThat(parser.parse("{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"lock\",\"joinHash\":7}").frame())
+        .as("ops that take no hash ignore the field, like any unknown field")
+        .isEqualTo(new ClientFrame.Admin("X", AdminOp.LOCK, null, 0));
+  }
+
   @ParameterizedTest(name = "{0} -> {1}")
   @DisplayName("every malformed frame gets its stable code")
   @CsvSource(delimiter = '|', value = {
@@ -59,6 +77,23 @@ class ClientFrameParserTest {
       "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"extend\",\"seconds\":0}|BAD_FIELD",
       "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"extend\",\"seconds\":99999999999999999999999}|BAD_FIELD",
       "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"extend\",\"seconds\":\"60\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"token\":\"\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"token\":7}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"token\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB\"}|BAD_FIELD",
+      "{\"type\":\"join\",\"profile\":\"YQ\",\"token\":[\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"rotate\"}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"rotate\",\"joinHash\":null}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"rotate\",\"joinHash\":\"short\"}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"rotate\",\"joinHash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/\"}|BAD_FIELD",
+      "{\"type\":\"admin\",\"op\":\"rotate\",\"joinHash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"kick\",\"target\":\"m\",\"joinHash\":\"\"}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"kick\",\"target\":\"m\",\"joinHash\":42}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"kick\",\"target\":\"m\",\"joinHash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}|BAD_FIELD",
+      "{\"type\":\"admin\",\"pin\":\"X\",\"op\":\"kick\",\"joinHash\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}|BAD_FIELD",
   })
   void malformed(String text, ErrorCode expected) {
     assertThat(error(text)).isEqualTo(expected);

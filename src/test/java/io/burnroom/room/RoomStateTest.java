@@ -264,4 +264,86 @@ class RoomStateTest {
     assertThat(room.takeFrameWrites()).isEmpty();
     assertThat(room.replicatedSlots()).isEmpty();
   }
+  // ---- join tokens ----
+
+  private static final java.util.Base64.Encoder B64URL = java.util.Base64.getUrlEncoder().withoutPadding();
+
+  private static String tokenText(int seed) {
+    return B64URL.encodeToString(JoinHashTest.token(seed));
+  }
+
+  private static JoinHash hashFor(int seed) throws Exception {
+    return JoinHash.fromWire(JoinHashTest.hashOf(JoinHashTest.token(seed)));
+  }
+
+  @Test
+  @DisplayName("a token room seats a fresh join only with the current token, checked before lock and size")
+  void tokenRoomNeedsTheToken() throws Exception {
+    room.replaceJoinHash(hashFor(1));
+    assertThat(room.requiresJoinToken()).isTrue();
+    assertThat(room.join("cA==", null, null, -1, "n1", "c0").error()).isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    assertThat(room.join("cA==", null, tokenText(2), -1, "n1", "c0").error()).isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    assertThat(room.join("cA==", "unknown-resume", null, -1, "n1", "c0").error())
+        .as("an unknown resume token is a fresh join").isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    Member a = room.join("cA==", null, tokenText(1), -1, "n1", "c1").member();
+    assertThat(a).isNotNull();
+    room.setLocked(true);
+    assertThat(room.join("cA==", null, null, -1, "n1", "c2").error())
+        .as("no token: not even told the room is locked").isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    assertThat(room.join("cA==", null, tokenText(1), -1, "n1", "c2").error()).isEqualTo(ErrorCode.ROOM_LOCKED);
+    assertThat(room.memberCount()).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("a seated member resumes without a token; a kick that rotates bars the old token and the resume token")
+  void kickRotates() throws Exception {
+    room.replaceJoinHash(hashFor(1));
+    Member a = room.join("cA==", null, tokenText(1), -1, "n1", "c1").member();
+    Member b = room.join("cA==", null, tokenText(1), -1, "n1", "c2").member();
+    assertThat(room.kick(b.memberId(), hashFor(2))).isSameAs(b);
+    assertThat(room.join("cA==", b.resumeToken(), tokenText(2), -1, "n1", "c3").error()).isEqualTo(ErrorCode.BANNED);
+    assertThat(room.join("cA==", null, tokenText(1), -1, "n1", "c3").error()).isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    room.disconnect(a.memberId(), "c1", false, 5);
+    RoomState.JoinResult resumed = room.join("cA==", a.resumeToken(), null, -1, "n2", "c4");
+    assertThat(resumed.resumed()).isTrue();
+    assertThat(room.join("cA==", null, tokenText(2), -1, "n1", "c5").error()).isNull();
+    assertThat(room.kick("nobody", hashFor(3))).as("no such member: nothing changes").isNull();
+    assertThat(room.join("cA==", null, tokenText(3), -1, "n1", "c6").error()).isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    assertThat(room.join("cA==", null, tokenText(2), -1, "n1", "c6").error()).isNull();
+  }
+
+  @Test
+  @DisplayName("an open room seats anyone, ignores tokens, and becomes a token room when a hash is registered")
+  void openRoomUntilRotated() throws Exception {
+    assertThat(room.requiresJoinToken()).isFalse();
+    Member a = join("n1", "c1");
+    assertThat(room.join("cA==", null, tokenText(9), -1, "n1", "c2").error()).isNull();
+    room.kick(a.memberId(), null);
+    assertThat(room.requiresJoinToken()).as("a kick without a hash leaves the room open").isFalse();
+    room.replaceJoinHash(hashFor(4));
+    assertThat(room.join("cA==", null, null, -1, "n1", "c3").error()).isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    assertThat(room.join("cA==", null, tokenText(4), -1, "n1", "c3").error()).isNull();
+  }
+
+  @Test
+  @DisplayName("the join hash travels in the snapshot, and a snapshot without one restores an open room")
+  void joinHashSurvivesRestore() throws Exception {
+    room.replaceJoinHash(hashFor(1));
+    Member a = room.join("cA==", null, tokenText(1), -1, "n1", "c1").member();
+    room.kick(a.memberId(), hashFor(2));
+    JsonObject snap = new JsonObject(room.toSnapshot().encode());
+    assertThat(snap.encode()).doesNotContain(tokenText(2));
+    RoomState back = RoomState.fromSnapshot(snap, List.of(), ids, 10, java.util.Set.of());
+    assertThat(back.requiresJoinToken()).isTrue();
+    assertThat(back.join("cA==", null, tokenText(1), -1, "n", "x").error()).isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    assertThat(back.join("cA==", null, null, -1, "n", "x").error()).isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
+    assertThat(back.join("cA==", null, tokenText(2), -1, "n", "x").error()).isNull();
+
+    JsonObject legacy = new JsonObject(new RoomState("old", 0, 600_000, PinHash.of("PIN12345", ids.salt()), ids.salt(),
+        3, ids).toSnapshot().encode());
+    legacy.remove("joinHash"); // as written by a node from before join tokens
+    RoomState open = RoomState.fromSnapshot(legacy, List.of(), ids, 10, java.util.Set.of());
+    assertThat(open.requiresJoinToken()).isFalse();
+    assertThat(open.join("cA==", null, null, -1, "n", "x").error()).isNull();
+  }
 }
