@@ -8,6 +8,7 @@ import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.HazelcastCallbacks;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
+import io.burnroom.edge.ClientBundle;
 import io.burnroom.edge.EdgeShared;
 import io.burnroom.edge.EdgeVerticle;
 import io.burnroom.edge.StaticFiles;
@@ -50,11 +51,13 @@ public final class BurnroomNode {
   private final BurnroomMetrics metrics;
   private final RoomDirectory directory;
   private final RoomHostVerticle host;
+  private final ClientBundle clientBundle;
 
   private BurnroomNode(AppConfig config, Vertx vertx, String nodeId, HazelcastClusterManager clusterManager,
                        Edges edge, ManagementVerticle management, BurnroomMetrics metrics, RoomDirectory directory,
-                       RoomHostVerticle host) {
+                       RoomHostVerticle host, ClientBundle clientBundle) {
     this.host = host;
+    this.clientBundle = clientBundle;
     this.config = config;
     this.vertx = vertx;
     this.nodeId = nodeId;
@@ -128,7 +131,7 @@ public final class BurnroomNode {
     java.util.function.BooleanSupplier ready = mgr == null ? edge::ready
         : () -> edge.ready() && mgr.getHazelcastInstance().getLifecycleService().isRunning();
     ManagementVerticle management = new ManagementVerticle(config.mgmtHost(), config.mgmtPort(), registry, metrics,
-        nodeId, clock, ready, config.limits().joinTimeoutMs());
+        nodeId, clock, ready, config.limits().joinTimeoutMs(), files.bundle().toJson());
     if (mgr != null) {
       mgr.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
         @Override
@@ -156,7 +159,8 @@ public final class BurnroomNode {
           return chain;
         })
         .compose(id -> vertx.deployVerticle(management))
-        .map(id -> new BurnroomNode(config, vertx, nodeId, mgr, edge, management, metrics, directory, host))
+        .map(id -> new BurnroomNode(config, vertx, nodeId, mgr, edge, management, metrics, directory, host,
+            files.bundle()))
         .recover(e -> {
           // Report the failure at once: closing a half-started clustered Vert.x can stall (seen with a taken port),
           // and the caller exits anyway.
@@ -205,6 +209,8 @@ public final class BurnroomNode {
   public BurnroomMetrics metrics() { return metrics; }
   public RoomDirectory directory() { return directory; }
   public AppConfig config() { return config; }
+  /** The hashes of the client code this node serves on its chat port (printed at start, served on management). */
+  public ClientBundle clientBundle() { return clientBundle; }
   public boolean clustered() { return clusterManager != null; }
   /** "epoll" or "nio": the network transport this node's Vert.x runs on. */
   public String transport() { return vertx.isNativeTransportEnabled() ? "epoll" : "nio"; }

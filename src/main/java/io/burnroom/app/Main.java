@@ -5,9 +5,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Starts one node from the environment (and {@code --flags}), prints one ready line, and on SIGTERM closes local
- * sockets with 1012 and leaves the cluster gracefully. Logging goes to the console only and never names a room,
- * a member, a PIN or an address.
+ * Starts one node from the environment (and {@code --flags}), prints one ready line (ending with the digest of the
+ * client code it serves, {@code client=sha256:<hex>}; see {@link io.burnroom.edge.ClientBundle}), and on SIGTERM
+ * closes local sockets with 1012 and leaves the cluster gracefully. Logging goes to the console only and never names
+ * a room, a member, a PIN or an address.
  */
 public final class Main {
   private static final Logger LOG = Logger.getLogger(Main.class.getName());
@@ -60,7 +61,7 @@ public final class Main {
     System.out.println("Burnroom ready: chat http://" + display(config.httpHost()) + ":" + node.httpPort()
         + " management http://" + display(config.mgmtHost()) + ":" + node.mgmtPort()
         + " mode=" + (node.clustered() ? "clustered" : "embedded") + " node=" + node.nodeId()
-        + " transport=" + node.transport());
+        + " transport=" + node.transport() + " client=sha256:" + node.clientBundle().sha256());
     System.out.flush();
   }
 

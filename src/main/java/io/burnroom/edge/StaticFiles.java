@@ -19,30 +19,34 @@ import java.util.stream.Stream;
 
 /**
  * The web client, loaded into memory once at start-up and served from there. Vert.x's StaticHandler would extract
- * class-path files into a cache directory on disk; this never writes anything. Also serves the few vendored
- * browser libraries from their webjars (never from a CDN).
+ * class-path files into a cache directory on disk; this never writes anything. Also serves the vendored browser
+ * library the client needs from its webjar (never from a CDN). The ops page's charting library is not here: only the
+ * management listener serves it, so the chat origin carries nothing but the client. {@link #bundle()} is the hash
+ * of everything served.
  */
 public final class StaticFiles {
   public record Asset(Buffer content, String contentType) {
   }
 
-  /** URL path → class-path resource of the browser libraries we serve ourselves. */
+  /**
+   * URL path → class-path resource of the browser libraries we serve ourselves. tools/client-hash.sh lists the same
+   * files (ClientBundleTest compares the two).
+   */
   private static final Map<String, String> VENDOR = Map.of(
-      "/vendor/qrcode.min.js", "META-INF/resources/webjars/qrcodejs/07f829d/qrcode.min.js",
-      "/vendor/uplot/uPlot.iife.min.js", "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.iife.min.js",
-      "/vendor/uplot/uPlot.min.css", "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.min.css",
-      "/vendor/uplot/LICENSE", "META-INF/resources/webjars/uplot/1.6.30/LICENSE");
+      "/vendor/qrcode.min.js", "META-INF/resources/webjars/qrcodejs/07f829d/qrcode.min.js");
 
   private final Map<String, Asset> assets;
+  private final ClientBundle bundle;
 
-  private StaticFiles(Map<String, Asset> assets) {
+  private StaticFiles(Map<String, Asset> assets, ClientBundle bundle) {
     this.assets = Map.copyOf(assets);
+    this.bundle = bundle;
   }
 
   /** Loads {@code webroot/**} and the vendor files from the class path (a jar or a directory). */
   public static StaticFiles load(String root) {
     ClassLoader cl = StaticFiles.class.getClassLoader();
-    Map<String, Asset> out = new HashMap<>();
+    Map<String, byte[]> out = new HashMap<>();
     URL url = cl.getResource(root + "/index.html");
     if (url == null) {
       throw new IllegalStateException(root + "/index.html is missing from the class path");
@@ -81,7 +85,9 @@ public final class StaticFiles {
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
-    return new StaticFiles(out);
+    Map<String, Asset> assets = new HashMap<>();
+    out.forEach((path, bytes) -> assets.put(path, new Asset(Buffer.buffer(bytes), contentType(path))));
+    return new StaticFiles(assets, ClientBundle.of(out));
   }
 
   public Asset get(String path) {
@@ -92,8 +98,13 @@ public final class StaticFiles {
     return assets.size();
   }
 
-  private static void put(Map<String, Asset> out, String path, byte[] bytes) {
-    out.put(path, new Asset(Buffer.buffer(bytes), contentType(path)));
+  /** The SHA-256 of every file served here, and the digest over them. */
+  public ClientBundle bundle() {
+    return bundle;
+  }
+
+  private static void put(Map<String, byte[]> out, String path, byte[] bytes) {
+    out.put(path, bytes);
   }
 
   static String contentType(String path) {

@@ -25,7 +25,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The operators' listener, separate from the chat port and bound to 127.0.0.1 by default: {@code /metrics}
- * (Prometheus text), {@code /health/live}, {@code /health/ready} and the live page {@code /ops}. Every second it
+ * (Prometheus text), {@code /health/live}, {@code /health/ready}, the live page {@code /ops} (with its charting
+ * library, which only this listener serves) and {@code /client-bundle}, the hashes of the client code the chat port
+ * serves. Every second it
  * publishes this node's {@link OpsSample} on {@value #OPS_SAMPLES} and keeps the latest sample of every node it
  * hears there, so any node's {@code /ops} shows the whole cluster. Owns only its HTTP server and those samples.
  * Its connections get the chat port's request deadlines: an operator may expose the port to a monitoring network,
@@ -55,7 +57,8 @@ public final class ManagementVerticle extends VerticleBase {
       "/ops/ops.css", "ops/ops.css",
       "/ops/favicon.svg", "ops/favicon.svg",
       "/ops/vendor/uPlot.iife.min.js", "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.iife.min.js",
-      "/ops/vendor/uPlot.min.css", "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.min.css");
+      "/ops/vendor/uPlot.min.css", "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.min.css",
+      "/ops/vendor/uPlot.LICENSE", "META-INF/resources/webjars/uplot/1.6.30/LICENSE");
 
   private final String host;
   private final int port;
@@ -65,6 +68,7 @@ public final class ManagementVerticle extends VerticleBase {
   private final Clock clock;
   private final BooleanSupplier ready;
   private final RequestDeadlines deadlines;
+  private final Buffer clientBundle;
   /** Latest sample per node, with the local time it arrived. Touched on this verticle's event loop only. */
   private final Map<String, JsonObject> samples = new TreeMap<>();
   private Map<String, Buffer> assets;
@@ -73,9 +77,12 @@ public final class ManagementVerticle extends VerticleBase {
   private long deadlineSweeper = -1;
   private HttpServer server;
 
-  /** @param headMs how long a connection may take for its first request head (the chat port's join timeout) */
+  /**
+   * @param headMs       how long a connection may take for its first request head (the chat port's join timeout)
+   * @param clientBundle the JSON served on {@code /client-bundle}
+   */
   public ManagementVerticle(String host, int port, PrometheusMeterRegistry registry, BurnroomMetrics metrics,
-                            String nodeId, Clock clock, BooleanSupplier ready, long headMs) {
+                            String nodeId, Clock clock, BooleanSupplier ready, long headMs, JsonObject clientBundle) {
     this.host = host;
     this.port = port;
     this.registry = registry;
@@ -84,6 +91,7 @@ public final class ManagementVerticle extends VerticleBase {
     this.clock = clock;
     this.ready = ready;
     this.deadlines = new RequestDeadlines(headMs, clock);
+    this.clientBundle = clientBundle.toBuffer();
   }
 
   @Override
@@ -120,6 +128,8 @@ public final class ManagementVerticle extends VerticleBase {
     r.get("/metrics").handler(this::scrape);
     r.get("/health/live").handler(ctx -> health(ctx, true));
     r.get("/health/ready").handler(ctx -> health(ctx, ready.getAsBoolean()));
+    r.get("/client-bundle").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+        .end(clientBundle));
     r.get("/ops/samples").handler(this::samples);
     r.get("/ops/").handler(ctx -> ctx.redirect("/ops"));
     r.get("/ops*").handler(this::asset);
@@ -202,6 +212,7 @@ public final class ManagementVerticle extends VerticleBase {
     if (resource.endsWith(".js")) return "text/javascript; charset=utf-8";
     if (resource.endsWith(".css")) return "text/css; charset=utf-8";
     if (resource.endsWith(".svg")) return "image/svg+xml";
+    if (resource.endsWith("LICENSE")) return "text/plain; charset=utf-8";
     return "application/octet-stream";
   }
 }

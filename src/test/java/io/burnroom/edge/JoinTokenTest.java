@@ -69,6 +69,10 @@ class JoinTokenTest {
     return token == null ? f : f.put("token", token);
   }
 
+  private static void rotate(WsClient creator, String pin, String joinHash) {
+    creator.send(new JsonObject().put("type", "admin").put("pin", pin).put("op", "rotate").put("joinHash", joinHash));
+  }
+
   private WsClient joinedWith(String roomId, String token) {
     WsClient c = nodes.ws(node, roomId);
     c.send(joinFrame(token));
@@ -148,12 +152,10 @@ class JoinTokenTest {
     JsonObject room = tokenRoom(first);
     String id = room.getString("roomId");
     try (WsClient creator = joinedWith(id, first)) {
-      creator.send(new JsonObject().put("type", "admin").put("pin", "WRONG111").put("op", "rotate")
-          .put("joinHash", hashOf(second)));
+      rotate(creator, "WRONG111", hashOf(second));
       assertThat(creator.expect("error").getString("code")).isEqualTo("wrong_pin");
       joinedWith(id, first).close();
-      creator.send(new JsonObject().put("type", "admin").put("pin", room.getString("pin")).put("op", "rotate")
-          .put("joinHash", hashOf(second)));
+      rotate(creator, room.getString("pin"), hashOf(second));
       assertThat(creator.expect("admin_ok").getString("op")).isEqualTo("rotate");
       refused(id, first);
       joinedWith(id, second).close();
@@ -172,8 +174,7 @@ class JoinTokenTest {
       joinedWith(id, null).close();
       joinedWith(id, newToken()).close();
       String token = newToken();
-      creator.send(new JsonObject().put("type", "admin").put("pin", room.getString("pin")).put("op", "rotate")
-          .put("joinHash", hashOf(token)));
+      rotate(creator, room.getString("pin"), hashOf(token));
       assertThat(creator.expect("admin_ok").getString("op")).isEqualTo("rotate");
       refused(id, null);
       joinedWith(id, token).close();
