@@ -8,8 +8,8 @@
 # Prints `client=sha256:<hex>`; with --list, first one `<sha256>  <bytes>  <path>` line per file.
 #
 # The bundle is every file of CHECKOUT/webroot/ that the build packs (pom.xml: not test/, node_modules/ or the
-# top-level package*.json; no dot files or editor backups, as Maven's default excludes) plus the vendored files the
-# chat port serves from webjars, read from the local Maven repository (MAVEN_REPO, default ~/.m2/repository; run
+# top-level package*.json, nor what Maven leaves out by default: version-control directories, editor backups) plus
+# the vendored files the chat port serves from webjars, read from the local Maven repository (MAVEN_REPO, default ~/.m2/repository; run
 # `mvn -B package -DskipTests` once to fetch them). The digest is the SHA-256 of the manifest: for each file in
 # ascending byte order of its URL path, the path, a newline, the lower-case hex SHA-256 of the file, a newline.
 # Needs bash, coreutils (sha256sum, sort, wc) and find; unzip (or a JDK's jar) to read the webjars.
@@ -31,11 +31,19 @@ vendored=(
   "/vendor/qrcode.min.js|org/webjars/qrcodejs/07f829d/qrcodejs-07f829d.jar|META-INF/resources/webjars/qrcodejs/07f829d/qrcode.min.js"
 )
 
+# The files Maven's resources plugin leaves out by default (version-control directories, editor backups, .DS_Store;
+# checked with this build's plugin): the jar lacks them, so the node does not serve them. Any other file, dot files
+# such as .gitignore included, is packed and served, and so counted.
+maven_default_excludes='(^|/)(\.git|\.svn|\.hg|\.bzr|CVS|RCS|SCCS|_darcs|\.metadata|\.arch-ids)(/|$)'
+maven_default_excludes+='|(^|/)(\.cvsignore|\.DS_Store|vssver\.scc)$'
+maven_default_excludes+='|(^|/)(#[^/]*#|\.#[^/]*|%[^/]*%|\._[^/]*)$|~$'
+
 # One "path<TAB>sha256<TAB>bytes" line per file, unsorted.
 entries() {
   (cd "$webroot" && find . -type f \
     | sed 's|^\./||' \
-    | grep -Ev '^(test|node_modules)/|^package[^/]*\.json$|(^|/)[.#%]|~$' \
+    | grep -Ev '^(test|node_modules)/|^package[^/]*\.json$' \
+    | grep -Ev "$maven_default_excludes" \
     | while IFS= read -r f; do
         printf '/%s\t%s\t%s\n' "$f" "$(sha256sum < "$f" | cut -d' ' -f1)" "$(wc -c < "$f" | tr -d ' ')"
       done)
