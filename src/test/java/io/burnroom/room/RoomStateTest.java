@@ -318,8 +318,12 @@ class RoomStateTest {
     assertThat(room.requiresJoinToken()).isFalse();
     Member a = join("n1", "c1");
     assertThat(room.join("cA==", null, tokenText(9), -1, "n1", "c2").error()).isNull();
+    Member b = room.join("cA==", null, null, -1, "n1", "c4").member();
     room.kick(a.memberId(), null);
     assertThat(room.requiresJoinToken()).as("a kick without a hash leaves the room open").isFalse();
+    room.kick(b.memberId(), hashFor(5));
+    assertThat(room.requiresJoinToken()).as("a kick with a hash makes it a token room").isTrue();
+    assertThat(room.join("cA==", null, tokenText(5), -1, "n1", "c5").error()).isNull();
     room.replaceJoinHash(hashFor(4));
     assertThat(room.join("cA==", null, null, -1, "n1", "c3").error()).isEqualTo(ErrorCode.JOIN_TOKEN_INVALID);
     assertThat(room.join("cA==", null, tokenText(4), -1, "n1", "c3").error()).isNull();
