@@ -37,6 +37,11 @@ public final class ClusterConfig {
     c.setClusterName(app.clusterName());
     c.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(app.failureDetectSeconds()));
     c.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    // After a split (a partition, or a node paused longer than failure detection) both halves serve until
+    // Hazelcast merges them; its defaults look for the other half only after 300 s, then every 120 s.
+    String merge = String.valueOf(app.failureDetectSeconds());
+    c.setProperty("hazelcast.merge.first.run.delay.seconds", merge);
+    c.setProperty("hazelcast.merge.next.run.delay.seconds", merge);
     NetworkConfig net = c.getNetworkConfig();
     net.setPort(app.clusterPort());
     net.setPortAutoIncrement(app.clusterPort() == 0 || app.clusterMembers().isEmpty());

@@ -24,6 +24,16 @@ class ClusterConfigTest {
   }
 
   @Test
+  @DisplayName("halves of a split cluster look for each other within failure detection, not after Hazelcast's 300 s")
+  void mergeSoonAfterSplit() {
+    Config c = ClusterConfig.hazelcast(AppConfig.from(java.util.Map.of("BURNROOM_FAILURE_DETECT_SECONDS", "3")), 2);
+    // Found by chaos/ (a 5 s SIGSTOP or a 12 s partition): with the defaults both halves kept serving the same rooms
+    // for minutes, and members stuck on the far half never got an ack.
+    assertThat(c.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("3");
+    assertThat(c.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("3");
+  }
+
+  @Test
   @DisplayName("an operator's -Dhazelcast.* flag wins over the small-box size")
   void systemPropertyWins() {
     String p = "hazelcast.io.thread.count";
