@@ -444,7 +444,11 @@ public final class EdgeVerticle extends VerticleBase {
     if (msg.body() instanceof Bus.Deliveries ds) {
       for (Bus.Deliver d : ds.items()) {
         // Framed once for all recipients on this edge.
-        Frames.encoded(d.frame(), frame -> forEachMember(d.to(), d.roomId(), s -> s.write(frame)));
+        Frames.encoded(d.frame(), frame -> forEachMember(d.to(), d.roomId(), s -> {
+          if (s.takeSeq(d.seq())) {
+            s.write(frame);
+          }
+        }));
       }
       return;
     }

@@ -40,6 +40,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   private boolean partialIsBinary;
   private Phase phase = Phase.AWAITING_JOIN;
   private String memberId;
+  /** The highest seq this socket has been given (the join's replay included); see {@link #takeSeq}. */
+  private long lastSeq;
   private int strikes;
   private int rateViolations;
   private long joinTimer;
@@ -172,6 +174,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
           }
           memberId = seated;
           roomId = body.getString("roomId", roomId);
+          lastSeq = body.getLong("seq", 0L);
           phase = Phase.JOINED;
           edge.registerMember(this);
           write(body.getString("frame"));
@@ -240,6 +243,22 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
 
   void send(JsonObject frame) {
     write(frame.encode());
+  }
+
+  /**
+   * True when a relayed message with this seq (0: not a message) is new to this socket. A message relayed just
+   * before a resume can reach the socket twice, in the join's replay and by its live delivery (found by chaos/,
+   * decision 38); the second one is dropped here.
+   */
+  boolean takeSeq(long seq) {
+    if (seq == 0) {
+      return true;
+    }
+    if (seq <= lastSeq) {
+      return false;
+    }
+    lastSeq = seq;
+    return true;
   }
 
   void write(String frame) {

@@ -51,15 +51,17 @@ public final class Bus {
    * One frame for one node: write {@code frame}, the UTF-8 bytes of a server text frame, to each listed member's
    * socket there; it travels in a {@link Deliveries}. The room encodes a frame once; the bytes cross the cluster as
    * they are and every edge of a node copies the same array into its socket buffers, so nobody may change it after
-   * construction.
+   * construction. {@code seq} is a relayed message's seq (0 for other frames): a socket is never written a seq it
+   * already has.
    */
-  public record Deliver(String roomId, List<String> to, byte[] frame) {
+  public record Deliver(String roomId, List<String> to, byte[] frame, long seq) {
     public Deliver {
       to = List.copyOf(to); // shared by reference among a node's edges: must not change under them
     }
 
+    /** A frame without a seq (0): every socket it is addressed to gets it. */
     public static Deliver of(String roomId, List<String> to, String frame) {
-      return new Deliver(roomId, to, frame.getBytes(StandardCharsets.UTF_8));
+      return new Deliver(roomId, to, frame.getBytes(StandardCharsets.UTF_8), 0);
     }
 
     /** The frame as text (tests and diagnostics; the hot path never decodes it). */

@@ -31,6 +31,7 @@ public final class BusCodecs {
     b.appendInt(ds.items().size());
     ds.items().forEach(d -> {
       put(b, d.roomId());
+      b.appendLong(d.seq());
       putBytes(b, d.frame());
       b.appendInt(d.to().size());
       d.to().forEach(id -> put(b, id));
@@ -40,13 +41,14 @@ public final class BusCodecs {
     List<Bus.Deliver> items = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       String roomId = in.string();
+      long seq = in.number();
       byte[] frame = in.bytes();
       int recipients = in.count();
       List<String> to = new ArrayList<>(recipients);
       for (int j = 0; j < recipients; j++) {
         to.add(in.string());
       }
-      items.add(new Bus.Deliver(roomId, to, frame));
+      items.add(new Bus.Deliver(roomId, to, frame, seq));
     }
     return new Bus.Deliveries(items);
   });
@@ -97,6 +99,15 @@ public final class BusCodecs {
       byte[] out = buffer.getBytes(pos, pos + len);
       pos += len;
       return out;
+    }
+
+    long number() {
+      if (buffer.length() - pos < 8) {
+        throw new IllegalArgumentException("bad number");
+      }
+      long n = buffer.getLong(pos);
+      pos += 8;
+      return n;
     }
 
     int count() {

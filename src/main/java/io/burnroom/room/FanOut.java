@@ -32,9 +32,16 @@ final class FanOut {
     deliver(recipients, frame.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** {@code utf8}: a frame already encoded (a relayed message's, which the replay log needed encoded too). */
   void deliver(Collection<Member> recipients, byte[] utf8) {
-    byNode(recipients).forEach((node, ids) -> batch.add(node, new Bus.Deliver(roomId, ids, utf8)));
+    deliver(recipients, utf8, 0);
+  }
+
+  /**
+   * {@code utf8}: a frame already encoded (a relayed message's, which the replay log needed encoded too); {@code seq}
+   * its seq, so an edge never writes it to a socket that already has it (from a join's replay).
+   */
+  void deliver(Collection<Member> recipients, byte[] utf8, long seq) {
+    byNode(recipients).forEach((node, ids) -> batch.add(node, new Bus.Deliver(roomId, ids, utf8, seq)));
   }
 
   void close(Collection<Member> recipients, int code, String frame) {

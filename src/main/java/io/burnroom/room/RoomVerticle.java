@@ -152,8 +152,10 @@ public final class RoomVerticle extends VerticleBase {
         state.locked(), state.seq());
     // memberId and roomId travel beside the frame so the edge need not parse the frame, and (on this node) keeps
     // these very strings instead of copies per socket.
+    // seq: the replay covers every frame up to it that is meant for this member, so the edge drops a live delivery
+    // of any of them that is still on its way (relayed before this join, delivered after it).
     JsonObject reply = new JsonObject().put("memberId", m.memberId).put("roomId", state.roomId())
-        .put("frame", joined.encode())
+        .put("seq", state.seq()).put("frame", joined.encode())
         .put("replay", new JsonArray(r.replay()));
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
     afterWrite(() -> {
@@ -177,7 +179,7 @@ public final class RoomVerticle extends VerticleBase {
     }
     metrics.relayed(body.length());
     afterReplication(() -> {
-      fanOut.deliver(r.recipients(), r.frameUtf8());
+      fanOut.deliver(r.recipients(), r.frameUtf8(), ack);
       msg.reply(ack);
     });
   }

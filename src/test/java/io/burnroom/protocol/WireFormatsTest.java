@@ -49,6 +49,10 @@ class WireFormatsTest {
     assertThat(items.get(1).to()).isEmpty();
     assertThat(items.get(1).frame()).isEmpty();
     assertThat(roundTrip(BusCodecs.DELIVERIES, new Bus.Deliveries(List.of())).items()).isEmpty();
+    assertThat(back.seq()).as("a frame without a seq").isZero();
+    Bus.Deliver msg = new Bus.Deliver("room", List.of("a"), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1L << 40);
+    assertThat(roundTrip(BusCodecs.DELIVERIES, new Bus.Deliveries(List.of(msg))).items().get(0).seq())
+        .as("a relayed message's seq").isEqualTo(1L << 40);
   }
 
   @Test
