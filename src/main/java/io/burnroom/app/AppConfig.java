@@ -22,6 +22,8 @@ public record AppConfig(
     String clusterHost,
     int clusterPort,
     List<String> clusterMembers,
+    Discovery clusterDiscovery,
+    String clusterServiceDns,
     String clusterName,
     int failureDetectSeconds,
     int minTtlSeconds,
@@ -43,6 +45,12 @@ public record AppConfig(
       return "Tls[cert=" + certPem.length() + " chars, key=hidden]";
     }
   }
+
+  /**
+   * How a clustered node finds the others: the static {@code BURNROOM_CLUSTER_MEMBERS} list, or Hazelcast's Kubernetes
+   * discovery, which looks up every address behind a DNS name (a headless Service) and joins them on the cluster port.
+   */
+  public enum Discovery { MEMBERS, KUBERNETES }
 
   /** True when the chat port serves TLS itself (otherwise a reverse proxy terminates it). */
   public boolean tlsEnabled() {
@@ -77,6 +85,16 @@ public record AppConfig(
             r.integer("MAX_SOCKETS_PER_NODE", d.maxSocketsPerNode(), 1, 1_000_000))
         .withTimeouts(r.integer("JOIN_TIMEOUT_MS", (int) d.joinTimeoutMs(), 100, 600_000),
             r.integer("RESUME_GRACE_MS", (int) d.resumeGraceMs(), 100, 3_600_000));
+    Discovery discovery = r.discovery();
+    String serviceDns = r.string("CLUSTER_SERVICE_DNS", null);
+    if ((discovery == Discovery.KUBERNETES) != (serviceDns != null)) {
+      throw new IllegalArgumentException(PREFIX + "CLUSTER_SERVICE_DNS is needed with, and only with, "
+          + PREFIX + "CLUSTER_DISCOVERY=kubernetes");
+    }
+    if (discovery == Discovery.KUBERNETES && !r.list("CLUSTER_MEMBERS").isEmpty()) {
+      throw new IllegalArgumentException(PREFIX + "CLUSTER_MEMBERS is for " + PREFIX + "CLUSTER_DISCOVERY=members; "
+          + "with kubernetes the members come from " + PREFIX + "CLUSTER_SERVICE_DNS");
+    }
     return new AppConfig(
         r.string("HTTP_HOST", "0.0.0.0"),
         r.integer("HTTP_PORT", 8080, 0, 65535),
@@ -87,6 +105,8 @@ public record AppConfig(
         r.string("CLUSTER_HOST", "127.0.0.1"),
         r.integer("CLUSTER_PORT", 5701, 0, 65535),
         r.list("CLUSTER_MEMBERS"),
+        discovery,
+        serviceDns,
         r.string("CLUSTER_NAME", "burnroom"),
         r.integer("FAILURE_DETECT_SECONDS", 5, 1, 300),
         minTtl,
@@ -135,6 +155,16 @@ public record AppConfig(
         case "true", "1", "yes" -> true;
         case "false", "0", "no" -> false;
         default -> throw new IllegalArgumentException(PREFIX + name + " must be true or false; got '" + v + "'");
+      };
+    }
+
+    Discovery discovery() {
+      String v = string("CLUSTER_DISCOVERY", "members");
+      return switch (v.toLowerCase(Locale.ROOT)) {
+        case "members" -> Discovery.MEMBERS;
+        case "kubernetes" -> Discovery.KUBERNETES;
+        default -> throw new IllegalArgumentException(PREFIX + "CLUSTER_DISCOVERY must be members or kubernetes; got '"
+            + v + "'");
       };
     }
 

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Builds the Hazelcast configuration from {@code cluster.xml} (memory only) and the node's {@link AppConfig}:
- * cluster name, bind address, port, the static member list and how fast a silent node is declared dead.
+ * cluster name, bind address, port, how the node finds the others (a static member list or a Kubernetes headless
+ * Service's DNS name) and how fast a silent node is declared dead.
  */
 public final class ClusterConfig {
   private ClusterConfig() {
@@ -24,6 +25,9 @@ public final class ClusterConfig {
   static final List<String> SMALL_BOX_THREADS = List.of("hazelcast.operation.thread.count",
       "hazelcast.operation.generic.thread.count", "hazelcast.operation.response.thread.count",
       "hazelcast.io.thread.count");
+
+  /** How long a node looks its peers up in DNS before it forms a cluster alone: Hazelcast's own default. */
+  static final int KUBERNETES_JOIN_WAIT_SECONDS = 5;
 
   public static Config hazelcast(AppConfig app) {
     return hazelcast(app, Runtime.getRuntime().availableProcessors());
@@ -51,7 +55,20 @@ public final class ClusterConfig {
     JoinConfig join = net.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).getMembers().clear();
+    join.getTcpIpConfig().getMembers().clear();
+    if (app.clusterDiscovery() == AppConfig.Discovery.KUBERNETES) {
+      // DNS lookup mode: every address behind the headless Service, on the cluster port. Needs no Kubernetes API
+      // access (no service-account token), so pods run with automountServiceAccountToken: false. Hazelcast's
+      // discovery joiner asks the DNS only while this wait lasts: cluster.xml's 0 (fast static joins) would make it
+      // never ask at all and every pod a cluster of its own (docs/decisions.md 39).
+      c.setProperty("hazelcast.wait.seconds.before.join", String.valueOf(KUBERNETES_JOIN_WAIT_SECONDS));
+      join.getTcpIpConfig().setEnabled(false);
+      join.getKubernetesConfig().setEnabled(true)
+          .setProperty("service-dns", app.clusterServiceDns())
+          .setProperty("service-port", String.valueOf(app.clusterPort()));
+      return c;
+    }
+    join.getTcpIpConfig().setEnabled(true);
     if (app.clusterMembers().isEmpty()) {
       join.getTcpIpConfig().addMember(app.clusterHost());
     } else {

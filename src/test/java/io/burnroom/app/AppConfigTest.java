@@ -53,4 +53,24 @@ class AppConfigTest {
         .hasMessageContaining("BURNROOM_NATIVE_TRANSPORT");
     assertThatThrownBy(() -> AppConfig.from(Map.of(), new String[] {"--oops"})).hasMessageContaining("--oops");
   }
+
+  @Test
+  @DisplayName("Kubernetes discovery takes the headless Service's DNS name, and refuses a member list or a missing name")
+  void kubernetesDiscovery() {
+    AppConfig c = AppConfig.from(Map.of("BURNROOM_CLUSTER", "true", "BURNROOM_CLUSTER_DISCOVERY", "Kubernetes",
+        "BURNROOM_CLUSTER_SERVICE_DNS", "burnroom-cluster.chat.svc.cluster.local"));
+    assertThat(c.clusterDiscovery()).isEqualTo(AppConfig.Discovery.KUBERNETES);
+    assertThat(c.clusterServiceDns()).isEqualTo("burnroom-cluster.chat.svc.cluster.local");
+    assertThat(AppConfig.defaults().clusterDiscovery()).isEqualTo(AppConfig.Discovery.MEMBERS);
+
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_CLUSTER_DISCOVERY", "kubernetes")))
+        .hasMessageContaining("BURNROOM_CLUSTER_SERVICE_DNS");
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_CLUSTER_SERVICE_DNS", "burnroom-cluster")))
+        .hasMessageContaining("BURNROOM_CLUSTER_DISCOVERY=kubernetes");
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_CLUSTER_DISCOVERY", "kubernetes",
+        "BURNROOM_CLUSTER_SERVICE_DNS", "burnroom-cluster", "BURNROOM_CLUSTER_MEMBERS", "10.0.0.1:5701")))
+        .hasMessageContaining("BURNROOM_CLUSTER_MEMBERS");
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_CLUSTER_DISCOVERY", "multicast")))
+        .hasMessageContaining("BURNROOM_CLUSTER_DISCOVERY");
+  }
 }

@@ -3,12 +3,17 @@ package io.burnroom.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
 import io.burnroom.app.AppConfig;
+import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** Hazelcast's thread pools shrink to one thread each on a box of at most two cores, and only there. */
-@DisplayName("Hazelcast threads follow the box")
+/**
+ * Hazelcast's thread pools shrink to one thread each on a box of at most two cores, and only there; the join follows
+ * the chosen discovery.
+ */
+@DisplayName("Hazelcast configuration")
 class ClusterConfigTest {
   @Test
   @DisplayName("two cores or fewer: one thread per pool; more cores: Hazelcast's own defaults")
@@ -46,5 +51,23 @@ class ClusterConfigTest {
     } finally {
       System.clearProperty(p);
     }
+  }
+
+  @Test
+  @DisplayName("Kubernetes discovery: DNS lookup of the Service name on the cluster port, and no static member list")
+  void kubernetesDiscovery() {
+    Config c = ClusterConfig.hazelcast(AppConfig.from(Map.of("BURNROOM_CLUSTER", "true", "BURNROOM_CLUSTER_PORT", "5701",
+        "BURNROOM_CLUSTER_DISCOVERY", "kubernetes", "BURNROOM_CLUSTER_SERVICE_DNS", "burnroom-cluster.chat.svc")), 2);
+    JoinConfig join = c.getNetworkConfig().getJoin();
+    assertThat(join.getKubernetesConfig().isEnabled()).isTrue();
+    assertThat(join.getKubernetesConfig().getProperty("service-dns")).isEqualTo("burnroom-cluster.chat.svc");
+    assertThat(join.getKubernetesConfig().getProperty("service-port")).isEqualTo("5701");
+    assertThat(join.getTcpIpConfig().isEnabled()).isFalse();
+    assertThat(c.getProperty("hazelcast.wait.seconds.before.join")).as("0 would skip the DNS lookup").isEqualTo("5");
+    assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+
+    JoinConfig members = ClusterConfig.hazelcast(AppConfig.defaults(), 2).getNetworkConfig().getJoin();
+    assertThat(members.getKubernetesConfig().isEnabled()).isFalse();
+    assertThat(members.getTcpIpConfig().isEnabled()).isTrue();
   }
 }
