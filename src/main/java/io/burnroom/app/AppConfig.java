@@ -102,7 +102,7 @@ public record AppConfig(
         r.integer("MGMT_PORT", 9090, 0, 65535),
         r.list("ALLOWED_ORIGINS"),
         r.bool("CLUSTER", false),
-        r.string("CLUSTER_HOST", "127.0.0.1"),
+        r.address("CLUSTER_HOST", "127.0.0.1"),
         r.integer("CLUSTER_PORT", 5701, 0, 65535),
         r.list("CLUSTER_MEMBERS"),
         discovery,
@@ -156,6 +156,21 @@ public record AppConfig(
         case "false", "0", "no" -> false;
         default -> throw new IllegalArgumentException(PREFIX + name + " must be true or false; got '" + v + "'");
       };
+    }
+
+    /**
+     * An IP address, or a host name resolved once now (IPv4 first): the cluster binds and advertises an address, and
+     * in a compose network a container knows its own address only by its service name.
+     */
+    String address(String name, String fallback) {
+      String v = string(name, fallback);
+      try {
+        java.net.InetAddress[] all = java.net.InetAddress.getAllByName(v);
+        return Arrays.stream(all).filter(a -> a instanceof java.net.Inet4Address).findFirst().orElse(all[0])
+            .getHostAddress();
+      } catch (java.net.UnknownHostException e) {
+        throw new IllegalArgumentException(PREFIX + name + " is neither an IP address nor a name that resolves: " + v);
+      }
     }
 
     Discovery discovery() {

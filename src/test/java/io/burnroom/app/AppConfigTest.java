@@ -73,4 +73,13 @@ class AppConfigTest {
     assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_CLUSTER_DISCOVERY", "multicast")))
         .hasMessageContaining("BURNROOM_CLUSTER_DISCOVERY");
   }
+
+  @Test
+  @DisplayName("the cluster address may be a host name (a compose service's), resolved once at start to its IP")
+  void clusterHostByName() {
+    assertThat(AppConfig.from(Map.of("BURNROOM_CLUSTER_HOST", "localhost")).clusterHost()).isEqualTo("127.0.0.1");
+    assertThat(AppConfig.from(Map.of("BURNROOM_CLUSTER_HOST", "127.0.0.4")).clusterHost()).isEqualTo("127.0.0.4");
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_CLUSTER_HOST", "no-such-host.invalid")))
+        .hasMessageContaining("BURNROOM_CLUSTER_HOST");
+  }
 }

@@ -331,8 +331,8 @@ public final class NodeProcess implements AutoCloseable {
     return Arrays.stream(flags.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
   }
 
-  /** Reads one stream into memory on its own thread; never touches disk. */
-  private static final class Output {
+  /** Reads one stream into memory on its own thread; never touches disk. Also used by {@link ContainerNode}. */
+  static final class Output {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final Object lock = new Object();
