@@ -108,7 +108,7 @@ class ContainerIT {
   }
 
   @Test
-  @DisplayName("the image runs the node as a non-root user with the build's JVM flags, SIGTERM and a readiness health check")
+  @DisplayName("the image: a non-root user, the build's JVM flags, SIGTERM, every variable documented, a health check that follows /health/ready")
   void imageConfiguration() throws IOException {
     Podman.Result inspect = podman.run("image", "inspect", IMAGE);
     assertThat(inspect.exit()).as(inspect.output()).isZero();
@@ -122,7 +122,9 @@ class ContainerIT {
     assertThat(entrypoint).as("every flag the build tests nodes with").containsAll(flags)
         .startsWith("java").endsWith("-jar", "/app/burnroom.jar");
     JsonArray health = image.getJsonObject("Healthcheck").getJsonArray("Test");
-    assertThat(health.encode()).contains("/health/ready");
+    assertThat(health.getList()).startsWith("CMD", "bash", "-c");
+    assertThat(health.getString(3)).contains("/health/ready");
+    assertHealthCheckFollowsReadiness(health.getString(3));
 
     String readme = Files.readString(ROOT.resolve("README.md"));
     String containerfile = Files.readString(ROOT.resolve("Containerfile"));
@@ -138,6 +140,27 @@ class ContainerIT {
       }
     }
     assertThat(documented).as("variables in README's Configuration table").isGreaterThan(20);
+  }
+
+  /** The image's health check command, run in the image against a stand-in that answers 503, then 200. */
+  private static void assertHealthCheckFollowsReadiness(String command) {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger(503);
+    try {
+      int port = TestNodes.await(vertx.createHttpServer()
+          .requestHandler(req -> req.response().setStatusCode("/health/ready".equals(req.path()) ? status.get() : 404)
+              .end())
+          .listen(0, "127.0.0.1"), 10_000).actualPort();
+      List<String> check = List.of("run", "--rm", "--read-only", "--read-only-tmpfs=false", "--network=host",
+          "--log-driver=none", "--env=BURNROOM_MGMT_PORT=" + port, "--entrypoint=bash", IMAGE, "-c", command);
+      assertThat(podman.exec(check, Duration.ofMinutes(1)).exit()).as("unhealthy while /health/ready is 503")
+          .isNotZero();
+      status.set(200);
+      Podman.Result ok = podman.exec(check, Duration.ofMinutes(1));
+      assertThat(ok.exit()).as("healthy once /health/ready is 200: %s", ok.output()).isZero();
+    } finally {
+      vertx.close();
+    }
   }
 
   @Test
