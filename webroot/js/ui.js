@@ -52,9 +52,9 @@ function route() {
   }
   // The secret is read once from the fragment, kept in memory only, and the fragment is dropped from the address
   // bar and this history entry, so it does not linger in the browser's history after the room burns.
-  const secret = location.hash.slice(1);
+  const link = C.parseFragment(location.hash.slice(1));
   history.replaceState(null, '', `/r/${m[1]}`);
-  openRoom(m[1], secret, null);
+  openRoom(m[1], link, null);
 }
 
 // ---------- home ----------
@@ -67,13 +67,18 @@ async function onCreate(e) {
   button.disabled = true;
   try {
     const ttlSeconds = Number($('ttl').value);
-    const r = await api('POST', '/api/rooms', { ttlSeconds });
-    if (r.status !== 201) {
-      throw new Error((r.json && r.json.error && r.json.error.message) || `Could not create the room (${r.status}).`);
+    // The link is made here and the server never learns it: an admin key from a fresh seed, and a room secret
+    // that commits to it. The server gets only the hash of the join token derived from the secret.
+    const adminSeed = C.b64u(C.randomBytes(32));
+    const admin = await C.adminKeyFromSeed(adminSeed);
+    const { secret, nonce } = await C.newRoomSecret(admin.pub);
+    const joinHash = await C.joinHashOf(secret);
+    const r = await api('POST', '/api/rooms', { ttlSeconds, joinHash });
+    if (r.status !== 201 || !r.json || typeof r.json.roomId !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(r.json.roomId)) {
+      throw new Error(apiErrorText(r, 'Could not create the room.'));
     }
-    const secret = C.newLinkSecret(); // made here; the server never learns it
     history.replaceState(null, '', `/r/${r.json.roomId}`);
-    await openRoom(r.json.roomId, secret, r.json);
+    await openRoom(r.json.roomId, { secret, adminSeed }, { ...r.json, nonce });
   } catch (ex) {
     err.textContent = ex.message;
     err.hidden = false;
@@ -84,7 +89,18 @@ async function onCreate(e) {
 
 // ---------- join ----------
 
-async function openRoom(roomId, secret, created) {
+/** The client's own words for an HTTP error code; the server's text is never shown. */
+function apiErrorText(r, fallback) {
+  const code = r.json && r.json.error && r.json.error.code;
+  return {
+    rate_limited: 'Too many rooms from this address right now. Try again in a minute.',
+    ttl_out_of_range: 'That lifetime is not allowed on this server.',
+    node_full: 'This server is full right now. Try again later.',
+    node_shutting_down: 'This server is restarting. Try again in a moment.',
+  }[code] || `${fallback} (HTTP ${r.status})`;
+}
+
+async function openRoom(roomId, link, created) {
   const info = created ? { status: 200, json: created } : await api('GET', `/api/rooms/${roomId}`);
   if (info.status === 404) {
     show('screen-not-found');
@@ -94,16 +110,16 @@ async function openRoom(roomId, secret, created) {
     showClosed('Could not reach the room', 'The server did not answer. Try the link again in a moment.');
     return;
   }
-  if (!C.isLinkSecret(secret)) {
+  if (!link) {
     showClosed('This link is incomplete', 'The part after “#” carries the room key. Ask for the full link again; '
       + 'after a reload the key is gone from this tab on purpose.');
     return;
   }
-  app = { roomId, secret, pin: created ? created.pin : null, session: null, loop: null, byId: new Map(), burning: false };
+  app = { roomId, link, created, pin: created ? created.pin : null, session: null, loop: null, byId: new Map(), burning: false };
   const pinOnce = $('pin-once');
   pinOnce.hidden = !created;
   $('pin-value').textContent = created ? created.pin : '';
-  const j = info.json;
+  const j = info.json || {};
   const minutes = Math.max(0, Math.round((j.expiresAt - j.serverTime) / 60000));
   $('join-info').textContent = created ? `The room burns in about ${minutes} min.`
     : `${j.members} member(s) inside; the room burns in about ${minutes} min.${j.locked ? ' It is locked right now.' : ''}`;
@@ -116,22 +132,21 @@ async function onJoin(e) {
   const name = $('name').value.trim();
   if (!name || !app) return;
   const roomId = app.roomId;
-  const link = `${location.origin}/r/${roomId}#${app.secret}`;
   // The PIN was shown once on the join screen; from now on it lives only in the session's memory.
   $('pin-value').textContent = '';
   $('pin-once').hidden = true;
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const session = new Session({
-    roomId, secret: app.secret, name, url: `${proto}//${location.host}/ws/rooms/${roomId}`,
-    WebSocketImpl: WebSocket, onEvent: onSessionEvent,
+    roomId, link: app.link, name, url: `${proto}//${location.host}/ws/rooms/${roomId}`,
+    WebSocketImpl: WebSocket, onEvent: onSessionEvent, created: app.created,
   });
   app.session = session;
-  app.secret = null;
+  app.link = null;
+  app.created = null;
   if (app.pin) {
     session.setPin(app.pin);
     app.pin = null;
   }
-  renderShare(link);
   renderAdmin();
   $('room-h').textContent = 'Room';
   show('screen-room');
@@ -139,6 +154,7 @@ async function onJoin(e) {
   app.loop = setInterval(tickCountdown, 200);
   try {
     await session.start();
+    renderShare(session.inviteFragment(), session.creatorFragment());
   } catch (ex) {
     showClosed('Could not start', `This browser could not set up the encryption (${ex.message}).`);
   }
@@ -146,8 +162,12 @@ async function onJoin(e) {
 
 // ---------- room ----------
 
-function renderShare(link) {
+/** The invite link (and, for the creator, the private creator link) for the room's current secret. */
+function renderShare(fragment, creatorFragment) {
+  const link = `${location.origin}/r/${app.roomId}#${fragment}`;
   $('share').value = link;
+  $('creator-link-box').hidden = !creatorFragment;
+  $('creator-link').value = creatorFragment ? `${location.origin}/r/${app.roomId}#${creatorFragment}` : '';
   const qr = $('qr');
   qr.replaceChildren();
   if (globalThis.QRCode) {
@@ -190,7 +210,7 @@ function addMessage(e) {
   li.setAttribute('data-testid', 'message');
   const who = document.createElement('span');
   who.className = 'who';
-  who.textContent = e.self ? `${e.name} (you)` : e.name;
+  who.textContent = `${e.name}${e.badge ? ` ${e.badge}` : ''}${e.self ? ' (you)' : ''}`;
   const time = document.createElement('time');
   const at = Number.isFinite(e.at) ? new Date(e.at) : new Date();
   time.textContent = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -202,22 +222,13 @@ function addMessage(e) {
   addLine(li);
 }
 
-function addSystem(text, level = 'info') {
+function addSystem(text, level = 'info', testid = null) {
   const li = document.createElement('li');
   li.className = `system ${level}`;
+  if (testid) li.setAttribute('data-testid', testid);
   li.textContent = text;
   addLine(li);
 }
-
-const REJECT_TEXT = {
-  replay: 'was a replay of an earlier message',
-  bad_signature: 'has a signature that does not verify',
-  bad_ciphertext: 'could not be decrypted',
-  out_of_window: 'has a counter far out of order',
-  no_key: 'arrived without a key',
-  unverified_sender: 'came from an unverified member',
-  bad_format: 'was malformed',
-};
 
 function renderMembers(members, safety) {
   const ul = $('members');
@@ -235,10 +246,25 @@ function renderMembers(members, safety) {
     const name = document.createElement('span');
     name.className = 'name';
     name.textContent = m.verified ? m.name + (m.self ? ' (you)' : '') : 'Unverified member';
+    li.append(mark, name);
+    if (m.badge) {
+      const badge = document.createElement('span');
+      badge.className = 'key-badge';
+      badge.setAttribute('data-testid', 'key-badge');
+      badge.title = 'Key badge: made from this member\'s key, so a copied name gets another badge';
+      badge.textContent = m.badge;
+      li.append(badge);
+    }
+    if (m.confusable) {
+      const look = document.createElement('span');
+      look.className = 'lookalike';
+      look.textContent = 'name looks like another';
+      li.append(look);
+    }
     const sr = document.createElement('span');
     sr.className = 'visually-hidden';
     sr.textContent = m.verified ? ', verified' : ', could not be verified: gets no keys';
-    li.append(mark, name, sr);
+    li.append(sr);
     if (admin && !m.self) {
       const kick = document.createElement('button');
       kick.type = 'button';
@@ -303,7 +329,7 @@ function formatRemaining(ms) {
 /** Runs 5×/s against the server-synced clock, so every screen reaches zero in the same instant. */
 function tickCountdown() {
   const s = app && app.session;
-  if (!s || !s.expiresAt) return;
+  if (!s || !s.expiresAt()) return;
   const ms = s.remainingMs();
   const el = $('countdown');
   const text = formatRemaining(ms);
@@ -330,8 +356,16 @@ function onSessionEvent(e) {
       if (li) li.classList.remove('pending');
       break;
     }
-    case 'rejected':
-      addSystem(`⚠ A message ${e.name ? `from ${e.name} ` : ''}${REJECT_TEXT[e.reason] || 'did not verify'}; it was discarded.`, 'warn');
+    case 'integrity':
+      addSystem(`⚠ ${e.text}`, 'warn', 'integrity-warning');
+      break;
+    case 'link':
+      renderShare(e.link, e.creatorLink);
+      status('The room has a new invite link: the old one no longer lets anyone in.');
+      break;
+    case 'away':
+      addSystem(e.missed > 0 ? `You were away too long and rejoined as a new member; ${e.missed} message(s) may be missing.`
+        : 'You were away too long and rejoined as a new member.', 'warn');
       break;
     case 'notice':
       addSystem(e.text, e.level);
@@ -361,14 +395,17 @@ function onError(e) {
     renderAdmin();
     $('pin').value = '';
   }
+  // The server's own text never reaches the page (it could say anything, e.g. "re-enter your link at ...").
   const known = {
     wrong_pin: 'That PIN is wrong.',
+    no_pin: 'Enter the PIN first.',
     pin_lockout: 'Too many wrong PINs: creator controls are locked for 10 minutes.',
+    room_pin_lockout: 'Too many wrong PINs for this room: creator controls are paused for a while.',
     extend_limit: 'The room cannot live any longer.',
     rate_limited: 'Slow down a little.',
     unknown_member: 'That member is no longer here.',
   };
-  status(known[e.code] || e.message || e.code);
+  status(known[e.code] || `The server reported a problem (${e.code}).`);
 }
 
 // ---------- endings ----------
@@ -413,6 +450,7 @@ const CLOSED_TEXT = {
   protocol: ['Disconnected', 'The server closed the connection because of a protocol error.'],
   replaced: ['Opened elsewhere', 'This seat was taken over by another tab or device.'],
   left: ['You left', 'You left the room.'],
+  link_rotated: ['This link no longer works', 'The creator changed the room\'s link (after removing someone), or the link is not this room\'s. Ask a member for the new link.'],
 };
 
 function onClosed(e) {

@@ -3,11 +3,14 @@ import assert from 'node:assert/strict';
 import * as C from '../js/crypto.js';
 
 const ROOM = 'zS_ErV-2RuLol9gu9zKpTw';
+const OTHER_ROOM = 'AAAAAAAAAAAAAAAAAAAAAA';
 
-async function member(id, secret = C.newLinkSecret(), roomId = ROOM) {
+async function member(name, secret = C.newLinkSecret(), roomId = ROOM) {
   const identity = await C.generateIdentity();
-  const profileKey = await C.deriveProfileKey(secret, roomId);
-  return { id, identity, profileKey, secret };
+  const dh = { ...(await C.newDhKey()), index: 0 };
+  const room = await C.deriveRoomSecrets(secret, roomId);
+  const profile = await C.makeProfile(roomId, identity, name, dh);
+  return { name, identity, dh, room, profile, secret };
 }
 
 /** Flips one bit in a base64url string's bytes. */
@@ -25,6 +28,8 @@ async function rejects(promise, reason) {
   });
 }
 
+const keyOf = (room) => () => room.roomKey;
+
 test('base64url round trips all byte values and refuses other alphabets', () => {
   const all = new Uint8Array(256).map((_, i) => i);
   assert.deepEqual(C.unb64u(C.b64u(all)), all);
@@ -34,170 +39,208 @@ test('base64url round trips all byte values and refuses other alphabets', () => 
   assert.ok(!C.isLinkSecret('short'));
 });
 
-test('a profile opens with the same link secret and room, and nothing else', async () => {
-  const secret = C.newLinkSecret();
-  const a = await member('a', secret);
-  const profile = await C.sealProfile(a.profileKey, ROOM, a.identity, 'Alice');
-  const b = await member('b', secret);
-  const opened = await C.openProfile(b.profileKey, ROOM, profile);
-  assert.equal(opened.name, 'Alice');
-  assert.equal(opened.ecdhPub, a.identity.ecdhPub);
-  assert.equal(opened.ecdsaPub, a.identity.ecdsaPub);
-  assert.ok(!profile.includes('Alice'));
-  assert.ok(!new TextDecoder().decode(C.unb64u(profile)).includes('Alice'));
+test('a link fragment is the secret for invites and secret.seed for the creator, nothing else', async () => {
+  const seed = C.b64u(C.randomBytes(32));
+  const admin = await C.adminKeyFromSeed(seed);
+  assert.equal(admin.pub, (await C.adminKeyFromSeed(seed)).pub, 'the admin key is a function of the seed (so the creator link restores it)');
+  const { secret, nonce } = await C.newRoomSecret(admin.pub);
+  assert.ok(C.isLinkSecret(secret), 'an invite link is 43 characters after the #, like any 32-byte secret');
+  assert.ok(await C.commitsTo(secret, admin.pub, nonce));
+  const other = await C.adminKeyFromSeed(C.b64u(C.randomBytes(32)));
+  assert.ok(!(await C.commitsTo(secret, other.pub, nonce)), 'the secret commits to one admin key');
+  assert.ok(!(await C.commitsTo(secret, admin.pub, C.b64u(C.randomBytes(32)))));
+  assert.deepEqual(C.parseFragment(`#${secret}`), { secret, adminSeed: null });
+  assert.deepEqual(C.parseFragment(`${secret}.${seed}`), { secret, adminSeed: seed });
+  assert.equal(C.fragmentOf({ secret, adminSeed: seed }), `${secret}.${seed}`);
+  for (const bad of [`${secret}.`, `${secret}.short`, `${secret}.${seed}.${seed}`, 'a.b', '', null, secret.slice(1)]) {
+    assert.equal(C.parseFragment(bad), null, `accepted ${bad}`);
+  }
+});
 
-  // forged: a server without the link makes its own profile
-  const outsider = await member('x');
-  const forged = await C.sealProfile(outsider.profileKey, ROOM, outsider.identity, 'Mallory');
-  await rejects(C.openProfile(b.profileKey, ROOM, forged), 'bad_ciphertext');
-  // the same profile replayed into another room (AAD = roomId)
-  const otherRoomKey = await C.deriveProfileKey(secret, 'AAAAAAAAAAAAAAAAAAAAAA');
-  await rejects(C.openProfile(otherRoomKey, 'AAAAAAAAAAAAAAAAAAAAAA', profile), 'bad_ciphertext');
-  const sameKeyOtherAad = await C.openProfile(b.profileKey, 'AAAAAAAAAAAAAAAAAAAAAA', profile).catch((e) => e);
-  assert.ok(sameKeyOtherAad instanceof C.VerifyError);
-  // tampered: any flipped bit in iv or ciphertext
-  await rejects(C.openProfile(b.profileKey, ROOM, flip(profile, 3)), 'bad_ciphertext');
-  await rejects(C.openProfile(b.profileKey, ROOM, flip(profile, 40)), 'bad_ciphertext');
-  await rejects(C.openProfile(b.profileKey, ROOM, 'not base64!'), 'bad_format');
+test('a room secret gives a join token only its holder knows, and a different one per secret', async () => {
+  const s1 = await C.deriveRoomSecrets(C.newLinkSecret(), ROOM);
+  const s2 = await C.deriveRoomSecrets(C.newLinkSecret(), ROOM);
+  assert.notEqual(s1.token, s2.token);
+  assert.equal(s1.joinHash, C.b64u(await C.sha256(C.unb64u(s1.token))));
+  assert.equal(C.unb64u(s1.token).length, 32);
+  assert.equal(s1.joinHash.length, 43);
+  assert.equal(s1.sid.length, 12);
+});
+
+test('a profile is self-signed: it opens with the link, and no name can be put on someone else\'s keys', async () => {
+  const secret = C.newLinkSecret();
+  const a = await member('Alice', secret);
+  const sealed = await C.sealProfile(a.room.profileKey, ROOM, a.profile);
+  const b = await member('Bob', secret);
+  const opened = await C.openProfile(b.room.profileKey, ROOM, sealed);
+  assert.equal(opened.name, 'Alice');
+  assert.equal(opened.fp, a.identity.fp);
+  assert.ok(!new TextDecoder().decode(C.unb64u(sealed)).includes('Alice'));
+
+  // relabel: someone with the link re-seals Alice's keys under another name
+  const relabelled = await C.sealProfile(b.room.profileKey, ROOM, { ...a.profile, name: 'Mallory' });
+  await rejects(C.openProfile(b.room.profileKey, ROOM, relabelled), 'bad_signature');
+  // Alice's signed profile with Bob's keys swapped in
+  await rejects(C.checkProfile(ROOM, { ...a.profile, sig: b.profile.sig }), 'bad_signature');
+  await rejects(C.checkProfile(ROOM, { ...a.profile, dh: b.profile.dh }), 'bad_signature');
+  // carried into another room
+  await rejects(C.checkProfile(OTHER_ROOM, a.profile), 'bad_signature');
+  // a server without the link cannot make one that opens
+  const outsider = await member('Mallory');
+  await rejects(C.openProfile(b.room.profileKey, ROOM, await C.sealProfile(outsider.room.profileKey, ROOM, outsider.profile)), 'bad_ciphertext');
+  await rejects(C.openProfile(b.room.profileKey, ROOM, flip(sealed, 40)), 'bad_ciphertext');
+  await rejects(C.openProfile(b.room.profileKey, ROOM, 'not base64!'), 'bad_format');
+});
+
+test('names lose control and direction characters, and look-alike names share a skeleton', () => {
+  assert.equal(C.cleanName('  Al\u202Eice\u200B \n Smith '), 'Alice Smith');
+  assert.equal(C.cleanName('x'.repeat(100)).length, 64);
+  assert.equal(C.nameSkeleton('Alice'), C.nameSkeleton('Аlice')); // Cyrillic А
+  assert.equal(C.nameSkeleton('bob'), C.nameSkeleton('B0B'));
+  assert.equal(C.nameSkeleton('Kim'), C.nameSkeleton('Klm'.replace('l', 'i')));
+  assert.equal(C.nameSkeleton('rnallory'), C.nameSkeleton('Mallory'));
+  assert.notEqual(C.nameSkeleton('Alice'), C.nameSkeleton('Alina'));
+});
+
+test('a charter verifies only with its own signature, over every field', async () => {
+  const admin = await C.adminKeyFromSeed(C.b64u(C.randomBytes(32)));
+  const { nonce } = await C.newRoomSecret(admin.pub);
+  const body = { r: ROOM, n: 1, exp: Date.now() + 60_000, lk: false, kk: [], sid: 'abcdefghijkl', no: nonce };
+  const c = await C.signCharter(admin, body);
+  assert.deepEqual(await C.checkCharter(ROOM, c), c);
+  await rejects(C.checkCharter(ROOM, { ...c, exp: c.exp + 3_600_000 }), 'bad_signature');
+  await rejects(C.checkCharter(ROOM, { ...c, kk: ['x'.repeat(22)] }), 'bad_signature');
+  await rejects(C.checkCharter(OTHER_ROOM, c), 'bad_format');
+  await rejects(C.checkCharter(ROOM, { ...c, exp: 'soon' }), 'bad_format');
+  // an ex-member signs one with a key of their own: it verifies as a signature, but the link commits to another key
+  const mallory = await C.adminKeyFromSeed(C.b64u(C.randomBytes(32)));
+  const forged = await C.signCharter(mallory, body);
+  await C.checkCharter(ROOM, forged);
+  const { secret } = await C.newRoomSecret(admin.pub);
+  assert.ok(!(await C.commitsTo(secret, forged.a, forged.no)));
 });
 
 test('a message round trips and every tampering is rejected', async () => {
   const a = await member('A');
-  const chain = C.newChain(1);
+  const chain = C.newChain(1, a.room.sid);
   const rx = new C.ReceiveChains();
-  rx.install('A', { epoch: 1, n: 0, ck: chain.ck });
-  const verifyKey = a.identity.ecdsa.publicKey;
-  const env = await C.sealMessage({ chain, signKey: a.identity.ecdsa.privateKey, roomId: ROOM, senderId: 'A', content: { text: 'hello' } });
+  rx.install(a.identity.fp, { epoch: 1, n: 0, ck: chain.ck, sid: a.room.sid });
+  const verifyKey = a.identity.sig.publicKey;
+  const seal = (content) => C.sealMessage({ chain, roomKey: a.room.roomKey, signKey: a.identity.sig.privateKey, roomId: ROOM, fp: a.identity.fp, content });
+  const env = await seal({ text: 'hello' });
   assert.ok(!JSON.stringify(env).includes('hello'));
+  const open = (e, roomId = ROOM, key = verifyKey) => rx.open({ roomId, verifyKey: key, env: e, roomKeyOf: keyOf(a.room) });
 
-  const tampered = [
-    { ...env, ct: flip(env.ct, 5) },
-    { ...env, iv: flip(env.iv, 0) },
-    { ...env, sig: flip(env.sig, 10) },
-    { ...env, n: env.n + 1 },
-    { ...env, e: env.e + 1 },
-  ];
-  for (const t of tampered) {
-    await rejects(rx.open({ roomId: ROOM, senderId: 'A', verifyKey, env: t }), 'bad_signature');
+  for (const t of [{ ...env, ct: flip(env.ct, 5) }, { ...env, iv: flip(env.iv, 0) }, { ...env, sig: flip(env.sig, 10) },
+    { ...env, n: env.n + 1 }, { ...env, e: env.e + 1 }, { ...env, s: 'B'.repeat(22) }]) {
+    await rejects(open(t), 'bad_signature');
   }
-  // AAD binds room and sender: the same bytes attributed to another sender or room do not verify
-  await rejects(rx.open({ roomId: 'AAAAAAAAAAAAAAAAAAAAAA', senderId: 'A', verifyKey, env }), 'bad_signature');
-  await rejects(rx.open({ roomId: ROOM, senderId: 'B', verifyKey, env }), 'bad_signature');
-  // signed by somebody else
+  await rejects(open(env, OTHER_ROOM), 'bad_signature');
   const m = await member('M');
-  await rejects(rx.open({ roomId: ROOM, senderId: 'A', verifyKey: m.identity.ecdsa.publicKey, env }), 'bad_signature');
-
-  // none of the failures advanced the chain: the genuine message still opens
-  assert.deepEqual(await rx.open({ roomId: ROOM, senderId: 'A', verifyKey, env }), { text: 'hello' });
-  // and a replay of it is refused
-  await rejects(rx.open({ roomId: ROOM, senderId: 'A', verifyKey, env }), 'replay');
+  await rejects(open(env, ROOM, m.identity.sig.publicKey), 'bad_signature');
+  assert.deepEqual(await open(env), { text: 'hello' });
+  await rejects(open(env), 'replay');
 });
 
-test('a correctly signed message with a wrong key or broken ciphertext is still refused', async () => {
-  // The signer is honest but the AES layer is wrong (e.g. a member encrypting to a chain nobody has).
+test('the ratchet is salted with the room key: the same chain key without the link opens nothing', async () => {
   const a = await member('A');
-  const real = C.newChain(1);
-  const rx = new C.ReceiveChains();
-  rx.install('A', { epoch: 1, n: 0, ck: C.randomBytes(32) });
-  const env = await C.sealMessage({ chain: real, signKey: a.identity.ecdsa.privateKey, roomId: ROOM, senderId: 'A', content: { text: 'x' } });
-  await rejects(rx.open({ roomId: ROOM, senderId: 'A', verifyKey: a.identity.ecdsa.publicKey, env }), 'bad_ciphertext');
-  // no chain at all for that sender or epoch
-  await rejects(new C.ReceiveChains().open({ roomId: ROOM, senderId: 'A', verifyKey: a.identity.ecdsa.publicKey, env }), 'no_key');
+  const chain = C.newChain(1, a.room.sid);
+  const stolen = new C.ReceiveChains();
+  stolen.install(a.identity.fp, { epoch: 1, n: 0, ck: chain.ck, sid: 'x' });
+  const env = await C.sealMessage({ chain, roomKey: a.room.roomKey, signKey: a.identity.sig.privateKey, roomId: ROOM, fp: a.identity.fp, content: { t: 1 } });
+  await rejects(stolen.open({ roomId: ROOM, verifyKey: a.identity.sig.publicKey, env, roomKeyOf: () => C.randomBytes(32) }), 'bad_ciphertext');
 });
 
 test('the ratchet deletes used keys: old chain keys are zeroed, replays and far-future counters are refused', async () => {
   const a = await member('A');
-  const chain = C.newChain(7);
+  const chain = C.newChain(7, a.room.sid);
   const first = chain.ck;
-  const firstCopy = new Uint8Array(first);
   const rx = new C.ReceiveChains(4);
-  rx.install('A', { epoch: 7, n: 0, ck: firstCopy });
-  const sign = a.identity.ecdsa.privateKey;
-  const verifyKey = a.identity.ecdsa.publicKey;
-  const seal = (text) => C.sealMessage({ chain, signKey: sign, roomId: ROOM, senderId: 'A', content: { text } });
+  rx.install(a.identity.fp, { epoch: 7, n: 0, ck: new Uint8Array(first), sid: a.room.sid });
+  const verifyKey = a.identity.sig.publicKey;
+  const seal = (text) => C.sealMessage({ chain, roomKey: a.room.roomKey, signKey: a.identity.sig.privateKey, roomId: ROOM, fp: a.identity.fp, content: { text } });
+  const open = (env) => rx.open({ roomId: ROOM, verifyKey, env, roomKeyOf: keyOf(a.room) });
 
   const m0 = await seal('zero');
   assert.ok(first.every((b) => b === 0), 'the sender wiped the chain key it used');
-  assert.notDeepEqual(chain.ck, firstCopy);
-  assert.equal(chain.n, 1);
   const m1 = await seal('one');
   const m2 = await seal('two');
-
-  // out of order inside the window: m2 first keeps a skipped key for m1 (and m0), each usable once
-  assert.equal((await rx.open({ roomId: ROOM, senderId: 'A', verifyKey, env: m2 })).text, 'two');
-  const state = rx.bySender.get('A').get(7);
-  assert.equal(state.n, 3);
+  assert.equal((await open(m2)).text, 'two');
+  const state = rx.bySender.get(a.identity.fp).get(7);
   assert.deepEqual([...state.skipped.keys()].sort(), [0, 1]);
-  assert.equal((await rx.open({ roomId: ROOM, senderId: 'A', verifyKey, env: m1 })).text, 'one');
-  assert.deepEqual([...state.skipped.keys()], [0], 'the used message key is gone');
-  assert.equal((await rx.open({ roomId: ROOM, senderId: 'A', verifyKey, env: m0 })).text, 'zero');
+  assert.equal((await open(m1)).text, 'one');
+  assert.equal((await open(m0)).text, 'zero');
   assert.equal(state.skipped.size, 0);
-  for (const m of [m0, m1, m2]) await rejects(rx.open({ roomId: ROOM, senderId: 'A', verifyKey, env: m }), 'replay');
-
-  // counters beyond the window are refused without moving the chain
+  for (const m of [m0, m1, m2]) await rejects(open(m), 'replay');
   for (let i = 0; i < 5; i++) await seal(`skip${i}`);
-  const far = await seal('far');
-  await rejects(rx.open({ roomId: ROOM, senderId: 'A', verifyKey, env: far }), 'out_of_window');
+  await rejects(open(await seal('far')), 'out_of_window');
   assert.equal(state.n, 3);
+
+  // forgetting a sender keeps its high-water mark: the same epoch's bundle replayed later installs nothing
+  rx.forget(a.identity.fp);
+  assert.equal(rx.install(a.identity.fp, { epoch: 7, n: 0, ck: C.randomBytes(32), sid: a.room.sid }), false);
+  await rejects(open(m0), 'replay');
 });
 
 test('padding hides lengths inside a bucket', async () => {
-  const a = await member('A');
-  const chain = C.newChain(1);
-  const seal = (text) => C.sealMessage({ chain, signKey: a.identity.ecdsa.privateKey, roomId: ROOM, senderId: 'A', content: { text } });
-  const short = await seal('x');
-  const longer = await seal('y'.repeat(200));
-  assert.equal(C.unb64u(short.ct).length, C.unb64u(longer.ct).length);
-  assert.ok(C.unb64u((await seal('z'.repeat(300))).ct).length > C.unb64u(short.ct).length);
+  assert.equal(C.pad(C.utf8('x')).length, C.pad(C.utf8('y'.repeat(200))).length);
+  assert.ok(C.pad(C.utf8('z'.repeat(300))).length > 256);
   assert.deepEqual(C.unpad(C.pad(C.utf8('abc'))), C.utf8('abc'));
 });
 
-test('a key bundle reaches only its addressee and only from its sender', async () => {
-  const a = await member('A');
-  const b = await member('B');
-  const c = await member('C');
-  const ab = await C.pairwiseKey(a.identity.ecdh.privateKey, b.identity.ecdh.publicKey, ROOM);
-  const ba = await C.pairwiseKey(b.identity.ecdh.privateKey, a.identity.ecdh.publicKey, ROOM);
-  const ca = await C.pairwiseKey(c.identity.ecdh.privateKey, a.identity.ecdh.publicKey, ROOM);
-  const chain = C.newChain(3);
+test('a bundle opens only for its recipients, only with their current ECDH key, and carries a signed body', async () => {
+  const secret = C.newLinkSecret();
+  const [a, b, c, kim] = await Promise.all(['A', 'B', 'C', 'Kim'].map((n) => member(n, secret)));
+  const recipient = async (m) => ({
+    fp: m.identity.fp, dh: { index: 0, key: await C.importDhPublic(m.dh.pub) }, sid: m.room.sid, roomKey: m.room.roomKey,
+  });
+  const chain = C.newChain(3, a.room.sid);
   chain.n = 5;
-  const env = await C.sealKeyBundle({ pairKey: ab, signKey: a.identity.ecdsa.privateKey, roomId: ROOM, from: 'A', to: 'B', chain });
-  const got = await C.openKeyBundle({ pairKey: ba, verifyKey: a.identity.ecdsa.publicKey, roomId: ROOM, from: 'A', to: 'B', env });
-  assert.deepEqual(got, { epoch: 3, n: 5, ck: chain.ck });
-  // C cannot open it (wrong pairwise key), not even when the relay readdresses it
-  await rejects(C.openKeyBundle({ pairKey: ca, verifyKey: a.identity.ecdsa.publicKey, roomId: ROOM, from: 'A', to: 'B', env }), 'bad_ciphertext');
-  await rejects(C.openKeyBundle({ pairKey: ca, verifyKey: a.identity.ecdsa.publicKey, roomId: ROOM, from: 'A', to: 'C', env }), 'bad_signature');
-  // claimed to come from C
-  await rejects(C.openKeyBundle({ pairKey: ba, verifyKey: c.identity.ecdsa.publicKey, roomId: ROOM, from: 'A', to: 'B', env }), 'bad_signature');
+  const env = await C.sealBundle({
+    roomId: ROOM, fp: a.identity.fp, signKey: a.identity.sig.privateKey, chain,
+    recipients: [await recipient(b), await recipient(c)], body: { prof: a.profile, ro: ['x'] },
+  });
+  await C.verifyBundle(ROOM, a.identity.sig.publicKey, env);
+  const forB = await C.openBundle({ roomId: ROOM, env, myFp: b.identity.fp, dhOf: (i) => (i === 0 ? b.dh.pair : undefined), roomKeyOf: keyOf(b.room) });
+  assert.deepEqual(forB.chain, { epoch: 3, n: 5, ck: chain.ck, sid: a.room.sid });
+  assert.deepEqual(forB.body.ro, ['x']);
+  // Kim was left out of the epoch: no entry, nothing to open
+  assert.equal(await C.openBundle({ roomId: ROOM, env, myFp: kim.identity.fp, dhOf: () => kim.dh.pair, roomKeyOf: keyOf(kim.room) }), null);
+  // Kim claims to be B: B's entry does not open with Kim's ECDH key
+  await rejects(C.openBundle({ roomId: ROOM, env, myFp: b.identity.fp, dhOf: () => kim.dh.pair, roomKeyOf: keyOf(kim.room) }), 'bad_ciphertext');
+  // B's ECDH key of that index is gone (rotated and deleted): forward secrecy
+  await rejects(C.openBundle({ roomId: ROOM, env, myFp: b.identity.fp, dhOf: () => undefined, roomKeyOf: keyOf(b.room) }), 'no_key');
+  // B's key but not the link's room key: nothing (a recording plus a broken P-256 is not enough without the link)
+  await rejects(C.openBundle({ roomId: ROOM, env, myFp: b.identity.fp, dhOf: () => b.dh.pair, roomKeyOf: () => C.randomBytes(32) }), 'bad_ciphertext');
+  await rejects(C.openBundle({ roomId: ROOM, env, myFp: b.identity.fp, dhOf: () => b.dh.pair, roomKeyOf: () => undefined }), 'no_key');
+  // any change to what was signed
+  await rejects(C.verifyBundle(ROOM, a.identity.sig.publicKey, { ...env, e: 4 }), 'bad_signature');
+  await rejects(C.verifyBundle(ROOM, a.identity.sig.publicKey, { ...env, ent: env.ent.slice(1) }), 'bad_signature');
+  await rejects(C.verifyBundle(ROOM, c.identity.sig.publicKey, env), 'bad_signature');
 });
 
-test('after a rekey a departed member cannot decrypt new messages', async () => {
-  const a = await member('A');
-  const old = C.newChain(1);
-  const departed = new C.ReceiveChains();
-  const stays = new C.ReceiveChains();
-  departed.install('A', { epoch: 1, n: 0, ck: old.ck });
-  stays.install('A', { epoch: 1, n: 0, ck: old.ck });
-  const fresh = C.newChain(2); // the rekey: only the member who stays gets it
-  stays.install('A', { epoch: 2, n: 0, ck: fresh.ck });
-  const env = await C.sealMessage({ chain: fresh, signKey: a.identity.ecdsa.privateKey, roomId: ROOM, senderId: 'A', content: { text: 'after' } });
-  assert.equal((await stays.open({ roomId: ROOM, senderId: 'A', verifyKey: a.identity.ecdsa.publicKey, env })).text, 'after');
-  await rejects(departed.open({ roomId: ROOM, senderId: 'A', verifyKey: a.identity.ecdsa.publicKey, env }), 'no_key');
-  // Even forcing the old chain under the new epoch number gives garbage, not plaintext.
-  const forced = new C.ReceiveChains();
-  forced.install('A', { epoch: 2, n: 0, ck: C.randomBytes(32) });
-  await rejects(forced.open({ roomId: ROOM, senderId: 'A', verifyKey: a.identity.ecdsa.publicKey, env }), 'bad_ciphertext');
-  // an older epoch never replaces a newer one
-  assert.equal(stays.install('A', { epoch: 1, n: 0, ck: C.randomBytes(32) }), false);
+test('the transcript hash chains each message to the one before', async () => {
+  const h1 = await C.chainHash(C.TRANSCRIPT_START, 1, { t: 'text', text: 'a' });
+  const h2 = await C.chainHash(h1, 2, { t: 'text', text: 'b' });
+  assert.notEqual(h1, h2);
+  assert.equal(h1, await C.chainHash(C.TRANSCRIPT_START, 1, { text: 'a', t: 'text' }), 'key order does not matter');
+  assert.notEqual(h2, await C.chainHash(h1, 3, { t: 'text', text: 'b' }));
+  assert.notEqual(h2, await C.chainHash(C.TRANSCRIPT_START, 2, { t: 'text', text: 'b' }));
 });
 
-test('the safety code does not depend on member order and changes with membership', async () => {
-  const ms = await Promise.all(['A', 'B', 'C'].map(async (id) => (await member(id)).identity));
-  const one = await C.safetyCode(ROOM, [ms[0], ms[1], ms[2]]);
-  const two = await C.safetyCode(ROOM, [ms[2], ms[0], ms[1]]);
-  assert.deepEqual(one, two);
+test('the safety code covers names and keys, not member order', async () => {
+  const ms = await Promise.all(['Alice', 'Bob', 'Carol'].map(async (n) => {
+    const m = await member(n);
+    return { name: n, sigPub: m.identity.sigPub };
+  }));
+  const one = await C.safetyCode(ROOM, ms);
+  assert.deepEqual(one, await C.safetyCode(ROOM, [ms[2], ms[0], ms[1]]));
   assert.match(one.digits, /^\d{4}( \d{4}){5}$/);
   assert.equal(one.emoji.split(' ').length, 6);
-  assert.notDeepEqual(await C.safetyCode(ROOM, [ms[0], ms[1]]), one);
-  assert.notDeepEqual(await C.safetyCode('AAAAAAAAAAAAAAAAAAAAAA', ms), one);
+  assert.notDeepEqual(await C.safetyCode(ROOM, ms.slice(0, 2)), one);
+  assert.notDeepEqual(await C.safetyCode(OTHER_ROOM, ms), one);
+  // the same keys under swapped names give another code
+  const swapped = [{ ...ms[0], name: 'Bob' }, { ...ms[1], name: 'Alice' }, ms[2]];
+  assert.notDeepEqual(await C.safetyCode(ROOM, swapped), one);
+  assert.match(C.badge(C.b64u(C.randomBytes(16))), /^\S+$/u);
 });

@@ -4,8 +4,10 @@
 // tests can prove the relay never gets plaintext.
 
 export class FakeRelay {
-  constructor(roomId) {
+  constructor(roomId, { joinHash = null } = {}) {
     this.roomId = roomId;
+    /** As the real node: a room created with a join hash admits a fresh join only with the matching token. */
+    this.joinHash = joinHash;
     this.seats = new Map(); // memberId -> {memberId, profile, token, sock, seen: Map(id -> seq)}
     this.seq = 0;
     this.log = []; // {dir: 'in'|'out', memberId, data}
@@ -72,8 +74,7 @@ export class FakeRelay {
     const seat = sock.seat;
     if (!seat) return;
     if (f.type === 'msg') return this.msg(seat, f);
-    if (f.type === 'admin' && f.op === 'kick') return this.kick(f.target);
-    if (f.type === 'admin' && f.op === 'burn') return this.burn();
+    if (f.type === 'admin') return this.admin(seat, f);
     if (f.type === 'ping') return this.deliver(sock, { type: 'pong', serverTime: Date.now() });
     return undefined;
   }
@@ -82,7 +83,7 @@ export class FakeRelay {
     return [...this.seats.values()].map((s) => ({ memberId: s.memberId, profile: s.profile }));
   }
 
-  join(sock, f) {
+  async join(sock, f) {
     const existing = f.resume && [...this.seats.values()].find((s) => s.token === f.resume);
     if (existing) {
       if (existing.sock) this.closeSocket(existing.sock, 1000, 'replaced', false);
@@ -92,6 +93,11 @@ export class FakeRelay {
       for (const r of this.relayed) {
         if (r.seq > (f.lastSeq || 0) && r.to.includes(existing.memberId)) this.deliver(sock, r.frame);
       }
+      return;
+    }
+    if (this.joinHash && !(await tokenMatches(f.token, this.joinHash))) {
+      this.deliver(sock, { type: 'error', code: 'join_token_invalid', message: 'The link is not valid any more.' });
+      setImmediate(() => this.closeSocket(sock, 4010, 'join_token_invalid', false));
       return;
     }
     const seat = { memberId: `m${++this.nextMember}`, profile: f.profile, token: `t${Math.random()}`, sock, seen: new Map() };
@@ -136,10 +142,10 @@ export class FakeRelay {
     this.deliver(seat.sock, { type: 'ack', id: f.id, seq });
   }
 
-  /** A malicious relay sending an old frame again under a new seq. */
-  replay(frame, toMemberId) {
-    const again = { ...frame, seq: ++this.seq };
-    this.deliver(this.seats.get(toMemberId).sock, again);
+  /** The broadcast `msg` frames relayed from one member, in order; `kind` 'm' for messages, 'K' for key bundles. */
+  relayedFrom(memberId, kind) {
+    return this.relayed.filter((r) => r.frame.from === memberId && !r.frame.direct && (!kind || kindOf(r.frame) === kind))
+      .map((r) => r.frame);
   }
 
   leave(memberId, reason) {
@@ -147,10 +153,29 @@ export class FakeRelay {
     for (const o of this.seats.values()) this.deliver(o.sock, { type: 'member_left', memberId, reason });
   }
 
+  /** Creator operations with the PIN check left out: these tests are about what the members do. */
+  admin(seat, f) {
+    if (f.op === 'kick') {
+      if (f.joinHash) this.joinHash = f.joinHash;
+      this.kick(f.target);
+    } else if (f.op === 'burn') {
+      this.deliver(seat.sock, { type: 'admin_ok', op: 'burn' });
+      this.burn();
+      return;
+    } else if (f.op === 'extend') {
+      this.expiresAt += f.seconds * 1000;
+      for (const s of this.seats.values()) this.deliver(s.sock, { type: 'extended', expiresAt: this.expiresAt });
+    } else if (f.op === 'lock' || f.op === 'unlock') {
+      for (const s of this.seats.values()) this.deliver(s.sock, { type: 'locked', locked: f.op === 'lock' });
+    }
+    this.deliver(seat.sock, { type: 'admin_ok', op: f.op });
+  }
+
   kick(target) {
     const seat = this.seats.get(target);
     if (!seat) return;
     const sock = seat.sock;
+    seat.banned = true;
     this.leave(target, 'kicked');
     if (sock) this.closeSocket(sock, 4001, 'kicked', false);
   }
@@ -163,6 +188,24 @@ export class FakeRelay {
     }
     this.seats.clear();
   }
+}
+
+/** The envelope kind of a relayed `msg` frame ('m' message, 'K' key bundle), without decrypting anything. */
+export function kindOf(frame) {
+  if (frame.type !== 'msg') return null;
+  try {
+    return JSON.parse(atob(frame.body.replace(/-/g, '+').replace(/_/g, '/'))).k;
+  } catch (e) {
+    return null;
+  }
+}
+
+async function tokenMatches(token, joinHash) {
+  if (typeof token !== 'string') return false;
+  const bytes = Uint8Array.from(atob(token.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
+  const b64 = btoa(String.fromCharCode(...digest)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return b64 === joinHash;
 }
 
 export async function waitFor(predicate, what = 'condition', ms = 5000) {
