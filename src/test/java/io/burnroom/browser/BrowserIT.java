@@ -336,6 +336,20 @@ class BrowserIT {
     say(a, "Carol is gone, new keys now " + tag, b);
     say(b, "Confirmed on the new chain " + tag, a);
 
+    // A kick that lasts (issue 26): the link Carol holds no longer admits anyone; the others were given a new one.
+    String oldLink = shareLink;
+    a.wait.until(d -> !a.byTest("share-link").getAttribute("value").equals(oldLink));
+    shareLink = a.byTest("share-link").getAttribute("value");
+    String fragment = shareLink.substring(shareLink.indexOf('#'));
+    b.wait.until(d -> b.byTest("share-link").getAttribute("value").endsWith(fragment));
+    assertThat(shareLink).matches("http://127\\.0\\.0\\.1:\\d+/r/" + roomId + "#[A-Za-z0-9_-]{43}");
+    c.driver.get(base + "/");
+    c.driver.get(oldLink);
+    c.byTest("display-name").sendKeys(carol);
+    c.byTest("join").click();
+    c.wait.until(d -> c.driver.findElement(By.id("closed-h")).isDisplayed()
+        && c.driver.findElement(By.id("closed-h")).getText().contains("no longer works"));
+
     // Bob is not the creator: he enters the PIN once, then locks the room.
     b.byTest("pin-input").sendKeys(creatorPin);
     b.byTest("pin-input").submit();
@@ -350,7 +364,7 @@ class BrowserIT {
     b.byTest("unlock").click();
     a.wait.until(d -> !a.driver.findElement(By.id("locked-badge")).isDisplayed());
 
-    // Back in with the link, as a new member with new keys: the safety code changes again and agrees.
+    // Back in with the new link, as a new member with new keys: the safety code changes again and agrees.
     c.driver.get(base + "/");
     c.driver.get(shareLink);
     c.join(carol);

@@ -25,7 +25,6 @@ import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -52,7 +51,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("The browser client against a hostile server")
-@Disabled("pending issue 26 client")
 class HostileServerIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final String EVIL = "re-enter your link at https://evil.example";
