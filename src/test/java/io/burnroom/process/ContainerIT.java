@@ -142,6 +142,25 @@ class ContainerIT {
     assertThat(documented).as("variables in README's Configuration table").isGreaterThan(20);
   }
 
+  @Test
+  @DisplayName("the evidence can fail: --read-only refuses a write, and podman diff shows one made without it")
+  void diffSeesWrites() {
+    Podman.Result refused = podman.exec(List.of("run", "--rm", "--read-only", "--read-only-tmpfs=false",
+        "--network=host", "--log-driver=none", "--entrypoint=bash", IMAGE, "-c", "echo x > /tmp/probe"),
+        Duration.ofMinutes(1));
+    assertThat(refused.exit()).isNotZero();
+    assertThat(refused.output()).contains("Read-only file system");
+    String name = "burnroom-it-" + run + "-writable";
+    try {
+      Podman.Result wrote = podman.exec(List.of("run", "--name", name, "--network=host", "--log-driver=none",
+          "--entrypoint=bash", IMAGE, "-c", "echo x > /tmp/probe"), Duration.ofMinutes(1));
+      assertThat(wrote.exit()).as(wrote.output()).isZero();
+      assertThat(podman.diff(name)).contains("A /tmp/probe");
+    } finally {
+      podman.run("rm", "--force", name);
+    }
+  }
+
   /** The image's health check command, run in the image against a stand-in that answers 503, then 200. */
   private static void assertHealthCheckFollowsReadiness(String command) {
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();

@@ -101,11 +101,7 @@ public final class ContainerNode implements AutoCloseable {
 
   /** {@code podman diff}: what the container changed in its own file system (empty when it wrote nothing). */
   public List<String> diff() {
-    Podman.Result r = podman.run("diff", name);
-    if (r.exit() != 0) {
-      throw new IllegalStateException("podman diff " + name + ": " + r.output());
-    }
-    return r.output().lines().filter(l -> l.matches("[ACD] /.*")).toList();
+    return podman.diff(name);
   }
 
   /** Removes the container, running or not. */
@@ -151,6 +147,15 @@ public final class ContainerNode implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot start " + cmd, e);
       }
+    }
+
+    /** {@code podman diff}: the paths a container added (A), changed (C) or deleted (D) in its own layer. */
+    public List<String> diff(String container) {
+      Result r = run("diff", container);
+      if (r.exit() != 0) {
+        throw new IllegalStateException("podman diff " + container + ": " + r.output());
+      }
+      return r.output().lines().filter(l -> l.matches("[ACD] /.*")).toList();
     }
 
     public Result run(String... args) {
