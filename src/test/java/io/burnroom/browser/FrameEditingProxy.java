@@ -136,6 +136,10 @@ final class FrameEditingProxy implements AutoCloseable {
     }
   }
 
+  /** An answer the proxy gives itself, instead of the node's, to requests {@code when} matches. */
+  record HttpRule(Predicate<HttpServerRequest> when, int status, JsonObject body) {
+  }
+
   /** An HTTP request the proxy forwarded, with the node's answer (bodies kept for {@code /api/} only). */
   record Http(String label, String method, String uri, int status, String body) {
   }
@@ -148,6 +152,7 @@ final class FrameEditingProxy implements AutoCloseable {
   private final Map<String, HttpServer> listeners = new ConcurrentHashMap<>();
   private final List<Conn> conns = new CopyOnWriteArrayList<>();
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
+  private final List<HttpRule> httpRules = new CopyOnWriteArrayList<>();
   private final List<Logged> log = Collections.synchronizedList(new ArrayList<>());
   private final List<Http> httpLog = Collections.synchronizedList(new ArrayList<>());
 
@@ -181,8 +186,14 @@ final class FrameEditingProxy implements AutoCloseable {
     return r;
   }
 
+  /** From now on {@code when}'s requests get {@code status} and {@code body} from the proxy; the node never sees them. */
+  void answer(Predicate<HttpServerRequest> when, int status, JsonObject body) {
+    httpRules.add(new HttpRule(when, status, body));
+  }
+
   void clearRules() {
     rules.clear();
+    httpRules.clear();
   }
 
   /** Frames to {@code label}'s browser of the given type. */
@@ -344,6 +355,13 @@ final class FrameEditingProxy implements AutoCloseable {
       "proxy-connection", "te", "trailer", "content-length");
 
   private void forward(String label, HttpServerRequest req) {
+    for (HttpRule r : httpRules) {
+      if (r.when.test(req)) {
+        httpLog.add(new Http(label, req.method().name(), req.uri(), r.status, r.body.encode()));
+        req.response().setStatusCode(r.status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(r.body.encode());
+        return;
+      }
+    }
     req.body().compose(body -> {
       RequestOptions o = new RequestOptions().setMethod(req.method()).setServer(SocketAddress.inetSocketAddress(nodePort, "127.0.0.1"))
           .setHost("127.0.0.1").setPort(req.authority().port()).setURI(req.uri()).setHeaders(copy(req.headers()))

@@ -318,6 +318,25 @@ class HostileServerIT {
     soft.assertAll();
   }
 
+  @Test
+  @DisplayName("error text in an API answer never reaches the screen either")
+  void apiErrorTextNeverShown() {
+    SoftAssertions soft = new SoftAssertions();
+    for (String code : List.of("node_full", "relink_required")) {
+      proxy.clearRules();
+      proxy.answer(req -> req.path().equals("/api/rooms"), 503,
+          new JsonObject().put("error", new JsonObject().put("code", code).put("message", EVIL)));
+      a.driver.get(a.origin + "/");
+      String before = a.visibleText();
+      a.el("create-room").click();
+      boolean shown = within(2_000, () -> a.visibleText().contains("evil.example"));
+      soft.assertThat(shown).as("'%s' with the server's text on the home screen: %s", code, a.visibleText()).isFalse();
+      soft.assertThat(within(2_000, () -> !a.visibleText().equals(before)))
+          .as("the home screen says something of its own for '%s'", code).isTrue();
+    }
+    soft.assertAll();
+  }
+
   // ---- helpers ----
 
   /**
