@@ -324,8 +324,14 @@ final class FrameEditingProxy implements AutoCloseable {
 
   /** The log as text, one frame a line, for failure messages. */
   String describe() {
+    return describe(0);
+  }
+
+  /** The log from entry {@code from} on, as text. */
+  String describe(int from) {
     StringBuilder b = new StringBuilder();
-    for (Logged l : log()) {
+    List<Logged> all = log();
+    for (Logged l : all.subList(Math.min(from, all.size()), all.size())) {
       b.append(l.atMs % 100_000).append(' ').append(l.label).append(l.dir == Dir.TO_CLIENT ? " <- " : " -> ")
           .append(l.arrived == null ? "(injected)" : brief(l.arrived));
       if (l.edited()) {

@@ -86,7 +86,7 @@ class FrameEditingProxyTest {
   }
 
   @Test
-  @DisplayName("pages and the API pass through; the node's same-origin check accepts the browser's Origin")
+  @DisplayName("pages and the API pass through, or get the proxy's own answer; the node's same-origin check holds")
   void forwardsHttpAndSockets() {
     TestNodes.Reply page = nodes.request(HttpMethod.GET, portA, "/", null);
     assertThat(page.status()).isEqualTo(200);
@@ -100,6 +100,10 @@ class FrameEditingProxyTest {
     assertThat(p.b.expect("msg").getString("from")).isEqualTo(p.idA);
     assertThat(proxy.arrived("a", Dir.TO_SERVER)).anyMatch(f -> "m1".equals(f.getString("id")));
     assertThat(proxy.passed("b", Dir.TO_CLIENT)).anyMatch(f -> "m1".equals(f.getString("id")));
+    proxy.answer(req -> req.path().equals("/api/rooms/" + p.roomId), 503, new JsonObject().put("error", "made up"));
+    TestNodes.Reply own = nodes.request(HttpMethod.GET, portB, "/api/rooms/" + p.roomId, null);
+    assertThat(own.status()).isEqualTo(503);
+    assertThat(own.body().getString("error")).isEqualTo("made up");
     p.a.close();
     p.b.close();
   }
