@@ -76,6 +76,38 @@ class ClientBundleTest {
   }
 
   @Test
+  @DisplayName("index.html pins every script, stylesheet and imported module with Subresource Integrity that matches")
+  void subresourceIntegrity() throws Exception {
+    StaticFiles files = StaticFiles.load("webroot");
+    String index = files.get("/index.html").content().toString(StandardCharsets.UTF_8);
+    java.util.regex.Matcher tag = java.util.regex.Pattern
+        .compile("<(script|link)\\b[^>]*?(?:src|href)=\"(/[^\"]+\\.(?:js|css))\"[^>]*>").matcher(index);
+    Map<String, String> pinned = new LinkedHashMap<>();
+    while (tag.find()) {
+      java.util.regex.Matcher integrity = java.util.regex.Pattern.compile("integrity=\"sha384-([^\"]+)\"").matcher(tag.group());
+      assertThat(integrity.find()).as("integrity on " + tag.group(2)).isTrue();
+      pinned.put(tag.group(2), integrity.group(1));
+    }
+    assertThat(pinned).containsKeys("/css/app.css", "/vendor/qrcode.min.js", "/js/ui.js");
+    for (Map.Entry<String, String> e : pinned.entrySet()) {
+      byte[] bytes = files.get(e.getKey()).content().getBytes();
+      String actual = java.util.Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-384").digest(bytes));
+      assertThat(e.getValue()).as(e.getKey() + " is stale: run tools/sri.sh").isEqualTo(actual);
+    }
+    // every module the page's modules import is preloaded with its integrity, so no unpinned code can run
+    java.util.regex.Pattern imports = java.util.regex.Pattern.compile("(?m)^import .* from '\\./([a-z]+\\.js)';");
+    for (String path : List.copyOf(pinned.keySet())) {
+      if (!path.startsWith("/js/")) {
+        continue;
+      }
+      java.util.regex.Matcher m = imports.matcher(files.get(path).content().toString(StandardCharsets.UTF_8));
+      while (m.find()) {
+        assertThat(pinned).as(path + " imports " + m.group(1)).containsKey("/js/" + m.group(1));
+      }
+    }
+  }
+
+  @Test
   @DisplayName("the management port serves the bundle; the chat port serves neither it nor the ops page's uPlot")
   void servedOnManagementOnly() throws IOException {
     try (TestNodes nodes = new TestNodes()) {
