@@ -16,6 +16,7 @@
 #   MGMT_PORTS="9091 9092 9093"            the nodes' management ports (metrics, health; always 127.0.0.1)
 #   HAZELCAST_PORTS="5701 5702 5703"       the nodes' Hazelcast member ports (bound to NODE_HOST)
 #   NODE_HOST=127.0.0.1                    interface for chat and cluster traffic
+#   NODE_HOSTS=""                          haproxy-config only: one address per node instead (chaos/ uses 127.0.0.11 ...)
 #   CLUSTER_NAME=burnroom-local            Hazelcast cluster name (different names never meet)
 #   BURNROOM_JAR=target/burnroom.jar       the runnable jar (mvn -B package -DskipTests)
 #   JAVA=java  HAPROXY=haproxy             binaries
@@ -31,6 +32,7 @@ LB_HOST="${LB_HOST:-127.0.0.1}"
 LB_PORT="${LB_PORT:-8080}"
 NODE_HOST="${NODE_HOST:-127.0.0.1}"
 read -r -a chat_ports <<<"${CHAT_PORTS:-8081 8082 8083}"
+read -r -a node_hosts <<<"${NODE_HOSTS:-}"
 read -r -a mgmt_ports <<<"${MGMT_PORTS:-9091 9092 9093}"
 read -r -a hz_ports <<<"${HAZELCAST_PORTS:-5701 5702 5703}"
 CLUSTER_NAME="${CLUSTER_NAME:-burnroom-local}"
@@ -115,7 +117,7 @@ backend nodes
 CFG
   local i
   for i in "${!chat_ports[@]}"; do
-    printf '    server node%d %s:%s check\n' "$(( i + 1 ))" "$NODE_HOST" "${chat_ports[$i]}"
+    printf '    server node%d %s:%s check\n' "$(( i + 1 ))" "${node_hosts[$i]:-$NODE_HOST}" "${chat_ports[$i]}"
   done
 }
 
@@ -123,7 +125,7 @@ case "${1:-start}" in
   start) ;;
   stop) stop_running; exit 0 ;;
   haproxy-config) haproxy_config; exit 0 ;;
-  -h|--help|help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help|help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown command '$1' (use: start | stop | haproxy-config)" 2 ;;
 esac
 
