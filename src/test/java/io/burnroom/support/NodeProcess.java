@@ -303,8 +303,14 @@ public final class NodeProcess implements AutoCloseable {
       return new NodeProcess(name, p, jvm, out, err, ready);
     }
 
-    /** With a wrapper, the JVM is a descendant; once it printed its ready line it certainly exists. */
+    /**
+     * With a wrapper, the JVM is a descendant, or the process itself when the wrapper execs it (setpriv); once it
+     * printed its ready line it certainly exists.
+     */
     private static ProcessHandle findJvm(Process wrapper) {
+      if (wrapper.info().command().map(c -> c.endsWith("/java")).orElse(false)) {
+        return wrapper.toHandle();
+      }
       return wrapper.descendants()
           .filter(h -> h.info().command().map(c -> c.endsWith("/java")).orElse(false))
           .findFirst()

@@ -120,7 +120,8 @@ public final class WsClient implements AutoCloseable {
       ws.writeTextMessage(text).toCompletionStage().toCompletableFuture().join();
       return true;
     } catch (java.util.concurrent.CompletionException e) {
-      if (ws.isClosed() || e.getCause() instanceof java.nio.channels.ClosedChannelException) {
+      // A connection reset by a killed node surfaces as an IOException before the close event does.
+      if (ws.isClosed() || e.getCause() instanceof java.io.IOException) {
         return false;
       }
       throw e;
