@@ -1,0 +1,251 @@
+package io.burnroom.chaos;
+
+import io.burnroom.support.NodeProcess;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The system under test: N clustered node processes, node i on its own loopback address 127.0.0.(11+i) for chat,
+ * management and Hazelcast (the event bus follows the cluster host), each under its own group id (see
+ * {@link ChaosNet}), behind a real haproxy on 127.0.0.1 configured by {@code deploy/cluster.sh haproxy-config}.
+ */
+final class ChaosCluster implements AutoCloseable {
+  static final int CHAT_PORT = 8080;
+  static final int MGMT_PORT = 9090;
+  static final int HZ_PORT = 5701;
+  static final String LB_HOST = "127.0.0.1";
+  static final int LB_PORT = 8000;
+
+  private final int size;
+  private final int detectSeconds;
+  private final Path root;
+  private final String clusterName;
+  private final NodeProcess[] nodes;
+  /** Every node process started, restarts included, for the report. */
+  private final List<NodeProcess> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+  private Process haproxy;
+
+  ChaosCluster(int size, int detectSeconds, Path root, String clusterName) {
+    this.size = size;
+    this.detectSeconds = detectSeconds;
+    this.root = root;
+    this.clusterName = clusterName;
+    this.nodes = new NodeProcess[size];
+  }
+
+  static String address(int node) {
+    return "127.0.0." + (11 + node);
+  }
+
+  static int gid(int node) {
+    return 3011 + node;
+  }
+
+  List<String> addresses() {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      out.add(address(i));
+    }
+    return out;
+  }
+
+  List<Integer> gids() {
+    List<Integer> out = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      out.add(gid(i));
+    }
+    return out;
+  }
+
+  int size() { return size; }
+
+  void start() {
+    for (int i = 0; i < size; i++) {
+      nodes[i] = startNode(i);
+    }
+    startHaproxy();
+  }
+
+  NodeProcess startNode(int i) {
+    String members = String.join(",", addresses().stream().map(a -> a + ":" + HZ_PORT).toList());
+    NodeProcess n = NodeProcess.builder().name("node" + (i + 1))
+        .clustered(clusterName, HZ_PORT, members)
+        .env(Map.of(
+            "BURNROOM_CLUSTER_HOST", address(i),
+            "BURNROOM_HTTP_HOST", address(i), "BURNROOM_HTTP_PORT", String.valueOf(CHAT_PORT),
+            "BURNROOM_MGMT_HOST", address(i), "BURNROOM_MGMT_PORT", String.valueOf(MGMT_PORT),
+            "BURNROOM_FAILURE_DETECT_SECONDS", String.valueOf(detectSeconds),
+            "BURNROOM_RESUME_GRACE_MS", "60000",
+            "BURNROOM_TRUSTED_PROXIES", LB_HOST))
+        // Hazelcast listens on and connects from the node's own address only (not 0.0.0.0).
+        .jvmArg("-Dhazelcast.socket.bind.any=false", "-Dhazelcast.socket.client.bind.any=false", "-Xmx256m")
+        .wrapWith("setpriv", "--regid=" + gid(i), "--clear-groups", "--pdeathsig", "KILL")
+        .readyTimeout(Duration.ofSeconds(120))
+        .start();
+    nodes[i] = n;
+    started.add(n);
+    return n;
+  }
+
+  private void startHaproxy() {
+    try {
+      ProcessBuilder cfg = new ProcessBuilder("bash", root.resolve("deploy/cluster.sh").toString(), "haproxy-config");
+      cfg.environment().put("LB_HOST", LB_HOST);
+      cfg.environment().put("LB_PORT", String.valueOf(LB_PORT));
+      cfg.environment().put("NODE_HOSTS", String.join(" ", addresses()));
+      cfg.environment().put("CHAT_PORTS", String.join(" ", java.util.Collections.nCopies(size, String.valueOf(CHAT_PORT))));
+      Process c = cfg.start();
+      byte[] config = c.getInputStream().readAllBytes();
+      if (!c.waitFor(10, TimeUnit.SECONDS) || c.exitValue() != 0) {
+        throw new IllegalStateException("cluster.sh haproxy-config failed: "
+            + new String(c.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+      }
+      // The configuration goes to haproxy on a pipe, never into a file (as cluster.sh does).
+      haproxy = new ProcessBuilder("setpriv", "--pdeathsig", "KILL", "haproxy", "-db", "-f", "/dev/stdin")
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      try (OutputStream in = haproxy.getOutputStream()) {
+        in.write(config);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start haproxy: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (get("http://" + LB_HOST + ":" + LB_PORT + "/health/ready", 1000) == null) {
+      if (System.currentTimeMillis() > deadline || !haproxy.isAlive()) {
+        throw new IllegalStateException("haproxy did not answer on " + LB_HOST + ":" + LB_PORT);
+      }
+      sleep(200);
+    }
+  }
+
+  /** The last lines each node process printed (nodes redact room ids from every line they print). */
+  String tails(int lines) {
+    StringBuilder b = new StringBuilder();
+    for (NodeProcess n : started) {
+      List<String> all = n.output().lines().toList();
+      b.append("--- ").append(n.name()).append(" (pid ").append(n.pid()).append(") ---\n");
+      all.subList(Math.max(0, all.size() - lines), all.size()).forEach(l -> b.append(l).append('\n'));
+    }
+    return b.toString();
+  }
+
+  NodeProcess node(int i) {
+    return nodes[i];
+  }
+
+  void kill9(int i) {
+    nodes[i].kill9();
+  }
+
+  /** SIGTERM and wait for the handover to finish (kill -9 after 30 s). */
+  void sigterm(int i) {
+    nodes[i].stop(Duration.ofSeconds(30));
+  }
+
+  void pause(int i) {
+    signal("STOP", i);
+  }
+
+  void resume(int i) {
+    signal("CONT", i);
+  }
+
+  private void signal(String sig, int i) {
+    ChaosNet.run("kill", "-" + sig, String.valueOf(nodes[i].pid()));
+  }
+
+  /** A {@code burnroom_*} (or any) gauge of node i, or empty when the node does not answer within 1 s. */
+  OptionalDouble gauge(int i, String name) {
+    String text = metrics(i);
+    if (text == null) {
+      return OptionalDouble.empty();
+    }
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})? ([0-9.eE+-]+)$").matcher(text);
+    double sum = 0;
+    boolean found = false;
+    while (m.find()) {
+      sum += Double.parseDouble(m.group(1));
+      found = true;
+    }
+    return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
+  }
+
+  /** The whole scrape of node i, or null. */
+  String metrics(int i) {
+    if (nodes[i] == null || !nodes[i].isAlive()) {
+      return null;
+    }
+    return get("http://" + address(i) + ":" + MGMT_PORT + "/metrics", 1000);
+  }
+
+  String get(String url, long timeoutMs) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMillis(timeoutMs))
+          .GET().build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? r.body() : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  /** POST through haproxy; the response body, or null on any failure. */
+  String post(String path, String body, long timeoutMs) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + LB_HOST + ":" + LB_PORT + path))
+          .timeout(Duration.ofMillis(timeoutMs)).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 201 ? r.body() : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  @Override
+  public void close() {
+    for (NodeProcess n : nodes) {
+      if (n != null && n.isAlive()) {
+        try {
+          ChaosNet.run("kill", "-CONT", String.valueOf(n.pid()));
+        } catch (RuntimeException ignored) {
+          // already gone
+        }
+        n.kill9();
+      }
+    }
+    if (haproxy != null) {
+      haproxy.destroyForcibly();
+    }
+  }
+
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

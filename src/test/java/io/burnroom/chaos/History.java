@@ -1,0 +1,77 @@
+package io.burnroom.chaos;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything the chaos clients and the fault driver saw, in the order it happened, with wall-clock times (the same
+ * clock the nodes use for {@code expiresAt}, since everything runs on one machine). Thread-safe; read by the
+ * {@link Checker} after the run. Held in memory only.
+ */
+public final class History {
+  /** What happened. Fields that do not apply to a kind are null (or -1). */
+  public enum Kind {
+    /** A room was created: {@code value} = expiresAt. */
+    CREATE,
+    /** A member was seated ({@code joined}); {@code value} = expiresAt in that frame, {@code seq} = 1 on a resume. */
+    JOIN,
+    /** A member sent a message for the first time ({@code id}); resends are not recorded. */
+    SEND,
+    /** The sender got {@code ack {id, seq}}. */
+    ACK,
+    /** A member received {@code msg {from, seq, id}}; {@code peer} = from's member name. */
+    DELIVER,
+    /** A member saw the room's expiry in a tick, joined or extended frame: {@code value} = expiresAt. */
+    EXPIRY,
+    /** The creator sent extend; {@code value} = the seconds asked for. */
+    EXTEND,
+    /** The creator got {@code admin_ok} for extend. */
+    EXTEND_OK,
+    /** A member got {@code burned}. */
+    BURNED,
+    /** A member's socket closed; {@code value} = close code (-1 when the connection just died). */
+    CLOSE,
+    /** The checker's view of what a 4004 means: the room answered "no such room" to this member. */
+    GONE,
+    /** A fault began: {@code id} = description. */
+    FAULT_START,
+    /** A fault ended (node back and ready, link healed): {@code id} = description. */
+    FAULT_END,
+    /** Rooms live on all nodes that answered: {@code value} = sum of burnroom_rooms_active, {@code seq} = how many rooms may be alive. */
+    SAMPLE,
+    /** After the run: {@code member} = node, {@code id} = gauge, {@code value} = its value. */
+    END_STATE
+  }
+
+  /** One entry: {@code room} and {@code member} are the harness's own names, never server ids. */
+  public record Event(long at, Kind kind, String room, String member, String peer, String id, long seq, long value) {
+  }
+
+  private final List<Event> events = new ArrayList<>();
+
+  public synchronized void add(Kind kind, String room, String member, String peer, String id, long seq, long value) {
+    events.add(new Event(System.currentTimeMillis(), kind, room, member, peer, id, seq, value));
+  }
+
+  public void add(Event e) {
+    synchronized (this) {
+      events.add(e);
+    }
+  }
+
+  public void fault(Kind kind, String what) {
+    add(kind, null, null, null, what, -1, -1);
+  }
+
+  public synchronized List<Event> events() {
+    return List.copyOf(events);
+  }
+
+  public synchronized int size() {
+    return events.size();
+  }
+
+  public static List<Event> of(Event... es) {
+    return new ArrayList<>(List.of(es));
+  }
+}

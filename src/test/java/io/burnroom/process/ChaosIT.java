@@ -1,0 +1,66 @@
+package io.burnroom.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.burnroom.chaos.ChaosMain;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two minutes of chaos/ with a fixed seed: three node processes behind haproxy in a network namespace of their own,
+ * six rooms of resuming clients, and kill -9, SIGTERM, a 1|2 partition and slow lossy links (see {@link #KINDS});
+ * the checker's verdict must be PASS. The namespace dies with the harness, so no
+ * address, rule or queue outlives the run; the host's own rules are checked before and after.
+ */
+@DisplayName("Chaos: two minutes of faults, nothing lost")
+class ChaosIT {
+  private static final long SEED = 1;
+  /**
+   * Every kind but PAUSE: a node woken from a SIGSTOP past failure detection rejoins through Hazelcast's merge, and a
+   * member whose socket is on it can get neither acks nor the burn until its room ends (docs/reliability.md, open).
+   * chaos/run.sh runs PAUSE too.
+   */
+  private static final List<String> KINDS = List.of("KILL9", "SIGTERM", "PARTITION", "SLOW");
+
+  @Test
+  @Timeout(value = 8, unit = TimeUnit.MINUTES)
+  @DisplayName("a seeded 2-minute fault schedule keeps every message exactly once, bursts on time and leaves nothing")
+  void twoMinutesOfChaos() throws Exception {
+    for (String tool : List.of("unshare", "iptables", "python3", "haproxy", "setpriv")) {
+      assumeTrue(run("sh", "-c", "command -v " + tool) != null, tool + " is not installed (see .ci/run)");
+    }
+    assumeTrue(run("unshare", "--net", "true") != null, "no network namespace allowed here (needs root)");
+    String hostRulesBefore = run("iptables", "-t", "raw", "-S");
+
+    List<String> out = new ArrayList<>();
+    int exit;
+    try {
+      exit = ChaosMain.launch(new String[] {"--minutes=2", "--seed=" + SEED, "--faults=" + String.join(",", KINDS)}, line -> {
+        out.add(line);
+        System.out.println(line);
+      });
+    } finally {
+      assertThat(run("iptables", "-t", "raw", "-S")).as("the host's rules are untouched").isEqualTo(hostRulesBefore);
+    }
+    String text = String.join("\n", out);
+    for (String kind : KINDS) {
+      assertThat(text).as("the schedule ran a %s", kind).containsPattern("fault " + kind + " .* over after");
+    }
+    assertThat(text).contains("VERDICT: PASS");
+    assertThat(exit).isZero();
+  }
+
+  /** stdout of a command that succeeded, or null. */
+  private static String run(String... cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : null;
+  }
+}
