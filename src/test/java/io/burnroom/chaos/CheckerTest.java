@@ -1,0 +1,117 @@
+package io.burnroom.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.burnroom.chaos.History.Event;
+import io.burnroom.chaos.History.Kind;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The checker's rules on small hand-written histories: each one passes a clean history and catches its violation. */
+@DisplayName("Chaos checker")
+class CheckerTest {
+  private static final long EXPIRES = 100_000;
+  private final Checker checker = new Checker(3_000, 5_000, 20_000);
+
+  private static Event e(long at, Kind kind, String member, String peer, String id, long seq, long value) {
+    return new Event(at, kind, "r1", member, peer, id, seq, value);
+  }
+
+  /** Two members; a says a-1 at 10 s, b gets it, both burn 5 ms after expiry. */
+  private static List<Event> clean() {
+    List<Event> h = new ArrayList<>();
+    h.add(e(0, Kind.CREATE, null, null, null, -1, EXPIRES));
+    h.add(e(1_000, Kind.JOIN, "a", null, "A", 0, EXPIRES));
+    h.add(e(1_100, Kind.JOIN, "b", null, "B", 0, EXPIRES));
+    h.add(e(10_000, Kind.SEND, "a", null, "a-1", -1, -1));
+    h.add(e(10_010, Kind.ACK, "a", null, "a-1", 1, -1));
+    h.add(e(10_011, Kind.DELIVER, "b", "a", "a-1", 1, -1));
+    h.add(e(10_020, Kind.SEND, "a", null, "a-2", -1, -1));
+    h.add(e(10_030, Kind.ACK, "a", null, "a-2", 2, -1));
+    h.add(e(10_031, Kind.DELIVER, "b", "a", "a-2", 2, -1));
+    h.add(e(EXPIRES + 5, Kind.BURNED, "a", null, null, -1, -1));
+    h.add(e(EXPIRES + 5, Kind.BURNED, "b", null, null, -1, -1));
+    return h;
+  }
+
+  private List<String> rulesBroken(List<Event> h) {
+    return checker.check(h).violations().stream().map(Checker.Violation::rule).toList();
+  }
+
+  @Test
+  @DisplayName("a clean history passes every rule")
+  void cleanPasses() {
+    Checker.Verdict v = checker.check(clean());
+    assertThat(v.violations()).isEmpty();
+    assertThat(v.report()).contains("VERDICT: PASS");
+  }
+
+  @Test
+  @DisplayName("a lost, a doubled and an out-of-order message each break their rule")
+  void deliveryRules() {
+    List<Event> lost = clean();
+    lost.removeIf(x -> x.kind() == Kind.DELIVER && x.id().equals("a-1"));
+    assertThat(rulesBroken(lost)).containsExactly("exactly-once");
+
+    List<Event> twice = clean();
+    twice.add(8, e(10_012, Kind.DELIVER, "b", "a", "a-1", 1, -1));
+    assertThat(rulesBroken(twice)).contains("exactly-once");
+
+    List<Event> swapped = clean();
+    swapped.removeIf(x -> x.kind() == Kind.DELIVER);
+    swapped.add(8, e(10_040, Kind.DELIVER, "b", "a", "a-2", 2, -1));
+    swapped.add(9, e(10_041, Kind.DELIVER, "b", "a", "a-1", 1, -1));
+    assertThat(rulesBroken(swapped)).containsOnly("order");
+  }
+
+  @Test
+  @DisplayName("an unacknowledged message, a moved expiry and a late burn each break their rule")
+  void otherRules() {
+    List<Event> unacked = clean();
+    unacked.removeIf(x -> x.kind() == Kind.ACK && x.id().equals("a-2"));
+    assertThat(rulesBroken(unacked)).containsExactly("acknowledged");
+
+    List<Event> moved = clean();
+    moved.add(6, e(10_025, Kind.EXPIRY, "b", null, null, -1, EXPIRES + 1_000));
+    assertThat(rulesBroken(moved)).contains("expiry");
+
+    List<Event> late = clean();
+    late.set(late.size() - 1, e(EXPIRES + 150, Kind.BURNED, "b", null, null, -1, -1));
+    assertThat(rulesBroken(late)).containsExactly("burn");
+    late.add(0, new Event(EXPIRES - 1_000, Kind.FAULT_START, null, null, null, "KILL9 node1 #1", -1, -1));
+    late.add(new Event(EXPIRES + 200, Kind.FAULT_END, null, null, null, "KILL9 node1 #1", -1, -1));
+    assertThat(rulesBroken(late)).as("within detection + 1 s while a fault is active").isEmpty();
+  }
+
+  @Test
+  @DisplayName("a message acknowledged during a partition may be lost, never doubled")
+  void splitRule() {
+    List<Event> h = clean();
+    h.removeIf(x -> x.kind() == Kind.DELIVER && x.id().equals("a-1"));
+    h.add(0, new Event(9_000, Kind.FAULT_START, null, null, null, "PARTITION node2 #1", -1, -1));
+    h.add(new Event(20_000, Kind.FAULT_END, null, null, null, "PARTITION node2 #1", -1, -1));
+    Checker.Verdict v = checker.check(h);
+    assertThat(v.violations()).isEmpty();
+    assertThat(v.checked()).containsEntry("lost in a split (allowed)", 1);
+  }
+
+  @Test
+  @DisplayName("more room verticles than live rooms outside a split, or a room left after the run, is reported")
+  void copiesAndLeftovers() {
+    List<Event> h = clean();
+    h.add(new Event(50_000, Kind.SAMPLE, null, null, null, null, 1, 2));
+    h.add(new Event(EXPIRES + 1_000, Kind.END_STATE, null, "node1", null, "burnroom_rooms_active", -1, 1));
+    assertThat(rulesBroken(h)).containsExactlyInAnyOrder("one copy", "nothing left");
+  }
+
+  @Test
+  @DisplayName("the same seed gives the same schedule, every kind before any repeats")
+  void scheduleFromSeed() {
+    ChaosSchedule a = ChaosSchedule.plan(7, 600_000, 3, 10_000, 0);
+    assertThat(ChaosSchedule.plan(7, 600_000, 3, 10_000, 0).faults()).isEqualTo(a.faults());
+    assertThat(ChaosSchedule.plan(8, 600_000, 3, 10_000, 0).faults()).isNotEqualTo(a.faults());
+    assertThat(a.faults().subList(0, 5).stream().map(ChaosSchedule.Fault::kind).distinct()).hasSize(5);
+  }
+}
