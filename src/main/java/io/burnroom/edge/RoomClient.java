@@ -49,7 +49,22 @@ final class RoomClient {
     if (!isRoomId(roomId)) {
       return Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND)); // never put client text on the bus
     }
-    return attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs);
+    // Each attempt is bounded, but the directory look-up between attempts is a Hazelcast call, which can wait for
+    // partition migration (a killed node restarting) or a merge for much longer; meanwhile the socket's queue stalls
+    // and its member gets neither an ack nor an error (found by chaos/). So the whole request is bounded too, and the
+    // member is sent to reconnect (1012).
+    Promise<T> result = Promise.promise();
+    long timer = vertx.setTimer(retryBudgetMs + ATTEMPT_TIMEOUT_MS,
+        id -> result.tryFail(new RoomError(ErrorCode.NODE_SHUTTING_DOWN)));
+    this.<T>attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        result.tryComplete(ar.result());
+      } else {
+        result.tryFail(ar.cause());
+      }
+    });
+    return result.future();
   }
 
   private <T> Future<T> attempt(String roomId, Object body, long deadline) {
