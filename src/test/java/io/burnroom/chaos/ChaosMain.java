@@ -186,13 +186,12 @@ public final class ChaosMain {
       say("fault %s for %.1f s", what, f.holdMs() / 1000.0);
       history.fault(Kind.FAULT_START, what);
       switch (f.kind()) {
-        case KILL9 -> {
-          cluster.kill9(f.node());
-          sleepUntil(start + f.holdMs());
-          cluster.startNode(f.node());
-        }
-        case SIGTERM -> {
-          cluster.sigterm(f.node());
+        case KILL9, SIGTERM -> {
+          if (f.kind() == ChaosSchedule.Kind.KILL9) {
+            cluster.kill9(f.node());
+          } else {
+            cluster.sigterm(f.node());
+          }
           sleepUntil(start + f.holdMs());
           cluster.startNode(f.node());
         }

@@ -86,7 +86,7 @@ class CheckerTest {
   }
 
   @Test
-  @DisplayName("a message acknowledged during a partition may be lost, never doubled")
+  @DisplayName("a message acknowledged during a partition may be lost or doubled: counted, not failed")
   void splitRule() {
     List<Event> h = clean();
     h.removeIf(x -> x.kind() == Kind.DELIVER && x.id().equals("a-1"));
@@ -95,6 +95,14 @@ class CheckerTest {
     Checker.Verdict v = checker.check(h);
     assertThat(v.violations()).isEmpty();
     assertThat(v.checked()).containsEntry("lost in a split (allowed)", 1);
+
+    List<Event> twice = clean();
+    twice.add(8, e(10_012, Kind.DELIVER, "b", "a", "a-1", 7, -1));
+    assertThat(rulesBroken(twice)).as("outside the split").contains("exactly-once");
+    twice.add(0, new Event(9_000, Kind.FAULT_START, null, null, null, "PARTITION node2 #1", -1, -1));
+    twice.add(new Event(20_000, Kind.FAULT_END, null, null, null, "PARTITION node2 #1", -1, -1));
+    assertThat(checker.check(twice).checked()).containsEntry("doubled in a split (allowed)", 1);
+    assertThat(rulesBroken(twice)).doesNotContain("exactly-once");
   }
 
   @Test
