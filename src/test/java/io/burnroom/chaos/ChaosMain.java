@@ -36,12 +36,13 @@ import java.util.function.Consumer;
  *   --minutes=M (2)  --seed=S (1)  --nodes=N (3)  --rooms=R (6)  --members=K (3)  --detect=D (3 s)
  *   --root=DIR (the project; deploy/cluster.sh and chaos/slowlink.py are read from it)
  *   --faults=KILL9,SIGTERM,PAUSE,PARTITION,SLOW (all; a subset leaves the others out)
+ *   --check=FILE (no run: the checker's verdict on a history written by --history)
  *   --history=FILE (also write the history there, one event a line; it names rooms r1, r2, … never by id)
  * </pre>
  */
 public final class ChaosMain {
   static final String IN_NAMESPACE = "BURNROOM_CHAOS_NETNS";
-  private static final String[] KEYS = {"minutes", "seed", "nodes", "rooms", "members", "detect", "root", "history", "faults"};
+  private static final String[] KEYS = {"minutes", "seed", "nodes", "rooms", "members", "detect", "root", "history", "faults", "check"};
 
   private final Map<String, String> opts;
   private final History history = new History();
@@ -57,6 +58,12 @@ public final class ChaosMain {
 
   public static void main(String[] args) throws Exception {
     Map<String, String> opts = parse(args);
+    if (opts.containsKey("check")) {
+      Checker.Verdict v = checker(Integer.parseInt(opts.get("detect")))
+          .check(History.parse(Files.readAllLines(Paths.get(opts.get("check")))));
+      System.out.print(v.report());
+      System.exit(v.passed() ? 0 : 1);
+    }
     if (!"1".equals(System.getenv(IN_NAMESPACE))) {
       System.exit(launch(args, System.out::println));
     }
@@ -170,7 +177,7 @@ public final class ChaosMain {
     if (opts.containsKey("history")) {
       Files.write(Paths.get(opts.get("history")), history.events().stream().map(Object::toString).toList());
     }
-    Checker.Verdict v = new Checker(detect * 1000L, detect * 1000L + 2000, 20_000).check(history.events());
+    Checker.Verdict v = checker(detect).check(history.events());
     System.out.println("chaos run: seed " + seed + ", " + opts.get("minutes") + " min, " + nodes + " nodes, "
         + rooms.size() + " rooms, " + history.size() + " events, network faults: namespace + iptables + NFQUEUE");
     System.out.print(v.report());
@@ -291,6 +298,11 @@ public final class ChaosMain {
         }
       }
     }
+  }
+
+  /** Faults count as active until detection + 2 s after they end; the halves of a split get 20 s to merge. */
+  static Checker checker(int detectSeconds) {
+    return new Checker(detectSeconds * 1000L, detectSeconds * 1000L + 2000, 20_000);
   }
 
   private static Thread daemon(String name, Runnable r) {

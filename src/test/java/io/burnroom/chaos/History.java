@@ -71,7 +71,23 @@ public final class History {
     return events.size();
   }
 
-  public static List<Event> of(Event... es) {
-    return new ArrayList<>(List.of(es));
+  private static final java.util.regex.Pattern LINE = java.util.regex.Pattern.compile(
+      "Event\\[at=(-?\\d+), kind=(\\w+), room=(.*?), member=(.*?), peer=(.*?), id=(.*?), seq=(-?\\d+), value=(-?\\d+)]");
+
+  /** Reads back a history written one {@link Event#toString()} a line ({@code --history}), for {@code --check}. */
+  public static List<Event> parse(List<String> lines) {
+    List<Event> out = new ArrayList<>();
+    for (String line : lines) {
+      java.util.regex.Matcher m = LINE.matcher(line);
+      if (m.matches()) {
+        out.add(new Event(Long.parseLong(m.group(1)), Kind.valueOf(m.group(2)), nul(m.group(3)), nul(m.group(4)),
+            nul(m.group(5)), nul(m.group(6)), Long.parseLong(m.group(7)), Long.parseLong(m.group(8))));
+      }
+    }
+    return out;
+  }
+
+  private static String nul(String s) {
+    return "null".equals(s) ? null : s;
   }
 }
