@@ -235,7 +235,9 @@ public final class ChaosMain {
       if (live < target && System.currentTimeMillis() + 45_000 < t0 + durationMs) {
         int ttl = 15 + r.nextInt(31);
         creating.incrementAndGet();
-        String body = cluster.post("/api/rooms", new JsonObject().put("ttlSeconds", ttl).encode(), 3000);
+        // A generous timeout: a creation that timed out here but happened on the node would be a room the
+        // harness does not know, and the one-copy samples would count it.
+        String body = cluster.post("/api/rooms", new JsonObject().put("ttlSeconds", ttl).encode(), 15_000);
         if (body == null) {
           creating.decrementAndGet();
           ChaosCluster.sleep(500);
