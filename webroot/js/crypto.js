@@ -149,9 +149,17 @@ export function fragmentOf({ secret, adminSeed }) {
  * the link can check a charter's admin key against it (given the nonce, which travels end-to-end only), and
  * nobody, an ex-member with the link included, can find another admin key that matches it.
  */
-export async function newRoomSecret(adminPub) {
-  const nonce = randomBytes(32);
+export async function newRoomSecret(adminPub, nonceText = null) {
+  const nonce = nonceText ? unb64u(nonceText) : randomBytes(32);
   return { secret: await secretFor(adminPub, nonce), nonce: b64u(nonce) };
+}
+
+/**
+ * The nonce of a room's first secret, derived from the admin seed: the creator's own link (secret and seed) is
+ * then enough to prove the admin key and sign again after a reload, before any member forwards the charter.
+ */
+export async function firstNonce(adminSeed) {
+  return b64u(await hkdfBits(unb64u(adminSeed), new Uint8Array(0), 'burnroom/v2/first-nonce'));
 }
 
 async function secretFor(adminPub, nonce) {

@@ -337,10 +337,11 @@ export class Roster {
       if (q.h !== null && item.p !== q.h) {
         this.s.integrity('fork', `${m.name}'s message #${q.next} does not follow what you saw from them before: someone is showing you a different conversation.`);
       }
-      q.h = await C.chainHash(item.p, q.next, item.content);
-      q.known = Math.max(q.known, q.next);
+      const i = q.next;
+      q.h = await C.chainHash(item.p, i, item.content);
+      q.known = Math.max(q.known, i);
       q.next++;
-      await this.s.display(m, item.content, item.f);
+      await this.s.display(m, item.content, item.f, i);
       if (this.s.isOver()) return;
     }
     const gap = q.pending.size > 0 || q.next <= q.known;

@@ -41,6 +41,16 @@ const MAX_SKEW_MS = 500;
 const MAX_LIFETIME_MS = 24 * 3600_000;
 /** How many of our own ECDH keys stay usable for bundles still in flight. */
 const DH_KEPT = 4;
+/** The reactions a member can toggle on a message: a small fixed set, so a reaction says nothing else. */
+export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🔥'];
+/** How much of a message a reply quotes. */
+const QUOTE_CHARS = 140;
+
+function validQuote(re) {
+  return !!re && typeof re === 'object' && typeof re.k === 'string' && re.k.length <= 64 && typeof re.n === 'string'
+    && re.n.length <= 64 && typeof re.x === 'string' && [...re.x].length <= QUOTE_CHARS;
+}
+
 /** How many relayed seqs we remember to tell a transport duplicate from a held-back frame. */
 const SEEN_SEQS = 2048;
 const ADMIN_ERRORS = new Set(['wrong_pin', 'pin_lockout', 'room_pin_lockout', 'extend_limit', 'unknown_member', 'bad_admin_op', 'no_pin']);
@@ -308,7 +318,10 @@ export class Session {
     this.ws = ws;
     ws.onopen = () => {
       if (ws !== this.ws) return;
-      const join = { type: 'join', profile: this.profile, token: this.secrets.get(this.sid).token };
+      // Resuming, we offer the profile of a fresh identity: the server ignores it if our seat is still there, and
+      // seats it if the grace ran out, so we never come back under keys the others have tombstoned.
+      const profile = this.resumeToken && this.candidate ? this.candidate.profile : this.profile;
+      const join = { type: 'join', profile, token: this.secrets.get(this.sid).token };
       if (this.resumeToken) {
         join.resume = this.resumeToken;
         join.lastSeq = this.lastSeq;
@@ -388,6 +401,7 @@ export class Session {
       return;
     }
     // 1006 (dropped), 1011, 1012 (node shutting down) and anything else: come back and resume.
+    if (this.memberId && !this.candidate) await this.prepareCandidate();
     this.scheduleReconnect();
   }
 
@@ -442,11 +456,13 @@ export class Session {
     this.awaitingJoined = false;
     const resumed = this.memberId !== null && f.memberId === this.memberId;
     if (this.memberId !== null && !resumed) {
-      // Our seat was gone (grace over): we are a new member now, with new keys.
+      // Our seat was gone (grace over): we are a new member now, with the new keys our join offered.
       const missed = Number.isSafeInteger(f.seq) ? Math.max(0, f.seq - this.lastSeq) : 0;
       this.emit('away', { missed });
       await this.newIdentity();
     }
+    this.candidate = null;
+    if (resumed && Number.isSafeInteger(f.seq) && f.seq > this.lastSeq) this.watchReplay(this.lastSeq, f.seq);
     this.memberId = f.memberId;
     this.resumeToken = f.resumeToken;
     this.serverExp = f.expiresAt;
@@ -462,6 +478,7 @@ export class Session {
     this.lastError = null;
     this.setState('joined');
     await this.roster.onMemberList(f.members, resumed);
+    if (!resumed) await this.recoverCharter();
     this.emit('locked', { locked: this.locked });
     this.emitTime();
     // Every (re)join is a new epoch: bundles lost with the old socket do not matter, and whoever left meanwhile
@@ -470,13 +487,60 @@ export class Session {
     await this.flushOutbox();
   }
 
+  /**
+   * The creator came back with the creator link (after a reload) into a room where nobody holds the charter: the
+   * first secret commits to the admin key with a nonce the seed derives, so the first charter can be signed again
+   * with the expiry the server reports. Members who do hold a charter forward theirs (a newer one wins).
+   */
+  async recoverCharter() {
+    if (!this.adminKey || this.charter || this.roster.present().length > 1) return;
+    const nonce = await C.firstNonce(this.adminSeed);
+    if (!(await C.commitsTo(this.link.secret, this.adminKey.pub, nonce))) return;
+    this.adminPub = this.adminKey.pub;
+    this.charter = await C.signCharter(this.adminKey, {
+      r: this.roomId, n: 1, exp: this.serverExp, lk: this.locked, kk: [], sid: this.sid, no: nonce,
+      aw: this.pin ? await C.wrapAdminSeed(this.adminSeed, this.pin, this.roomId, this.link.secret, this.sid) : undefined,
+    });
+  }
+
+  /**
+   * After a resume the room replays what we missed from its buffer; if the gap was longer than the buffer, some
+   * seqs never come. Count what arrives (or is acknowledged) in the gap, then say how much is missing.
+   */
+  watchReplay(from, to) {
+    const seen = new Set();
+    this.replayWatch = { from, to, seen };
+    this.later(() => {
+      if (this.replayWatch && this.replayWatch.seen === seen) {
+        this.replayWatch = null;
+        const missed = to - from - seen.size;
+        if (missed > 0) this.emit('away', { missed });
+      }
+    }, this.reorderMs + 500);
+  }
+
+  noteSeq(seq) {
+    const w = this.replayWatch;
+    if (w && seq > w.from && seq <= w.to) w.seen.add(seq);
+  }
+
+  /** Keys and a profile for the identity we become if a resume finds our seat gone. */
+  async prepareCandidate() {
+    const identity = await C.generateIdentity();
+    const k = await C.newDhKey();
+    const dhKeys = [{ index: 0, pair: k.pair, pub: k.pub, at: this.now() }];
+    const profileObj = await C.makeProfile(this.roomId, identity, this.name, dhKeys[0]);
+    const profile = await C.sealProfile(this.secrets.get(this.sid).profileKey, this.roomId, profileObj);
+    this.candidate = { identity, dhKeys, profileObj, profile, sid: this.sid };
+  }
+
   async newIdentity() {
     this.roster.forgetSelf();
-    this.identity = await C.generateIdentity();
-    this.dhKeys = [];
-    await this.rotateDh();
-    this.profileObj = await C.makeProfile(this.roomId, this.identity, this.name, this.dhKeys[0]);
-    await this.resealProfile();
+    if (!this.candidate || this.candidate.sid !== this.sid) await this.prepareCandidate();
+    Object.assign(this, {
+      identity: this.candidate.identity, dhKeys: this.candidate.dhKeys, profileObj: this.candidate.profileObj,
+      profile: this.candidate.profile,
+    });
     this.myI = 0;
     this.myH = C.TRANSCRIPT_START;
   }
@@ -548,6 +612,7 @@ export class Session {
       this.seqFloor = Math.max(this.seqFloor, oldest);
     }
     this.lastSeq = Math.max(this.lastSeq, f.seq);
+    this.noteSeq(f.seq);
     let env;
     try {
       env = C.decodeEnvelope(f.body);
@@ -670,23 +735,35 @@ export class Session {
   }
 
   /** Called by the roster once a message is in its sender's order. */
-  async display(sender, content, f) {
+  /** Called by the roster once a message is in its sender's order; `i` is its number in that order. */
+  async display(sender, content, f, i) {
     if (content.t === 'ctl') {
       if (content.sec) await this.learnSecret(content.sec, false);
       await this.applyCharter(content.ch, sender);
       return;
     }
-    if (content.t !== 'text' || typeof content.text !== 'string' || content.text.length > C.MAX_TEXT_CHARS) {
+    if (content.t === 'react') {
+      if (typeof content.k !== 'string' || content.k.length > 64 || !REACTIONS.includes(content.e) || typeof content.on !== 'boolean') {
+        this.reject(sender, 'bad_format');
+        return;
+      }
+      this.emit('reaction', { key: content.k, emoji: content.e, on: content.on, fp: sender.fp, name: sender.name });
+      return;
+    }
+    if (content.t !== 'text' || typeof content.text !== 'string' || content.text.length > C.MAX_TEXT_CHARS
+        || (content.re !== undefined && !validQuote(content.re))) {
       this.reject(sender, 'bad_format');
       return;
     }
     this.emit('message', {
-      id: `${sender.fp}:${f.id}`, from: f.from, fp: sender.fp, name: sender.name, badge: sender.badge,
-      text: content.text, at: Number.isFinite(content.at) ? content.at : null, self: false,
+      id: `${sender.fp}:${f.id}`, key: `${sender.fp}:${i}`, from: f.from, fp: sender.fp, name: sender.name,
+      badge: sender.badge, text: content.text, at: Number.isFinite(content.at) ? content.at : null, self: false,
+      re: content.re || null,
     });
   }
 
   onAck(f) {
+    this.noteSeq(f.seq);
     const i = this.outbox.findIndex((o) => o.id === f.id);
     if (i >= 0) {
       this.outbox.splice(i, 1);
@@ -784,19 +861,36 @@ export class Session {
     }
   }
 
-  /** Encrypts and sends a message; it stays in the outbox (and is resent with the same id) until acknowledged. */
-  send(text) {
+  /**
+   * Encrypts and sends a message; it stays in the outbox (and is resent with the same id) until acknowledged.
+   * @param {{key: string, name: string, text: string}} [replyTo] the message this one answers (quoted inside the
+   *   ciphertext: the server sees a reply as just another message)
+   */
+  send(text, replyTo = null) {
     if (typeof text !== 'string' || !text.trim()) return Promise.resolve(null);
     if (text.length > C.MAX_TEXT_CHARS) return Promise.reject(new Error('message too long'));
     return this.enqueue(async () => {
       if (!this.memberId) throw new Error('not joined yet');
       const at = this.serverNow();
-      const item = await this.broadcast({ t: 'text', text, at });
+      const content = { t: 'text', text, at };
+      if (replyTo) content.re = { k: replyTo.key, n: String(replyTo.name).slice(0, 64), x: [...String(replyTo.text)].slice(0, QUOTE_CHARS).join('') };
+      const item = await this.broadcast(content);
       this.emit('message', {
-        id: item.id, from: this.memberId, fp: this.identity.fp, name: this.name, badge: C.badge(this.identity.fp),
-        text, at, self: true, pending: true,
+        id: item.id, key: `${this.identity.fp}:${item.content.i}`, from: this.memberId, fp: this.identity.fp,
+        name: this.name, badge: C.badge(this.identity.fp), text, at, self: true, pending: true, re: content.re || null,
       });
       return item.id;
+    });
+  }
+
+  /** Toggles one of the fixed reactions on a message (by its key); encrypted like any message. */
+  react(key, emoji, on) {
+    if (!REACTIONS.includes(emoji) || typeof key !== 'string') return Promise.resolve(null);
+    return this.enqueue(async () => {
+      if (!this.memberId) throw new Error('not joined yet');
+      await this.broadcast({ t: 'react', k: key, e: emoji, on: !!on });
+      this.emit('reaction', { key, emoji, on: !!on, fp: this.identity.fp, name: this.name, self: true });
+      return true;
     });
   }
 
@@ -936,6 +1030,7 @@ export class Session {
     if (this.chain) this.chain.ck.fill(0);
     this.chain = null;
     this.identity = null;
+    this.candidate = null;
     this.dhKeys = [];
     this.secrets.clear();
     this.link = { secret: null, adminSeed: null };

@@ -250,3 +250,72 @@ test('a member who types the PIN unwraps the creator key and signs: an extend by
   assert.equal(c.expiresAt(), Math.min(c.serverExp, signed + 900_000));
   assert.deepEqual(c.warnings(), []);
 });
+
+test('replies quote the message they answer and reactions toggle, both inside the ciphertext', async () => {
+  const { relay, people: [a, b, c] } = await room(['Alice', 'Bob', 'Carol']);
+  await a.send('lunch at one?');
+  await waitFor(() => b.texts().length === 1, 'delivered');
+  const original = b.events.find((e) => e.type === 'message');
+  assert.ok(original.key.startsWith(a.identity.fp));
+  await b.send('yes, the usual place', { key: original.key, name: original.name, text: original.text });
+  await b.react(original.key, '👍', true);
+  await waitFor(() => c.events.some((e) => e.type === 'reaction') && c.texts().length === 2, 'reply and reaction');
+  const reply = c.events.filter((e) => e.type === 'message').at(-1);
+  assert.deepEqual(reply.re, { k: original.key, n: 'Alice', x: 'lunch at one?' });
+  const mine = a.events.find((e) => e.type === 'message' && e.self);
+  assert.equal(mine.key, original.key, 'everyone names the message alike');
+  const reaction = c.events.find((e) => e.type === 'reaction');
+  assert.deepEqual([reaction.key, reaction.emoji, reaction.on, reaction.name], [original.key, '👍', true, 'Bob']);
+  await b.react(original.key, '👍', false);
+  await waitFor(() => a.events.filter((e) => e.type === 'reaction').length === 2, 'toggled off');
+  assert.equal(a.events.filter((e) => e.type === 'reaction').at(-1).on, false);
+  const seen = relayView(relay);
+  assert.ok(!seen.includes('the usual place') && !seen.includes('lunch at one'), 'no reply text or quote reaches the relay');
+  assert.equal(await b.react(original.key, '🦄', true), null, 'only the fixed set');
+});
+
+test('a resume after a gap longer than the replay buffer says how many messages may be missing', async () => {
+  const { relay, people: [a, b] } = await room(['Alice', 'Bob']);
+  b.backoff = [300];
+  relay.drop(b.memberId);
+  for (let i = 0; i < 5; i++) await a.send(`while away ${i}`);
+  await waitFor(() => a.outbox.length === 0, 'acked');
+  // the relay's replay buffer kept only the last two
+  relay.relayed = relay.relayed.filter((r) => r.seq > relay.seq - 2);
+  await waitFor(() => b.events.some((e) => e.type === 'away'), 'away notice', 4000);
+  assert.equal(b.events.find((e) => e.type === 'away').missed, 3);
+  assert.ok(b.texts().includes('Alice:while away 4'));
+});
+
+test('the creator back after a reload with the creator link and no member left signs the room again', async () => {
+  const { relay, link, people: [a] } = await room(['Alice']);
+  const exp = a.charter.exp;
+  a.leave();
+  const again = person(relay, 'Alice', { secret: link.secret, adminSeed: link.adminSeed });
+  again.setPin('PIN12345');
+  await again.start();
+  await waitFor(() => again.state === 'joined' && again.charter, 'charter rebuilt');
+  assert.equal(again.charter.exp, exp);
+  const bob = person(relay, 'Bob', inviteOf(link));
+  await bob.start();
+  await waitFor(() => bob.charter && bob.charter.a === again.adminKey.pub, 'bob trusts it: the link commits to that key');
+  await again.admin('extend', { seconds: 300 });
+  await waitFor(() => bob.charter.exp === exp + 300_000, 'signed extension');
+  assert.deepEqual(bob.warnings(), []);
+});
+
+test('a seat lost to the grace comes back under new keys it offered in the resume, with no false alarm', async () => {
+  const { relay, people: [a, b] } = await room(['Alice', 'Bob']);
+  const oldFp = b.identity.fp;
+  b.backoff = [200];
+  relay.drop(b.memberId);
+  relay.leave(b.memberId, 'left'); // the grace ran out before Bob came back
+  await a.send('while you were gone');
+  await waitFor(() => b.events.some((e) => e.type === 'away'), 'away');
+  await waitFor(() => settled([a, b]), 'settled again');
+  assert.notEqual(b.identity.fp, oldFp);
+  assert.ok(a.verifiedMembers().some((m) => m.fp === b.identity.fp));
+  assert.deepEqual(a.warnings(), []);
+  await b.send('back');
+  await waitFor(() => a.texts().includes('Bob:back'), 'talks again');
+});

@@ -11,7 +11,7 @@ export const ROOM = 'zS_ErV-2RuLol9gu9zKpTw';
 export async function newLink() {
   const adminSeed = C.b64u(C.randomBytes(32));
   const admin = await C.adminKeyFromSeed(adminSeed);
-  const { secret, nonce } = await C.newRoomSecret(admin.pub);
+  const { secret, nonce } = await C.newRoomSecret(admin.pub, await C.firstNonce(adminSeed));
   const derived = await C.deriveRoomSecrets(secret, ROOM);
   return { secret, adminSeed, nonce, joinHash: derived.joinHash };
 }

@@ -48,9 +48,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @DisplayName("The browser client in real Chromium")
 class BrowserIT {
-  private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
-  private static final String CHROMIUM = "/usr/bin/chromium";
-  private static final Duration WAIT = Duration.ofSeconds(15);
 
   private final String tag = UUID.randomUUID().toString().substring(0, 8);
   private final String alice = "Alice Amberwood " + tag;
@@ -65,137 +62,28 @@ class BrowserIT {
   private String base;
   /** Bob reaches the node through a proxy the test can cut, to exercise reconnect and resume. */
   private String proxyBase;
-  private Browser a;
-  private Browser b;
-  private Browser c;
+  private Chromium a;
+  private Chromium b;
+  private Chromium c;
   private String shareLink;
   private String roomId;
 
-  /** One Chromium with its own profile (made and removed by chromedriver) and its captured frames and requests. */
-  private static final class Browser {
-    final String who;
-    final String origin;
-    final ChromeDriver driver;
-    final List<String> framePayloads = new ArrayList<>();
-    final List<String> requestUrls = new ArrayList<>();
-    final List<String> console = new ArrayList<>();
-    final WebDriverWait wait;
-
-    Browser(String who, String origin, int width, int height) {
-      this.who = who;
-      this.origin = origin;
-      ChromeOptions o = new ChromeOptions().setBinary(CHROMIUM).addArguments("--headless=new", "--no-sandbox",
-          "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
-          "--disable-sync", "--no-first-run", "--window-size=" + width + "," + height, "--lang=en-US");
-      LoggingPreferences logs = new LoggingPreferences();
-      logs.enable(LogType.PERFORMANCE, Level.ALL);
-      logs.enable(LogType.BROWSER, Level.ALL);
-      o.setCapability("goog:loggingPrefs", logs);
-      ChromeDriverService service = new ChromeDriverService.Builder()
-          .usingDriverExecutable(new java.io.File(CHROMEDRIVER)).usingAnyFreePort().build();
-      driver = new ChromeDriver(service, o);
-      driver.manage().window().setSize(new Dimension(width, height));
-      wait = new WebDriverWait(driver, WAIT);
-    }
-
-    /** Drains the performance log: WebSocket frames both ways, and every URL the page requested. */
-    void collect() {
-      for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
-        console.add(e.getLevel() + " " + e.getMessage());
-      }
-      for (LogEntry e : driver.manage().logs().get(LogType.PERFORMANCE)) {
-        JsonObject m = new JsonObject(e.getMessage()).getJsonObject("message");
-        String method = m.getString("method");
-        JsonObject params = m.getJsonObject("params");
-        if ("Network.webSocketFrameSent".equals(method) || "Network.webSocketFrameReceived".equals(method)) {
-          framePayloads.add(params.getJsonObject("response").getString("payloadData"));
-        } else if ("Network.requestWillBeSent".equals(method)) {
-          requestUrls.add(params.getJsonObject("request").getString("url"));
-        } else if ("Network.webSocketCreated".equals(method)) {
-          requestUrls.add(params.getString("url"));
-        }
-      }
-    }
-
-    WebElement byTest(String id) {
-      return wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid='" + id + "']")));
-    }
-
-    List<WebElement> allByTest(String id) {
-      return driver.findElements(By.cssSelector("[data-testid='" + id + "']"));
-    }
-
-    Object js(String script, Object... args) {
-      return ((JavascriptExecutor) driver).executeScript(script, args);
-    }
-
-    void join(String name) {
-      byTest("display-name").sendKeys(name);
-      byTest("join").click();
-      wait.until(d -> byTest("safety-code").getText().length() > 0);
-      wait.until(d -> byTest("message-input").isEnabled());
-      wait.until(d -> byTest("countdown").getText().matches("[0-9:]+"));
-    }
-
-    void say(String text) {
-      WebElement input = byTest("message-input");
-      input.sendKeys(text, Keys.ENTER); // keyboard only: Enter sends
-      wait.until(d -> messageTexts().contains(text));
-      assertThat(input.getAttribute("value")).isEmpty();
-    }
-
-    List<String> messageTexts() {
-      return allByTest("message").stream().map(el -> el.findElement(By.cssSelector(".text")).getText()).toList();
-    }
-
-    void waitForMessage(String text) {
-      wait.until(d -> messageTexts().contains(text));
-    }
-
-    List<String> verifiedMembers() {
-      return allByTest("member").stream().filter(el -> "true".equals(el.getAttribute("data-verified")))
-          .map(WebElement::getText).toList();
-    }
-
-    String safety() {
-      return byTest("safety-code").getText();
-    }
-
-    void screenshot(String name) {
-      String docs = System.getProperty("burnroom.docs");
-      if (docs == null) {
-        return;
-      }
-      try {
-        Path dir = Path.of(docs, "screenshots");
-        Files.createDirectories(dir);
-        Files.write(dir.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    void quit() {
-      driver.quit();
-    }
-  }
-
   @BeforeAll
   void start() throws IOException {
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
+    System.setProperty("webdriver.chrome.driver", Chromium.CHROMEDRIVER);
     nodes = new TestNodes();
     node = nodes.embedded();
     base = "http://127.0.0.1:" + node.httpPort();
     proxy = new DropProxy(node.httpPort());
     proxyBase = "http://127.0.0.1:" + proxy.port();
-    a = new Browser("alice", base, 1280, 860);
-    b = new Browser("bob", proxyBase, 1100, 800);
-    c = new Browser("carol", base, 390, 844); // phone width
+    a = new Chromium("alice", base, 1280, 860);
+    b = new Chromium("bob", proxyBase, 1100, 800);
+    c = new Chromium("carol", base, 390, 844); // phone width
   }
 
   @AfterAll
   void stop() {
-    for (Browser x : new Browser[] {a, b, c}) {
+    for (Chromium x : new Chromium[] {a, b, c}) {
       if (x != null) {
         x.quit();
       }
@@ -233,7 +121,7 @@ class BrowserIT {
     c.driver.get(shareLink);
     c.join(carol);
 
-    for (Browser x : List.of(a, b, c)) {
+    for (Chromium x : List.of(a, b, c)) {
       x.wait.until(d -> x.verifiedMembers().size() == 3);
       assertThat(x.allByTest("member")).hasSize(3);
     }
@@ -279,7 +167,7 @@ class BrowserIT {
     b.waitForMessage("Sent while Bob was away " + tag);
     b.wait.until(d -> !pending.getAttribute("class").contains("pending"));
     assertThat(b.safety()).as("same seat and keys after the resume").isEqualTo(code);
-    for (Browser x : List.of(a, c)) {
+    for (Chromium x : List.of(a, c)) {
       assertThat(x.messageTexts().stream().filter(offline::equals)).as("delivered once to " + x.who).hasSize(1);
     }
   }
@@ -288,7 +176,7 @@ class BrowserIT {
   @Order(4)
   @DisplayName("nothing lands in localStorage, sessionStorage, IndexedDB or cookies, and no request leaves the origin")
   void noStorageNoThirdParties() {
-    for (Browser x : List.of(a, b, c)) {
+    for (Chromium x : List.of(a, b, c)) {
       Object r = ((JavascriptExecutor) x.driver).executeAsyncScript(
           "const done = arguments[arguments.length - 1];"
               + "(async () => { const dbs = await Promise.race([indexedDB.databases(), new Promise((r) => setTimeout(() => r(null), 3000))]);"
@@ -328,7 +216,7 @@ class BrowserIT {
     c.wait.until(d -> c.driver.findElement(By.id("closed-h")).isDisplayed());
     assertThat(c.driver.findElement(By.id("closed-h")).getText()).contains("removed");
     assertThat(c.driver.getPageSource()).doesNotContain(texts.get(0));
-    for (Browser x : List.of(a, b)) {
+    for (Chromium x : List.of(a, b)) {
       x.wait.until(d -> x.verifiedMembers().size() == 2);
     }
     a.wait.until(d -> !a.safety().equals(before));
@@ -368,7 +256,7 @@ class BrowserIT {
     c.driver.get(base + "/");
     c.driver.get(shareLink);
     c.join(carol);
-    for (Browser x : List.of(a, b, c)) {
+    for (Chromium x : List.of(a, b, c)) {
       x.wait.until(d -> x.verifiedMembers().size() == 3);
     }
     a.wait.until(d -> a.safety().equals(c.safety()) && b.safety().equals(c.safety()));
@@ -376,7 +264,7 @@ class BrowserIT {
     say(c, "Back, with fresh keys " + tag, a, b);
 
     b.byTest("extend").click();
-    for (Browser x : List.of(a, b, c)) {
+    for (Chromium x : List.of(a, b, c)) {
       x.wait.until(d -> seconds(x.byTest("countdown").getText()) > 900);
     }
   }
@@ -386,7 +274,7 @@ class BrowserIT {
   @DisplayName("no message text and no display name ever reaches the server, not even inside base64")
   void serverSeesNoPlaintext() {
     int sentMsgs = 0;
-    for (Browser x : List.of(a, b, c)) {
+    for (Chromium x : List.of(a, b, c)) {
       x.collect();
       assertThat(x.framePayloads).as(x.who + " frames").isNotEmpty();
       for (String payload : x.framePayloads) {
@@ -410,7 +298,7 @@ class BrowserIT {
     a.byTest("burn-now").click();
     a.byTest("confirm-burn").click();
     List<Long> burnedAt = new ArrayList<>();
-    for (Browser x : List.of(a, b, c)) {
+    for (Chromium x : List.of(a, b, c)) {
       x.byTest("burned");
       burnedAt.add(Long.parseLong(x.byTest("burned").getAttribute("data-burned-at")));
       String page = x.driver.getPageSource();
@@ -450,7 +338,7 @@ class BrowserIT {
     a.join("Dora " + tag);
     c.driver.get(link);
     c.join("Eli " + tag);
-    for (Browser x : List.of(a, c)) {
+    for (Chromium x : List.of(a, c)) {
       WebElement countdown = x.byTest("countdown");
       assertThat(seconds(countdown.getText())).isBetween(1, 12);
       assertThat(countdown.getAttribute("class")).contains("last-minute");
@@ -458,7 +346,7 @@ class BrowserIT {
     }
     long expiresAt = room.getLong("expiresAt");
     List<Long> burnedAt = new ArrayList<>();
-    for (Browser x : List.of(a, c)) {
+    for (Chromium x : List.of(a, c)) {
       new WebDriverWait(x.driver, Duration.ofSeconds(25))
           .until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("[data-testid='burned']")));
       burnedAt.add(Long.parseLong(x.byTest("burned").getAttribute("data-burned-at")));
@@ -488,10 +376,10 @@ class BrowserIT {
 
   private String creatorPin;
 
-  private void say(Browser from, String text, Browser... to) {
+  private void say(Chromium from, String text, Chromium... to) {
     texts.add(text);
     from.say(text);
-    for (Browser x : to) {
+    for (Chromium x : to) {
       x.waitForMessage(text);
     }
   }
