@@ -289,6 +289,12 @@ async function rekeyAlone(s) {
   const seal = relay.sentAt.get(bundleId) - t0;
   await until(() => relay.parked.length === people.length - 1, 'parked bundles');
   const size = relay.parked.length ? relay.parked[0][1].body.length : 0;
+  let steps = null;
+  try {
+    steps = await openSteps(s, relay.parked.map(([sock, frame]) => [byMember.get(sock.seat.memberId), frame]));
+  } catch (e) {
+    steps = { error: String(e) };
+  }
   const open = [];
   while (relay.parked.length) {
     const { memberId, id } = relay.release();
@@ -299,7 +305,34 @@ async function rekeyAlone(s) {
   }
   relay.park = null;
   await quiet();
-  return { recipients: open.length, seal_ms: round(seal), bundle_chars: size, open_ms: stats(open) };
+  return { recipients: open.length, seal_ms: round(seal), bundle_chars: size, open_ms: stats(open), open_steps_ms: steps };
+}
+
+/**
+ * Where one receiver's time on a bundle goes: the steps of Session.onMsg/onBundle and Roster.introduce for a known
+ * sender, called one by one on copies of the parked frames (nothing is installed; each receiver once).
+ */
+async function openSteps(sender, deliveries) {
+  const t = { frame_parse: [], envelope_decode: [], open_entry_and_body: [], verify_signature: [] };
+  for (const [r, frame] of deliveries) {
+    const data = JSON.stringify(frame);
+    let t0 = now();
+    const f = JSON.parse(data);
+    t.frame_parse.push(now() - t0);
+    t0 = now();
+    const env = C.decodeEnvelope(f.body);
+    t.envelope_decode.push(now() - t0);
+    t0 = now();
+    const opened = await C.openBundle({
+      roomId: ROOM, env, myFp: r.identity.fp, dhOf: (i) => r.dhOf(i), roomKeyOf: (sid) => r.roomKeyOf(sid),
+    });
+    t.open_entry_and_body.push(now() - t0);
+    opened.chain.ck.fill(0);
+    t0 = now();
+    await C.verifyBundle(ROOM, r.roster.byFp(sender.identity.fp).sigKey, env);
+    t.verify_signature.push(now() - t0);
+  }
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, stats(v).median]));
 }
 
 async function run() {

@@ -99,6 +99,8 @@ row(f"send() → shown by all {n - 1} others (one tab)", r["messages_concurrent"
 a = r["rekey_alone"]
 print(f"| one rekey alone: seal one bundle for {a['recipients']} | {a['seal_ms']} | | | 1 |")
 row("one receiver opens and installs that bundle", a["open_ms"])
+if a.get("open_steps_ms"):
+    print(f"| of which (medians): {', '.join(f'{k} {v}' for k, v in a['open_steps_ms'].items())} | | | | |")
 row(f"leave() of 1 of {n} → {n - 1} settled on new epochs (one tab)", r["leave_rekey"]["rekey_ms"])
 print(f"\nwarnings: {r['warning_count']}; rekeys during messages: {r['messages_concurrent']['rekeys_during']}, "
       f"{r['messages_one_by_one']['rekeys_during']}; most epochs per member per leave: {r['leave_rekey']['max_epochs_per_member']}")
