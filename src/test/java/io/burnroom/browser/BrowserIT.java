@@ -83,11 +83,7 @@ class BrowserIT {
 
   @AfterAll
   void stop() {
-    for (Chromium x : new Chromium[] {a, b, c}) {
-      if (x != null) {
-        x.quit();
-      }
-    }
+    Chromium.quitAll(a, b, c);
     if (proxy != null) {
       proxy.close();
     }
@@ -439,11 +435,6 @@ class BrowserIT {
   }
 
   private static int seconds(String countdown) {
-    String[] p = countdown.trim().split(":");
-    int s = 0;
-    for (String part : p) {
-      s = s * 60 + Integer.parseInt(part);
-    }
-    return s;
+    return Chromium.seconds(countdown);
   }
 }

@@ -136,4 +136,22 @@ public final class Chromium {
   void quit() {
     driver.quit();
   }
+
+  /** A countdown's text ("mm:ss" or "h:mm:ss") in seconds. */
+  static int seconds(String countdown) {
+    int s = 0;
+    for (String part : countdown.trim().split(":")) {
+      s = s * 60 + Integer.parseInt(part);
+    }
+    return s;
+  }
+
+  /** Closes every browser a test started, skipping the ones that never started. */
+  static void quitAll(Chromium... browsers) {
+    for (Chromium x : browsers) {
+      if (x != null) {
+        x.quit();
+      }
+    }
+  }
 }

@@ -58,11 +58,7 @@ class ClientLifeIT {
 
   @AfterAll
   void stop() {
-    for (Chromium x : new Chromium[] {a, b, c, d}) {
-      if (x != null) {
-        x.quit();
-      }
-    }
+    Chromium.quitAll(a, b, c, d);
     if (proxy != null) {
       proxy.close();
     }
@@ -79,12 +75,7 @@ class ClientLifeIT {
   }
 
   private static int seconds(String countdown) {
-    String[] p = countdown.split(":");
-    int s = 0;
-    for (String part : p) {
-      s = s * 60 + Integer.parseInt(part);
-    }
-    return s;
+    return Chromium.seconds(countdown);
   }
 
   private static String closedScreen(Chromium x) {
