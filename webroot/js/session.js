@@ -39,6 +39,8 @@ const REKEY_EVERY_MSGS = 100;
 const MAX_SKEW_MS = 500;
 /** The longest a room may live: without a signed charter the client never believes more than this. */
 const MAX_LIFETIME_MS = 24 * 3600_000;
+/** How long a newcomer waits for the members' bundles (their current ECDH keys) before its own first epoch. */
+const INTRO_WAIT_MS = 2000;
 /** How many of our own ECDH keys stay usable for bundles still in flight. */
 const DH_KEPT = 4;
 /** The reactions a member can toggle on a message: a small fixed set, so a reaction says nothing else. */
@@ -120,6 +122,8 @@ export class Session {
     this.myH = C.TRANSCRIPT_START;
     this.rekeyWanted = false;
     this.rekeyTimer = null;
+    /** After a fresh join: the members whose bundle (and so current ECDH key) we wait for before our first epoch */
+    this.introWait = null;
     /** Sent but not yet acknowledged: resent with the same id after a reconnect so the relay can de-duplicate. */
     this.outbox = [];
     /** fp -> [{f, env}] messages whose key has not arrived yet */
@@ -482,7 +486,23 @@ export class Session {
     this.emit('locked', { locked: this.locked });
     this.emitTime();
     // Every (re)join is a new epoch: bundles lost with the old socket do not matter, and whoever left meanwhile
-    // is out of it before anything else goes out.
+    // is out of it before anything else goes out. A newcomer first waits (briefly) for the others' bundles: the
+    // profiles the server hands out name the ECDH key each member joined with, which it may have turned over
+    // and deleted since, and a bundle sealed to a deleted key is lost.
+    const others = this.roster.present().filter((m) => !m.self).map((m) => m.fp);
+    if (!resumed && others.length) {
+      this.introWait = new Set(others);
+      this.later(() => this.enqueue(() => this.finishIntro()), INTRO_WAIT_MS);
+      return;
+    }
+    await this.rekey();
+    await this.flushOutbox();
+  }
+
+  /** Our first epoch after a fresh join, once every member's current ECDH key is known (or the wait is over). */
+  async finishIntro() {
+    if (!this.introWait) return;
+    this.introWait = null;
     await this.rekey();
     await this.flushOutbox();
   }
@@ -566,6 +586,7 @@ export class Session {
    * now. Whoever left or was kicked holds nothing of it; a thief of our earlier state holds nothing of it either.
    */
   async rekey() {
+    if (this.introWait) return; // finishIntro makes our first epoch, to keys we know are current
     this.rekeyWanted = false;
     if (this.chain) this.chain.ck.fill(0);
     this.chain = C.newChain(++this.epoch, this.sid);
@@ -660,6 +681,7 @@ export class Session {
     this.chains.install(sender.fp, opened.chain);
     opened.chain.ck.fill(0);
     this.roster.onEpoch(sender, env.e, body);
+    if (this.introWait && this.introWait.delete(sender.fp) && !this.introWait.size) await this.finishIntro();
     const held = this.held.get(sender.fp) || [];
     this.held.delete(sender.fp);
     for (const h of held) await this.openMessage(h.f, h.env, true);
@@ -826,6 +848,7 @@ export class Session {
   // ---------- sending ----------
 
   async seal(item) {
+    if (this.introWait) await this.finishIntro();
     if (this.rekeyDue()) await this.rekey();
     const env = await C.sealMessage({
       chain: this.chain, roomKey: this.secrets.get(this.chain.sid).roomKey, signKey: this.identity.sig.privateKey,
