@@ -29,6 +29,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
@@ -182,18 +183,26 @@ public final class EdgeVerticle extends VerticleBase {
     Router r = Router.router(vertx);
     r.route().handler(this::headers);
     r.post("/api/rooms").handler(this::createRoom);
-    r.get("/api/rooms/:id").handler(this::roomInfo);
-    r.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
-    r.get("/health/ready").handler(ctx -> json(ctx, ready ? 200 : 503,
+    getOrHead(r.route("/api/rooms/:id")).handler(this::roomInfo);
+    getOrHead(r.route("/health/live")).handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    getOrHead(r.route("/health/ready")).handler(ctx -> json(ctx, ready ? 200 : 503,
         new JsonObject().put("status", ready ? "UP" : "DOWN")));
-    r.get("/r/:id").handler(ctx -> serve(ctx, "/index.html"));
-    r.get("/").handler(ctx -> serve(ctx, "/index.html"));
-    r.get().handler(ctx -> serve(ctx, ctx.normalizedPath()));
+    getOrHead(r.route("/r/:id")).handler(ctx -> serve(ctx, "/index.html"));
+    getOrHead(r.route("/")).handler(ctx -> serve(ctx, "/index.html"));
+    getOrHead(r.route()).handler(ctx -> serve(ctx, ctx.normalizedPath()));
     r.route("/api/*").handler(ctx -> error(ctx, ErrorCode.BAD_REQUEST));
     for (int status : HANDLED_FAILURES) {
       r.errorHandler(status, this::routingFailure);
     }
     return r;
+  }
+
+  /**
+   * Every GET route also answers HEAD: the same handler runs, and Vert.x sends the GET answer's status and headers
+   * (Content-Length included) without the body. Monitors and link checkers use HEAD; a 405 there looked like an outage.
+   */
+  public static Route getOrHead(Route route) {
+    return route.method(HttpMethod.GET).method(HttpMethod.HEAD);
   }
 
   /** Statuses the router may fail with on its own (no route, wrong method, a handler's exception, ...). */
@@ -293,7 +302,8 @@ public final class EdgeVerticle extends VerticleBase {
       error(ctx, ErrorCode.NOT_FOUND);
       return;
     }
-    ctx.response().putHeader("Content-Type", a.contentType()).end(a.content());
+    ctx.response().putHeader("Content-Type", a.contentType()).putHeader("Content-Length", String.valueOf(a.content().length()))
+        .end(a.content());
   }
 
   private void createRoom(RoutingContext ctx) {
@@ -572,6 +582,9 @@ public final class EdgeVerticle extends VerticleBase {
     if (res.ended()) {
       return;
     }
-    res.setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    // Content-Length set here, not left to Vert.x: Vert.x omits it on a HEAD answer, which must match the GET one.
+    Buffer bytes = body.toBuffer();
+    res.setStatusCode(status).putHeader("Content-Type", "application/json")
+        .putHeader("Content-Length", String.valueOf(bytes.length())).end(bytes);
   }
 }

@@ -126,8 +126,9 @@ public final class ManagementVerticle extends VerticleBase {
     Router r = Router.router(vertx);
     r.route().handler(this::headers);
     r.get("/metrics").handler(this::scrape);
-    r.get("/health/live").handler(ctx -> health(ctx, true));
-    r.get("/health/ready").handler(ctx -> health(ctx, ready.getAsBoolean()));
+    // HEAD as well as GET, like the chat port's health checks (a monitor may probe with either).
+    io.burnroom.edge.EdgeVerticle.getOrHead(r.route("/health/live")).handler(ctx -> health(ctx, true));
+    io.burnroom.edge.EdgeVerticle.getOrHead(r.route("/health/ready")).handler(ctx -> health(ctx, ready.getAsBoolean()));
     r.get("/client-bundle").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .end(clientBundle));
     r.get("/ops/samples").handler(this::samples);
@@ -151,8 +152,10 @@ public final class ManagementVerticle extends VerticleBase {
   }
 
   private static void health(RoutingContext ctx, boolean up) {
+    Buffer body = new JsonObject().put("status", up ? "UP" : "DOWN").toBuffer();
+    // Content-Length explicit: Vert.x omits it on a HEAD answer, which must carry the GET answer's headers.
     ctx.response().setStatusCode(up ? 200 : 503).putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("status", up ? "UP" : "DOWN").encode());
+        .putHeader("Content-Length", String.valueOf(body.length())).end(body);
   }
 
   private void asset(RoutingContext ctx) {
