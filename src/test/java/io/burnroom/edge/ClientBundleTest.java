@@ -76,24 +76,21 @@ class ClientBundleTest {
   }
 
   @Test
+  @DisplayName("help.html (no script at all) pins its stylesheet with Subresource Integrity that matches")
+  void helpPageIntegrity() throws Exception {
+    StaticFiles files = StaticFiles.load("webroot");
+    String help = files.get("/help.html").content().toString(StandardCharsets.UTF_8);
+    assertThat(help).doesNotContain("<script").doesNotContain("style=").doesNotContain("<style");
+    assertThat(pinned(files, help)).containsOnlyKeys("/css/app.css");
+  }
+
+  @Test
   @DisplayName("index.html pins every script, stylesheet and imported module with Subresource Integrity that matches")
   void subresourceIntegrity() throws Exception {
     StaticFiles files = StaticFiles.load("webroot");
     String index = files.get("/index.html").content().toString(StandardCharsets.UTF_8);
-    java.util.regex.Matcher tag = java.util.regex.Pattern
-        .compile("<(script|link)\\b[^>]*?(?:src|href)=\"(/[^\"]+\\.(?:js|css))\"[^>]*>").matcher(index);
-    Map<String, String> pinned = new LinkedHashMap<>();
-    while (tag.find()) {
-      java.util.regex.Matcher integrity = java.util.regex.Pattern.compile("integrity=\"sha384-([^\"]+)\"").matcher(tag.group());
-      assertThat(integrity.find()).as("integrity on " + tag.group(2)).isTrue();
-      pinned.put(tag.group(2), integrity.group(1));
-    }
+    Map<String, String> pinned = pinned(files, index);
     assertThat(pinned).containsKeys("/css/app.css", "/vendor/qrcode.min.js", "/js/ui.js");
-    for (Map.Entry<String, String> e : pinned.entrySet()) {
-      byte[] bytes = files.get(e.getKey()).content().getBytes();
-      String actual = java.util.Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-384").digest(bytes));
-      assertThat(e.getValue()).as(e.getKey() + " is stale: run tools/sri.sh").isEqualTo(actual);
-    }
     // every module the page's modules import is preloaded with its integrity, so no unpinned code can run
     java.util.regex.Pattern imports = java.util.regex.Pattern.compile("(?m)^import .* from '\\./([a-z]+\\.js)';");
     for (String path : List.copyOf(pinned.keySet())) {
@@ -105,6 +102,24 @@ class ClientBundleTest {
         assertThat(pinned).as(path + " imports " + m.group(1)).containsKey("/js/" + m.group(1));
       }
     }
+  }
+
+  /** Every script and stylesheet tag of a page: path → its integrity, each checked against the served file. */
+  private static Map<String, String> pinned(StaticFiles files, String index) throws Exception {
+    java.util.regex.Matcher tag = java.util.regex.Pattern
+        .compile("<(script|link)\\b[^>]*?(?:src|href)=\"(/[^\"]+\\.(?:js|css))\"[^>]*>").matcher(index);
+    Map<String, String> pinned = new LinkedHashMap<>();
+    while (tag.find()) {
+      java.util.regex.Matcher integrity = java.util.regex.Pattern.compile("integrity=\"sha384-([^\"]+)\"").matcher(tag.group());
+      assertThat(integrity.find()).as("integrity on " + tag.group(2)).isTrue();
+      pinned.put(tag.group(2), integrity.group(1));
+    }
+    for (Map.Entry<String, String> e : pinned.entrySet()) {
+      byte[] bytes = files.get(e.getKey()).content().getBytes();
+      String actual = java.util.Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-384").digest(bytes));
+      assertThat(e.getValue()).as(e.getKey() + " is stale: run tools/sri.sh").isEqualTo(actual);
+    }
+    return pinned;
   }
 
   @Test
