@@ -231,10 +231,7 @@ export class Session {
       if (!(ttlMs > 0 && ttlMs <= MAX_LIFETIME_MS + 60_000)) throw new Error('the server returned an impossible lifetime');
       if (!(await C.commitsTo(this.link.secret, this.adminKey.pub, this.created.nonce))) throw new Error('the link does not match its admin key');
       this.adminPub = this.adminKey.pub;
-      this.charter = await C.signCharter(this.adminKey, {
-        r: this.roomId, n: 1, exp: this.created.expiresAt, lk: false, kk: [], sid: this.sid, no: this.created.nonce,
-        aw: this.pin ? await C.wrapAdminSeed(this.adminSeed, this.pin, this.roomId, this.link.secret, this.sid) : undefined,
-      });
+      await this.signFirstCharter(this.created.expiresAt, false, this.created.nonce);
     }
     this.identity = await C.generateIdentity();
     await this.rotateDh();
@@ -517,8 +514,13 @@ export class Session {
     const nonce = await C.firstNonce(this.adminSeed);
     if (!(await C.commitsTo(this.link.secret, this.adminKey.pub, nonce))) return;
     this.adminPub = this.adminKey.pub;
+    await this.signFirstCharter(this.serverExp, this.locked, nonce);
+  }
+
+  /** Charter 1 for the current (first) secret, with the admin seed wrapped under the PIN when we have it. */
+  async signFirstCharter(exp, locked, nonce) {
     this.charter = await C.signCharter(this.adminKey, {
-      r: this.roomId, n: 1, exp: this.serverExp, lk: this.locked, kk: [], sid: this.sid, no: nonce,
+      r: this.roomId, n: 1, exp, lk: locked, kk: [], sid: this.sid, no: nonce,
       aw: this.pin ? await C.wrapAdminSeed(this.adminSeed, this.pin, this.roomId, this.link.secret, this.sid) : undefined,
     });
   }
@@ -828,7 +830,6 @@ export class Session {
       this.burn('creator');
       return;
     }
-    if (!before || before.lk !== c.lk) this.emit('signed_lock', { locked: c.lk });
     if (before && before.exp !== c.exp) this.emit('notice', { level: 'info', text: 'The creator extended the room.' });
     this.emitTime();
     const kicked = c.kk.filter((fp) => !(before && before.kk.includes(fp)));
