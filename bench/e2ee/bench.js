@@ -20,8 +20,9 @@ const MSGS = Number(q.get('messages')) || 50;
 const REPS = Number(q.get('reps')) || 5;
 /**
  * How often a member may turn its ECDH key. Before `d63bab1` the client's default (10 s, four kept) lost every
- * newcomer's first bundle once the older members had turned their keys four times (docs/performance.md, "E2EE v2
- * cost in Chromium"), so the bench keeps each member's first key for the whole run, as in the 2026-12-06 figures.
+ * newcomer's first bundle once the older members had turned their keys four times
+ * (docs/journal/2026-12-06-e2ee-cost.md), so the bench keeps each member's first key for the whole run, as in the
+ * figures of docs/figures.md.
  * `?dhRotateMs=client` runs with the client's default instead.
  */
 const DH_ROTATE = q.get('dhRotateMs') === 'client' ? undefined : Number(q.get('dhRotateMs') || 3_600_000);
