@@ -9,7 +9,8 @@
 // Chromium's worker threads), so join, leave and the concurrent receive times are upper bounds for one device.
 // Query: ?members=50&messages=50&reps=5. The result is JSON in #result and window.__bench.
 
-import * as C from '../webroot/js/crypto.js';
+import { decodeEnvelope } from '../webroot/js/primitives.js';
+import { openBundle, verifyBundle } from '../webroot/js/bundles.js';
 import { Session } from '../webroot/js/session.js';
 import { FakeRelay, kindOf } from '../webroot/test/support/fake-relay.js';
 import { ROOM, newLink, settled } from '../webroot/test/support/people.js';
@@ -321,16 +322,16 @@ async function openSteps(sender, deliveries) {
     const f = JSON.parse(data);
     t.frame_parse.push(now() - t0);
     t0 = now();
-    const env = C.decodeEnvelope(f.body);
+    const env = decodeEnvelope(f.body);
     t.envelope_decode.push(now() - t0);
     t0 = now();
-    const opened = await C.openBundle({
+    const opened = await openBundle({
       roomId: ROOM, env, myFp: r.identity.fp, dhOf: (i) => r.dhOf(i), roomKeyOf: (sid) => r.roomKeyOf(sid),
     });
     t.open_entry_and_body.push(now() - t0);
     opened.chain.ck.fill(0);
     t0 = now();
-    await C.verifyBundle(ROOM, r.roster.byFp(sender.identity.fp).sigKey, env);
+    await verifyBundle(ROOM, r.roster.byFp(sender.identity.fp).sigKey, env);
     t.verify_signature.push(now() - t0);
   }
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, stats(v).median]));

@@ -2,7 +2,7 @@
 // textContent only. Each message is known by its key (sender fingerprint and number in that sender's order),
 // which every screen computes alike, so a reply or a reaction names the same message everywhere.
 
-import { REACTIONS } from './session.js';
+import { REACTIONS } from './content.js';
 
 export class MessageList {
   /**

@@ -3,8 +3,8 @@
 
 import { MessageList } from './messages.js';
 import { Attention } from './attention.js';
+import { $ } from './screens.js';
 
-const $ = (id) => document.getElementById(id);
 const MINUTE_MS = 60_000;
 
 function formatRemaining(ms) {

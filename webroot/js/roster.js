@@ -5,7 +5,10 @@
 // refused. Identities that left are tombstoned for the rest of the room: the same keys never come back, and their
 // sequence numbers and hash chains outlive them, so an old message replayed later is recognised as such.
 
-import * as C from './crypto.js';
+import { importDhPublic } from './primitives.js';
+import { badge, checkProfile, nameSkeleton, openProfile, safetyCode } from './identity.js';
+import { verifyBundle } from './bundles.js';
+import { transcript } from './transcript.js';
 
 export class Roster {
   /** @param {import('./session.js').Session} session */
@@ -73,7 +76,7 @@ export class Roster {
     const dh = this.s.dhKeys[this.s.dhKeys.length - 1];
     this.byId.set(id.fp, {
       fp: id.fp, name: this.s.name, sigPub: id.sigPub, sigKey: id.sig.publicKey, dh: { index: dh.index, pub: dh.pub },
-      memberId: this.s.memberId, status: 'present', self: true, badge: C.badge(id.fp),
+      memberId: this.s.memberId, status: 'present', self: true, badge: badge(id.fp),
     });
     this.seats.set(this.s.memberId, id.fp);
     this.changed();
@@ -101,7 +104,7 @@ export class Roster {
     let reason = 'bad_profile';
     for (const sid of [this.s.sid, ...this.s.secrets.keys()]) {
       try {
-        profile = await C.openProfile(this.s.secrets.get(sid).profileKey, this.s.roomId, sealed);
+        profile = await openProfile(this.s.secrets.get(sid).profileKey, this.s.roomId, sealed);
         profile.sid = sid; // they hold this secret: our bundles to them are salted with it
         break;
       } catch (e) {
@@ -148,7 +151,7 @@ export class Roster {
     const m = known || { fp: p.fp };
     Object.assign(m, {
       name: p.name, sigPub: p.sigPub, sigKey: p.sigKey, dh: p.dh, memberId, status: 'present', self: false,
-      badge: C.badge(p.fp), sid: p.sid || m.sid || this.s.sid,
+      badge: badge(p.fp), sid: p.sid || m.sid || this.s.sid,
     });
     this.byId.set(p.fp, m);
     this.seats.set(memberId, p.fp);
@@ -210,7 +213,7 @@ export class Roster {
     let profile = null;
     if (!m || m.status === 'away') {
       try {
-        profile = await C.checkProfile(this.s.roomId, body.prof);
+        profile = await checkProfile(this.s.roomId, body.prof);
       } catch (e) {
         this.s.reject(null, e.reason || 'bad_format');
         return null;
@@ -221,7 +224,7 @@ export class Roster {
       }
     }
     try {
-      await C.verifyBundle(this.s.roomId, m && m.sigKey ? m.sigKey : profile.sigKey, env);
+      await verifyBundle(this.s.roomId, m && m.sigKey ? m.sigKey : profile.sigKey, env);
     } catch (e) {
       this.s.reject(m, 'bad_signature');
       return null;
@@ -244,7 +247,7 @@ export class Roster {
     const dh = body.dh;
     if (dh && Number.isSafeInteger(dh.i) && dh.i > m.dh.index && typeof dh.pub === 'string') {
       try {
-        m.dh = { index: dh.i, pub: dh.pub, key: await C.importDhPublic(dh.pub) };
+        m.dh = { index: dh.i, pub: dh.pub, key: await importDhPublic(dh.pub) };
       } catch (e) {
         // keep the key we had; the next bundle may carry a good one
       }
@@ -308,84 +311,20 @@ export class Roster {
       `roster:${m.fp}:${[...missing, '|', ...extra].join(',')}`);
   }
 
-  // ---------- transcripts ----------
-
-  /** Puts a decrypted message into its sender's order: shown when everything before it was shown. */
-  async sequence(m, content, f) {
-    const i = content.i;
-    if (!Number.isSafeInteger(i) || i < 1 || typeof content.p !== 'string') {
-      this.s.reject(m, 'bad_format');
-      return;
-    }
-    if (!m.seq) m.seq = { next: i, h: content.p, known: i - 1, pending: new Map(), timer: null };
-    const q = m.seq;
-    if (i < q.next || q.pending.has(i)) {
-      this.s.integrity('replay', `The server sent a message from ${m.name} a second time; it is shown only once.`);
-      return;
-    }
-    const { i: _i, p, ...bare } = content;
-    q.pending.set(i, { content: bare, p, f });
-    await this.drain(m);
-  }
-
-  async drain(m) {
-    const q = m.seq;
-    if (!q || m.status !== 'present') return;
-    while (q.pending.has(q.next)) {
-      const item = q.pending.get(q.next);
-      q.pending.delete(q.next);
-      if (q.h !== null && item.p !== q.h) {
-        this.s.integrity('fork', `${m.name}'s message #${q.next} does not follow what you saw from them before: someone is showing you a different conversation.`);
-      }
-      const i = q.next;
-      q.h = await C.chainHash(item.p, i, item.content);
-      q.known = Math.max(q.known, i);
-      q.next++;
-      await this.s.display(m, item.content, item.f, i);
-      if (this.s.isOver()) return;
-    }
-    const gap = q.pending.size > 0 || q.next <= q.known;
-    if (!gap) {
-      if (q.timer) this.s.clearTimeout(q.timer);
-      q.timer = null;
-      return;
-    }
-    if (q.pending.size) {
-      const first = Math.min(...q.pending.keys());
-      this.s.integrity('gap', `Messages from ${m.name} are missing or out of order: expected #${q.next}, got #${first}.`, `gap:${m.fp}:${q.next}`);
-    }
-    if (!q.timer) q.timer = this.s.later(() => this.s.enqueue(() => this.skipGap(m)), this.s.reorderMs);
-  }
-
-  /** The wait for a missing message is over: say how many never came, and go on with what did. */
-  async skipGap(m) {
-    const q = m.seq;
-    if (!q) return;
-    q.timer = null;
-    const first = q.pending.size ? Math.min(...q.pending.keys()) : q.known + 1;
-    if (first <= q.next) return;
-    const n = first - q.next;
-    const range = n > 1 ? `#${q.next}–#${first - 1}` : `#${q.next}`;
-    this.s.integrity('dropped', `${n} message(s) from ${m.name} never arrived (${range}): the server dropped them.`);
-    q.next = first;
-    q.h = null;
-    await this.drain(m);
-  }
-
   // ---------- what the UI shows ----------
 
   async emitMembers() {
     if (this.s.isOver()) return;
     const present = this.present();
-    this.s.safety = await C.safetyCode(this.s.roomId, present);
+    this.s.safety = await safetyCode(this.s.roomId, present);
     const skeletons = new Map();
     for (const m of present) {
-      const k = C.nameSkeleton(m.name);
+      const k = nameSkeleton(m.name);
       skeletons.set(k, (skeletons.get(k) || 0) + 1);
     }
     const list = present.map((m) => ({
       memberId: m.memberId, fp: m.fp, verified: true, self: !!m.self, name: m.name, badge: m.badge,
-      confusable: skeletons.get(C.nameSkeleton(m.name)) > 1,
+      confusable: skeletons.get(nameSkeleton(m.name)) > 1,
     }));
     for (const [memberId, p] of this.pending) {
       if (p.shown) list.push({ memberId, verified: false, self: false, name: null, badge: null, confusable: false });
@@ -407,3 +346,5 @@ export class Roster {
     this.pending.clear();
   }
 }
+
+Object.assign(Roster.prototype, transcript);

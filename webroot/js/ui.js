@@ -2,52 +2,19 @@
 // protocol live in session.js; the room screen in room.js. Text always goes in via textContent, never as HTML.
 // Nothing is written to localStorage, sessionStorage, IndexedDB or cookies: a reload starts from nothing.
 
-import * as C from './crypto.js';
+import { $, CLOSED, show, showClosed } from './screens.js';
+import { api, apiErrorText } from './api.js';
+import { b64u, randomBytes } from './primitives.js';
+import { firstNonce, fragmentOf, joinHashOf, newRoomSecret, parseFragment } from './link.js';
+import { adminKeyFromSeed } from './adminkey.js';
 import { Session } from './session.js';
 import { RoomView, drawQr } from './room.js';
 
-const $ = (id) => document.getElementById(id);
 const ROOM_PATH = /^\/r\/([A-Za-z0-9_-]{22})$/;
 const BURN_ANIMATION_MS = 700;
 
 /** Everything this tab knows about the room it shows; dropped as a whole when the room ends. */
 let app = null;
-
-function show(screen) {
-  for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== screen;
-  const h = document.querySelector(`#${screen} h1`);
-  if (h) h.focus({ preventScroll: true });
-}
-
-async function api(method, path, body) {
-  // No credentials and no referrer: the request carries nothing but what the protocol needs.
-  const res = await fetch(path, {
-    method,
-    headers: body ? { 'Content-Type': 'application/json' } : undefined,
-    body: body ? JSON.stringify(body) : undefined,
-    credentials: 'omit',
-    cache: 'no-store',
-    referrerPolicy: 'no-referrer',
-  });
-  let json = null;
-  try {
-    json = await res.json();
-  } catch (e) {
-    json = null;
-  }
-  return { status: res.status, json };
-}
-
-/** The client's own words for an HTTP error code; the server's text is never shown. */
-function apiErrorText(r, fallback) {
-  const code = r.json && r.json.error && r.json.error.code;
-  return {
-    rate_limited: 'Too many rooms from this address right now. Try again in a minute.',
-    ttl_out_of_range: 'That lifetime is not allowed on this server.',
-    node_full: 'This server is full right now. Try again later.',
-    node_shutting_down: 'This server is restarting. Try again in a moment.',
-  }[code] || `${fallback} (HTTP ${r.status})`;
-}
 
 // ---------- routing ----------
 
@@ -63,7 +30,7 @@ function route() {
   }
   // The secret is read once from the fragment, kept in memory only, and the fragment is dropped from the address
   // bar and this history entry, so it does not linger in the browser's history after the room burns.
-  const link = C.parseFragment(location.hash.slice(1));
+  const link = parseFragment(location.hash.slice(1));
   history.replaceState(null, '', `/r/${m[1]}`);
   openRoom(m[1], link, null);
 }
@@ -93,10 +60,10 @@ async function onCreate(e) {
     const ttl = ttlSeconds();
     // The link is made here and the server never learns it: an admin key from a fresh seed, and a room secret
     // that commits to it. The server gets only the hash of the join token derived from the secret.
-    const adminSeed = C.b64u(C.randomBytes(32));
-    const admin = await C.adminKeyFromSeed(adminSeed);
-    const { secret, nonce } = await C.newRoomSecret(admin.pub, await C.firstNonce(adminSeed));
-    const joinHash = await C.joinHashOf(secret);
+    const adminSeed = b64u(randomBytes(32));
+    const admin = await adminKeyFromSeed(adminSeed);
+    const { secret, nonce } = await newRoomSecret(admin.pub, await firstNonce(adminSeed));
+    const joinHash = await joinHashOf(secret);
     const r = await api('POST', '/api/rooms', { ttlSeconds: ttl, joinHash });
     if (r.status !== 201 || !r.json || typeof r.json.roomId !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(r.json.roomId)) {
       throw new Error(apiErrorText(r, 'Could not create the room.'));
@@ -123,7 +90,7 @@ function onPaste(e) {
     url = null;
   }
   const m = url && ROOM_PATH.exec(url.pathname);
-  const link = url && C.parseFragment(url.hash.slice(1));
+  const link = url && parseFragment(url.hash.slice(1));
   $('paste-link').value = '';
   if (!m || !link) {
     err.textContent = 'That is not a complete room link: it needs the part after “#”.';
@@ -145,7 +112,7 @@ const ADJECTIVES = ['Quiet', 'Amber', 'Swift', 'Calm', 'Bright', 'Silver', 'Gent
 const ANIMALS = ['Otter', 'Heron', 'Fox', 'Lynx', 'Wren', 'Badger', 'Falcon', 'Marten', 'Robin', 'Hare'];
 
 function madeUpName() {
-  const r = C.randomBytes(3);
+  const r = randomBytes(3);
   return `${ADJECTIVES[r[0] % ADJECTIVES.length]} ${ANIMALS[r[1] % ANIMALS.length]} ${10 + (r[2] % 90)}`;
 }
 
@@ -169,9 +136,9 @@ async function openRoom(roomId, link, created) {
   pinOnce.hidden = !created;
   $('pin-value').textContent = created ? created.pin : '';
   if (created) {
-    const invite = `${location.origin}/r/${roomId}#${C.fragmentOf({ secret: link.secret })}`;
+    const invite = `${location.origin}/r/${roomId}#${fragmentOf({ secret: link.secret })}`;
     $('onboard-link').value = invite;
-    $('onboard-creator-link').value = `${location.origin}/r/${roomId}#${C.fragmentOf(link)}`;
+    $('onboard-creator-link').value = `${location.origin}/r/${roomId}#${fragmentOf(link)}`;
     drawQr($('onboard-qr'), invite);
   }
   const j = info.json || {};
@@ -280,20 +247,6 @@ function burn() {
   }, reduced ? 0 : BURN_ANIMATION_MS);
 }
 
-/** One screen per way a room can end for you, each with its own test hook. */
-const CLOSED = {
-  kicked: ['closed-kicked', 'You were removed', 'The creator removed you from this room. Your keys for it are gone.'],
-  banned: ['closed-kicked', 'You were removed', 'The creator removed you from this room; this seat cannot come back.'],
-  room_locked: ['closed-locked', 'The room is locked', 'The room is locked: the creator is not letting anyone in right now.'],
-  room_full: ['closed-full', 'The room is full', 'The room has as many members as it may. Try again when someone leaves.'],
-  refused: ['closed', 'You cannot enter', 'The server refused this seat.'],
-  lockout: ['closed-lockout', 'Locked out', 'Too many wrong PINs or too many messages from this connection. Try again later.'],
-  protocol: ['closed', 'Disconnected', 'The server closed the connection because of a protocol error.'],
-  replaced: ['closed-replaced', 'Opened elsewhere', 'This seat was taken over by another tab or device.'],
-  left: ['closed-left', 'You left', 'You left the room. Its keys are gone from this tab.'],
-  link_rotated: ['closed-link-rotated', 'This link no longer works', 'The creator changed the room\'s link (after removing someone), or the link is not this room\'s. Ask a member for the new link.'],
-};
-
 function onClosed(e) {
   if (e.why === 'not_found') {
     wipeRoom();
@@ -304,13 +257,6 @@ function onClosed(e) {
   const [testid, title, text] = CLOSED[byCode] || ['closed', 'Disconnected', 'The connection ended.'];
   wipeRoom();
   showClosed(title, text, testid);
-}
-
-function showClosed(title, text, testid) {
-  $('closed-h').textContent = title;
-  $('closed-text').textContent = text;
-  $('screen-closed').setAttribute('data-testid', testid);
-  show('screen-closed');
 }
 
 // ---------- wiring ----------

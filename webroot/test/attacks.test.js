@@ -4,7 +4,12 @@
 import test, { afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostileRelay, kindOf } from './support/hostile-relay.js';
-import { C, ROOM, room, person, inviteOf, settled, waitFor, cleanup } from './support/people.js';
+import { decodeEnvelope } from '../js/primitives.js';
+import { sealProfile } from '../js/identity.js';
+import { deriveRoomSecrets, newLinkSecret } from '../js/link.js';
+import { ReceiveChains } from '../js/chains.js';
+import { openBundle } from '../js/bundles.js';
+import { ROOM, room, person, inviteOf, settled, waitFor, cleanup } from './support/people.js';
 
 afterEach(cleanup);
 
@@ -67,9 +72,9 @@ test('2. relabel: profiles swapped between seats, or re-signed under another nam
     assert.ok(!(t === 'Mallory:the plan is off' || t === 'Alice:send me the money'), `relabelled: ${t}`);
   }
   // The colluding ex-member re-seals Alice's signed profile under the name "Mallory": it does not verify.
-  const own = await C.deriveRoomSecrets(link.secret, ROOM);
+  const own = await deriveRoomSecrets(link.secret, ROOM);
   const signed = alice.profileObj;
-  relay.inject('relabel', await C.sealProfile(own.profileKey, ROOM, { ...signed, name: 'Mallory' }));
+  relay.inject('relabel', await sealProfile(own.profileKey, ROOM, { ...signed, name: 'Mallory' }));
   await waitFor(() => carol.warnings().some((w) => w.includes('unverified')), 'forged profile not verified');
   assert.ok(!carol.verifiedMembers().some((m) => m.memberId === 'relabel'));
 });
@@ -114,7 +119,7 @@ test('4. split kick: the server tells only the creator; Bob warns on the creator
 
 test('5. offline outbox: a message typed offline during a kick is re-sealed under the new epoch', async () => {
   const { relay, people: [alice, bob, kim] } = await hostileRoom(['Alice', 'Bob', 'Kim']);
-  const kimChains = new C.ReceiveChains();
+  const kimChains = new ReceiveChains();
   const kimKeys = new Map([...kim.secrets].map(([sid, s]) => [sid, s.roomKey]));
   const bobChainsAtKim = () => kim.chains.bySender.get(bob.identity.fp);
   for (const [epoch, ch] of bobChainsAtKim()) kimChains.install(bob.identity.fp, { epoch, n: ch.n, ck: ch.ck, sid: ch.sid });
@@ -126,7 +131,7 @@ test('5. offline outbox: a message typed offline during a kick is re-sealed unde
   await bob.send('typed while offline');
   await waitFor(() => alice.texts().includes('Bob:typed while offline'), 'delivered after resume', 4000);
   const frame = relay.relayedFrom(bob.memberId, 'm').at(-1);
-  const env = C.decodeEnvelope(frame.body);
+  const env = decodeEnvelope(frame.body);
   await assert.rejects(kimChains.open({ roomId: ROOM, verifyKey: bob.identity.sig.publicKey, env, roomKeyOf: (sid) => kimKeys.get(sid) }),
     (e) => e.reason === 'no_key');
 });
@@ -135,7 +140,7 @@ test('6. forward secrecy of key bundles: a recording plus Bob\'s later keys reco
   const { relay, people: [alice, bob] } = await hostileRoom(['Alice', 'Bob']);
   await alice.send('early secret');
   await waitFor(() => bob.texts().includes('Alice:early secret'), 'delivered');
-  const recorded = relay.relayedFrom(alice.memberId, 'K').map((f) => C.decodeEnvelope(f.body));
+  const recorded = relay.relayedFrom(alice.memberId, 'K').map((f) => decodeEnvelope(f.body));
   assert.ok(recorded.length > 0);
   // time passes: both rekey a few times, which turns Bob's ECDH key over
   for (let i = 0; i < 6; i++) {
@@ -148,13 +153,13 @@ test('6. forward secrecy of key bundles: a recording plus Bob\'s later keys reco
   // Now the attacker gets everything Bob's browser holds: his ECDH keys and every room key.
   const stolenDh = new Map(bob.dhKeys.map((d) => [d.index, d.pair]));
   const stolenRoomKeys = new Map([...bob.secrets].map(([sid, s]) => [sid, s.roomKey]));
-  const open = (env) => C.openBundle({ roomId: ROOM, env, myFp: bob.identity.fp, dhOf: (i) => stolenDh.get(i), roomKeyOf: (sid) => stolenRoomKeys.get(sid) });
+  const open = (env) => openBundle({ roomId: ROOM, env, myFp: bob.identity.fp, dhOf: (i) => stolenDh.get(i), roomKeyOf: (sid) => stolenRoomKeys.get(sid) });
   for (const env of recorded) await assert.rejects(open(env), (e) => e.reason === 'no_key', 'an early bundle opened');
   // the attack code itself works: the newest bundle, sealed to a key Bob still holds, does open
-  const newest = C.decodeEnvelope(relay.relayedFrom(alice.memberId, 'K').at(-1).body);
+  const newest = decodeEnvelope(relay.relayedFrom(alice.memberId, 'K').at(-1).body);
   assert.ok(await open(newest));
   // and the early message needs a chain key that nothing recovers
-  const early = C.decodeEnvelope(relay.relayedFrom(alice.memberId, 'm')[0].body);
+  const early = decodeEnvelope(relay.relayedFrom(alice.memberId, 'm')[0].body);
   assert.ok(!bob.chains.has(alice.identity.fp, early.e), 'Bob deleted that epoch');
 });
 
@@ -185,7 +190,7 @@ test('7. gaps and reorders: message 2 of 4 dropped and 3, 4 swapped are warned a
 
 test('8. the room id alone is no seat: a join without the link\'s token is refused', async () => {
   const { relay, link, people: [alice] } = await room(['Alice']);
-  const stranger = person(relay, 'Eve', { secret: C.newLinkSecret(), adminCommit: link.adminCommit, adminSeed: null });
+  const stranger = person(relay, 'Eve', { secret: newLinkSecret(), adminCommit: link.adminCommit, adminSeed: null });
   await stranger.start();
   await waitFor(() => stranger.state === 'closed', 'refused');
   assert.equal(stranger.events.find((e) => e.type === 'closed').why, 'link_rotated');

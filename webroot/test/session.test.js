@@ -1,7 +1,11 @@
 import test, { afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeRelay } from './support/fake-relay.js';
-import { C, ROOM, room, person, inviteOf, newLink, settled, waitFor, cleanup } from './support/people.js';
+import { decodeEnvelope, unb64u } from '../js/primitives.js';
+import { generateIdentity, makeProfile, newDhKey, sealProfile } from '../js/identity.js';
+import { deriveRoomSecrets, newLinkSecret, parseFragment } from '../js/link.js';
+import { ReceiveChains } from '../js/chains.js';
+import { ROOM, room, person, inviteOf, newLink, settled, waitFor, cleanup } from './support/people.js';
 
 afterEach(cleanup);
 
@@ -12,7 +16,7 @@ function relayView(relay) {
     out.push(data);
     const f = JSON.parse(data);
     for (const field of [f.body, f.profile, ...(f.members || []).map((m) => m.profile)]) {
-      if (typeof field === 'string') out.push(new TextDecoder().decode(C.unb64u(field)));
+      if (typeof field === 'string') out.push(new TextDecoder().decode(unb64u(field)));
     }
   }
   return out.join('\n');
@@ -55,7 +59,7 @@ test('kick: the others rekey under a new link secret, keep talking, and the remo
   const { relay, link, people: [a, b, c] } = await room(['Alice', 'Bob', 'Carol']);
   const before = a.safety;
   // what Carol could have kept if her client were malicious: a copy of every receive chain and room key she holds
-  const stolen = new C.ReceiveChains();
+  const stolen = new ReceiveChains();
   for (const [fp, epochs] of c.chains.bySender) {
     for (const [epoch, ch] of epochs) stolen.install(fp, { epoch, n: ch.n, ck: ch.ck, sid: ch.sid });
   }
@@ -65,7 +69,7 @@ test('kick: the others rekey under a new link secret, keep talking, and the remo
   await waitFor(() => c.state === 'closed', 'carol closed');
   assert.equal(c.events.find((e) => e.type === 'closed').why, 'kicked');
   assert.equal(c.chains.bySender.size, 0, 'a kicked client wipes its keys');
-  await waitFor(() => a.sid !== C.parseFragment(`${link.secret}.${link.adminCommit}`) && b.link.secret !== link.secret, 'bob got the new link');
+  await waitFor(() => a.sid !== parseFragment(`${link.secret}.${link.adminCommit}`) && b.link.secret !== link.secret, 'bob got the new link');
   assert.equal(a.link.secret, b.link.secret, 'everyone who stays has the rotated secret');
   assert.ok(a.events.some((e) => e.type === 'link' && e.link.startsWith(a.link.secret)), 'the creator is shown the new invite link');
   await waitFor(() => settled([a, b]), 'rekeyed');
@@ -74,7 +78,7 @@ test('kick: the others rekey under a new link secret, keep talking, and the remo
   assert.deepEqual(a.safety, b.safety);
   await a.send('after carol');
   await waitFor(() => b.texts().includes('Alice:after carol'), 'bob reads on');
-  const env = C.decodeEnvelope(relay.relayedFrom(a.memberId, 'm').at(-1).body);
+  const env = decodeEnvelope(relay.relayedFrom(a.memberId, 'm').at(-1).body);
   await assert.rejects(stolen.open({ roomId: ROOM, verifyKey: a.identity.sig.publicKey, env, roomKeyOf: (sid) => carolKeys.get(sid) }),
     (e) => e.reason === 'no_key');
   assert.deepEqual(b.warnings(), []);
@@ -82,19 +86,19 @@ test('kick: the others rekey under a new link secret, keep talking, and the remo
 
 test('a member the server made up is shown unverified, never gets a key, and is warned about', async () => {
   const { relay, people: [a, b] } = await room(['Alice', 'Bob']);
-  const outsider = await C.generateIdentity();
-  const dh = { ...(await C.newDhKey()), index: 0 };
-  const fake = await C.deriveRoomSecrets(C.newLinkSecret(), ROOM);
-  relay.inject('evil', await C.sealProfile(fake.profileKey, ROOM, await C.makeProfile(ROOM, outsider, 'Eve', dh)));
+  const outsider = await generateIdentity();
+  const dh = { ...(await newDhKey()), index: 0 };
+  const fake = await deriveRoomSecrets(newLinkSecret(), ROOM);
+  relay.inject('evil', await sealProfile(fake.profileKey, ROOM, await makeProfile(ROOM, outsider, 'Eve', dh)));
   await waitFor(() => a.warnings().some((w) => w.includes('unverified')) && b.warnings().length > 0, 'warned');
   const shown = a.events.filter((e) => e.type === 'members').at(-1).members;
   assert.ok(shown.some((m) => m.memberId === 'evil' && !m.verified));
   await a.send('not for eve');
   await waitFor(() => b.texts().includes('Alice:not for eve'), 'delivery');
-  const bundles = relay.relayed.filter((r) => r.frame.from === a.memberId && C.decodeEnvelope(r.frame.body).k === 'K');
+  const bundles = relay.relayed.filter((r) => r.frame.from === a.memberId && decodeEnvelope(r.frame.body).k === 'K');
   assert.ok(bundles.length > 0);
   for (const r of bundles) {
-    assert.ok(!C.decodeEnvelope(r.frame.body).ent.some((e) => e[0] === outsider.fp), 'no key entry for the made-up member');
+    assert.ok(!decodeEnvelope(r.frame.body).ent.some((e) => e[0] === outsider.fp), 'no key entry for the made-up member');
   }
   assert.deepEqual(a.safety, b.safety);
   // a copy of Alice's own profile under another seat is not a member either
@@ -211,7 +215,7 @@ test('a new epoch comes at least every 100 messages (post-compromise recovery)',
 
 test('a message whose key never arrives is reported, not silently lost; one whose key comes late is read', async () => {
   const { relay, people: [a, b] } = await room(['Alice', 'Bob']);
-  const isBundle = (f) => f.type === 'msg' && C.decodeEnvelope(f.body).k === 'K';
+  const isBundle = (f) => f.type === 'msg' && decodeEnvelope(f.body).k === 'K';
   const held = [];
   const deliver = relay.deliver.bind(relay);
   relay.deliver = (sock, frame) => (isBundle(frame) ? held.push([sock, frame]) : deliver(sock, frame));

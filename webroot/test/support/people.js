@@ -1,7 +1,9 @@
 // Builds rooms of Session objects on a FakeRelay (or a hostile subclass of it) the way the web client does:
 // the creator makes the link (secret + admin commitment + admin seed), registers the join hash, and joins first.
 
-import * as C from '../../js/crypto.js';
+import { b64u, randomBytes } from '../../js/primitives.js';
+import { deriveRoomSecrets, firstNonce, newRoomSecret } from '../../js/link.js';
+import { adminKeyFromSeed } from '../../js/adminkey.js';
 import { Session } from '../../js/session.js';
 import { FakeRelay, waitFor } from './fake-relay.js';
 
@@ -9,10 +11,10 @@ export const ROOM = 'zS_ErV-2RuLol9gu9zKpTw';
 
 /** A creator's link, as the home page makes it before `POST /api/rooms`: the secret commits to the admin key. */
 export async function newLink() {
-  const adminSeed = C.b64u(C.randomBytes(32));
-  const admin = await C.adminKeyFromSeed(adminSeed);
-  const { secret, nonce } = await C.newRoomSecret(admin.pub, await C.firstNonce(adminSeed));
-  const derived = await C.deriveRoomSecrets(secret, ROOM);
+  const adminSeed = b64u(randomBytes(32));
+  const admin = await adminKeyFromSeed(adminSeed);
+  const { secret, nonce } = await newRoomSecret(admin.pub, await firstNonce(adminSeed));
+  const derived = await deriveRoomSecrets(secret, ROOM);
   return { secret, adminSeed, nonce, joinHash: derived.joinHash };
 }
 
@@ -72,4 +74,4 @@ export async function room(names, Relay = FakeRelay) {
   return { relay, link, people };
 }
 
-export { waitFor, C };
+export { waitFor };

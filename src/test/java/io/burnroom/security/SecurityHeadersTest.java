@@ -56,7 +56,7 @@ class SecurityHeadersTest {
     Map<String, Reply> replies = Map.of(
         "index page", http(HttpMethod.GET, "/", null),
         "room page", http(HttpMethod.GET, "/r/" + roomId, null),
-        "asset", http(HttpMethod.GET, "/js/crypto.js", null),
+        "asset", http(HttpMethod.GET, "/js/primitives.js", null),
         "API create", create,
         "API info", http(HttpMethod.GET, "/api/rooms/" + roomId, null),
         "health live", http(HttpMethod.GET, "/health/live", null),
