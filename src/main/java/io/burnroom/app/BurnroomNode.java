@@ -2,20 +2,21 @@ package io.burnroom.app;
 
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
-import io.burnroom.cluster.Addresses;
+import io.burnroom.bus.Addresses;
+import io.burnroom.bus.BusCodecs;
 import io.burnroom.cluster.ClusterConfig;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.HazelcastCallbacks;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
+import io.burnroom.config.AppConfig;
 import io.burnroom.edge.ClientBundle;
 import io.burnroom.edge.EdgeShared;
 import io.burnroom.edge.EdgeVerticle;
 import io.burnroom.edge.StaticFiles;
 import io.burnroom.metrics.BurnroomMetrics;
-import io.burnroom.metrics.ManagementVerticle;
 import io.burnroom.metrics.NodeMetricsFactory;
-import io.burnroom.protocol.BusCodecs;
+import io.burnroom.ops.ManagementVerticle;
 import io.burnroom.room.Ids;
 import io.burnroom.room.RoomHostVerticle;
 import io.burnroom.room.RoomState;
@@ -33,8 +34,8 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.UUID;
 
 /**

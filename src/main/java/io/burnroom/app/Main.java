@@ -1,5 +1,6 @@
 package io.burnroom.app;
 
+import io.burnroom.config.AppConfig;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;

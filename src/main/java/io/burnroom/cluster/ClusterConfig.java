@@ -4,7 +4,7 @@ import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
-import io.burnroom.app.AppConfig;
+import io.burnroom.config.AppConfig;
 import java.util.List;
 
 /**

@@ -1,6 +1,6 @@
 package io.burnroom.edge;
 
-import io.burnroom.protocol.Base64Text;
+import io.burnroom.wire.Base64Text;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 

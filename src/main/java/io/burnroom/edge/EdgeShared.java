@@ -1,6 +1,6 @@
 package io.burnroom.edge;
 
-import io.burnroom.app.AppConfig;
+import io.burnroom.config.AppConfig;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**

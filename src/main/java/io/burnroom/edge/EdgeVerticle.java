@@ -1,18 +1,22 @@
 package io.burnroom.edge;
 
-import io.burnroom.app.AppConfig;
-import io.burnroom.cluster.Addresses;
+import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
 import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.config.AppConfig;
+import io.burnroom.config.Limits;
+import io.burnroom.http.ClientAddress;
+import io.burnroom.http.OriginCheck;
+import io.burnroom.http.RequestDeadlines;
+import io.burnroom.http.Routes;
+import io.burnroom.http.SecurityHeaders;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.metrics.BurnroomMetrics.RateLimit;
-import io.burnroom.protocol.Base64Text;
-import io.burnroom.protocol.Bus;
-import io.burnroom.protocol.ClientFrameParser;
-import io.burnroom.protocol.CloseCodes;
-import io.burnroom.protocol.ErrorCode;
-import io.burnroom.protocol.Limits;
-import io.burnroom.protocol.ServerFrames;
-import io.burnroom.room.RoomHostVerticle;
+import io.burnroom.wire.Base64Text;
+import io.burnroom.wire.ClientFrameParser;
+import io.burnroom.wire.CloseCodes;
+import io.burnroom.wire.ErrorCode;
+import io.burnroom.wire.ServerFrames;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -29,7 +33,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
@@ -183,26 +186,18 @@ public final class EdgeVerticle extends VerticleBase {
     Router r = Router.router(vertx);
     r.route().handler(this::headers);
     r.post("/api/rooms").handler(this::createRoom);
-    getOrHead(r.route("/api/rooms/:id")).handler(this::roomInfo);
-    getOrHead(r.route("/health/live")).handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
-    getOrHead(r.route("/health/ready")).handler(ctx -> json(ctx, ready ? 200 : 503,
+    Routes.getOrHead(r.route("/api/rooms/:id")).handler(this::roomInfo);
+    Routes.getOrHead(r.route("/health/live")).handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    Routes.getOrHead(r.route("/health/ready")).handler(ctx -> json(ctx, ready ? 200 : 503,
         new JsonObject().put("status", ready ? "UP" : "DOWN")));
-    getOrHead(r.route("/r/:id")).handler(ctx -> serve(ctx, "/index.html"));
-    getOrHead(r.route("/")).handler(ctx -> serve(ctx, "/index.html"));
-    getOrHead(r.route()).handler(ctx -> serve(ctx, ctx.normalizedPath()));
+    Routes.getOrHead(r.route("/r/:id")).handler(ctx -> serve(ctx, "/index.html"));
+    Routes.getOrHead(r.route("/")).handler(ctx -> serve(ctx, "/index.html"));
+    Routes.getOrHead(r.route()).handler(ctx -> serve(ctx, ctx.normalizedPath()));
     r.route("/api/*").handler(ctx -> error(ctx, ErrorCode.BAD_REQUEST));
     for (int status : HANDLED_FAILURES) {
       r.errorHandler(status, this::routingFailure);
     }
     return r;
-  }
-
-  /**
-   * Every GET route also answers HEAD: the same handler runs, and Vert.x sends the GET answer's status and headers
-   * (Content-Length included) without the body. Monitors and link checkers use HEAD; a 405 there looked like an outage.
-   */
-  public static Route getOrHead(Route route) {
-    return route.method(HttpMethod.GET).method(HttpMethod.HEAD);
   }
 
   /** Statuses the router may fail with on its own (no route, wrong method, a handler's exception, ...). */
@@ -332,7 +327,7 @@ public final class EdgeVerticle extends VerticleBase {
       if (overBudget(ctx.response(), roomCreation, source, RateLimit.ROOM_CREATE)) {
         return;
       }
-      JsonObject create = new JsonObject().put("op", RoomHostVerticle.CREATE).put("ttlSeconds", ttl)
+      JsonObject create = new JsonObject().put("op", Bus.HOST_CREATE).put("ttlSeconds", ttl)
           .put("joinHash", request.joinHash());
       vertx.eventBus().<JsonObject>request(Addresses.ROOM_HOST, create,
               new DeliveryOptions().setLocalOnly(true).setSendTimeout(Bus.REQUEST_TIMEOUT_MS))

@@ -1,10 +1,10 @@
 package io.burnroom.edge;
 
-import io.burnroom.cluster.Addresses;
+import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
 import io.burnroom.cluster.RoomDirectory;
-import io.burnroom.protocol.Base64Text;
-import io.burnroom.protocol.Bus;
-import io.burnroom.protocol.ErrorCode;
+import io.burnroom.wire.Base64Text;
+import io.burnroom.wire.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

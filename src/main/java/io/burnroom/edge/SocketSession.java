@@ -1,17 +1,17 @@
 package io.burnroom.edge;
 
+import io.burnroom.bus.Bus;
 import io.burnroom.metrics.BurnroomMetrics.RateLimit;
+import io.burnroom.wire.ClientFrame;
+import io.burnroom.wire.ClientFrameParser;
+import io.burnroom.wire.CloseCodes;
+import io.burnroom.wire.ErrorCode;
+import io.burnroom.wire.ServerFrames;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.burnroom.protocol.Bus;
-import io.burnroom.protocol.ClientFrame;
-import io.burnroom.protocol.ClientFrameParser;
-import io.burnroom.protocol.CloseCodes;
-import io.burnroom.protocol.ErrorCode;
-import io.burnroom.protocol.ServerFrames;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.internal.http.WebSocketInternal;

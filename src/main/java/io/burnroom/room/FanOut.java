@@ -1,7 +1,7 @@
 package io.burnroom.room;
 
-import io.burnroom.cluster.Addresses;
-import io.burnroom.protocol.Bus;
+import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;

@@ -1,6 +1,6 @@
 package io.burnroom.room;
 
-import io.burnroom.protocol.Base64Text;
+import io.burnroom.wire.Base64Text;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;

@@ -1,17 +1,18 @@
 package io.burnroom.room;
 
-import io.burnroom.cluster.Addresses;
+import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.metrics.BurnroomMetrics;
-import io.burnroom.protocol.ErrorCode;
+import io.burnroom.wire.ErrorCode;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.Promise;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,9 +28,6 @@ import java.util.Set;
  * winning a compare-and-set on the directory entry, so a room never has two owners.
  */
 public final class RoomHostVerticle extends VerticleBase {
-  public static final String CREATE = "create";
-  public static final String GONE = "gone";
-
   public record Settings(String nodeId, int maxRoomsPerNode, int maxMembersPerRoom, long resumeGraceMs,
                          long maxLifetimeMs) {
   }
@@ -69,8 +67,8 @@ public final class RoomHostVerticle extends VerticleBase {
   private void onRequest(Message<JsonObject> msg) {
     JsonObject b = msg.body();
     switch (String.valueOf(b.getString("op"))) {
-      case CREATE -> create(msg, b.getLong("ttlSeconds"), JoinHash.fromWire(b.getString("joinHash")));
-      case GONE -> gone(b.getString("roomId"));
+      case Bus.HOST_CREATE -> create(msg, b.getLong("ttlSeconds"), JoinHash.fromWire(b.getString("joinHash")));
+      case Bus.HOST_GONE -> gone(b.getString("roomId"));
       default -> msg.fail(ErrorCode.BAD_REQUEST.ordinal(), ErrorCode.BAD_REQUEST.name());
     }
   }

@@ -1,7 +1,7 @@
 package io.burnroom.room;
 
-import io.burnroom.protocol.ErrorCode;
-import io.burnroom.protocol.ServerFrames;
+import io.burnroom.wire.ErrorCode;
+import io.burnroom.wire.ServerFrames;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;

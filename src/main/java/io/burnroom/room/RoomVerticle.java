@@ -1,23 +1,23 @@
 package io.burnroom.room;
 
-import io.burnroom.cluster.Addresses;
+import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.metrics.BurnroomMetrics.BurnReason;
-import io.burnroom.protocol.AdminOp;
-import io.burnroom.protocol.Bus;
-import io.burnroom.protocol.CloseCodes;
-import io.burnroom.protocol.ErrorCode;
-import io.burnroom.protocol.ServerFrames;
+import io.burnroom.wire.AdminOp;
+import io.burnroom.wire.CloseCodes;
+import io.burnroom.wire.ErrorCode;
+import io.burnroom.wire.ServerFrames;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.Promise;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -356,7 +356,7 @@ public final class RoomVerticle extends VerticleBase {
   /** Asks this node's room host to forget and undeploy this room. */
   private void tellHostGone() {
     vertx.eventBus().send(Addresses.ROOM_HOST,
-        new JsonObject().put("op", RoomHostVerticle.GONE).put("roomId", state.roomId()),
+        new JsonObject().put("op", Bus.HOST_GONE).put("roomId", state.roomId()),
         new DeliveryOptions().setLocalOnly(true));
   }
 

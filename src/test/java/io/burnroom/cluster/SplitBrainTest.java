@@ -3,6 +3,7 @@ package io.burnroom.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.burnroom.app.BurnroomNode;
+import io.burnroom.bus.Addresses;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.room.Ids;
 import io.burnroom.room.RoomState;

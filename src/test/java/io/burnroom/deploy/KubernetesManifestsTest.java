@@ -3,8 +3,8 @@ package io.burnroom.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.config.KubernetesConfig;
-import io.burnroom.app.AppConfig;
 import io.burnroom.cluster.ClusterConfig;
+import io.burnroom.config.AppConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

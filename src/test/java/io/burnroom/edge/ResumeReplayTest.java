@@ -3,8 +3,8 @@ package io.burnroom.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.burnroom.app.BurnroomNode;
-import io.burnroom.cluster.Addresses;
-import io.burnroom.protocol.Bus;
+import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
 import io.vertx.core.json.JsonObject;

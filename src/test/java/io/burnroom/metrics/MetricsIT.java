@@ -39,7 +39,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @DisplayName("Metrics on the management port")
-class MetricsIT {
+public class MetricsIT {
   private static final Pattern ROOM_ID_LIKE = Pattern.compile("[A-Za-z0-9_-]{22}");
   private static final int MESSAGES = 4;
   private static final int BODY_BYTES = 300;
@@ -289,7 +289,7 @@ class MetricsIT {
 
   // ---- helpers ----
 
-  static Path projectRoot() {
+  public static Path projectRoot() {
     return Paths.get(System.getProperty("burnroom.root", "")).toAbsolutePath();
   }
 

@@ -2,9 +2,9 @@ package io.burnroom.room;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.burnroom.cluster.Addresses;
-import io.burnroom.protocol.Bus;
-import io.burnroom.protocol.BusCodecs;
+import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
+import io.burnroom.bus.BusCodecs;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

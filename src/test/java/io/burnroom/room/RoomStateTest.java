@@ -2,7 +2,7 @@ package io.burnroom.room;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.burnroom.protocol.ErrorCode;
+import io.burnroom.wire.ErrorCode;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -214,12 +214,12 @@ class RoomStateTest {
 
   @Test
   void onlyTheAttemptThatStartsALockoutCountsAsOne() {
-    assertThat(room.checkPin("src", "WRONG1", 1_000)).isEqualTo(io.burnroom.protocol.ErrorCode.WRONG_PIN);
+    assertThat(room.checkPin("src", "WRONG1", 1_000)).isEqualTo(io.burnroom.wire.ErrorCode.WRONG_PIN);
     assertThat(room.lastCheckStartedLockout()).isFalse();
     room.checkPin("src", "WRONG2", 2_000);
-    assertThat(room.checkPin("src", "WRONG3", 3_000)).isEqualTo(io.burnroom.protocol.ErrorCode.PIN_LOCKOUT);
+    assertThat(room.checkPin("src", "WRONG3", 3_000)).isEqualTo(io.burnroom.wire.ErrorCode.PIN_LOCKOUT);
     assertThat(room.lastCheckStartedLockout()).as("the third wrong PIN starts the lockout").isTrue();
-    assertThat(room.checkPin("src", "PIN12345", 4_000)).isEqualTo(io.burnroom.protocol.ErrorCode.PIN_LOCKOUT);
+    assertThat(room.checkPin("src", "PIN12345", 4_000)).isEqualTo(io.burnroom.wire.ErrorCode.PIN_LOCKOUT);
     assertThat(room.lastCheckStartedLockout()).as("an attempt during the lockout starts nothing").isFalse();
   }
 

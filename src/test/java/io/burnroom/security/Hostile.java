@@ -2,7 +2,7 @@ package io.burnroom.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.burnroom.protocol.ErrorCode;
+import io.burnroom.wire.ErrorCode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

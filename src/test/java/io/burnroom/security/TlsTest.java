@@ -3,8 +3,8 @@ package io.burnroom.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.burnroom.app.AppConfig;
 import io.burnroom.app.BurnroomNode;
+import io.burnroom.config.AppConfig;
 import io.burnroom.support.TestNodes;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;

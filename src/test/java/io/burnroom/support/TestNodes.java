@@ -1,7 +1,7 @@
 package io.burnroom.support;
 
-import io.burnroom.app.AppConfig;
 import io.burnroom.app.BurnroomNode;
+import io.burnroom.config.AppConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
