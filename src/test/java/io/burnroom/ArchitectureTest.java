@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * </pre>
  */
 @DisplayName("Package layering")
-class ArchitectureTest {
+public class ArchitectureTest {
   private static final String ROOT = "io.burnroom.";
   static final Map<String, Integer> RANK = Map.ofEntries(
       Map.entry("http", 0),
@@ -51,8 +51,12 @@ class ArchitectureTest {
 
   @BeforeAll
   static void importMain() {
-    // the build's own class directory: scanning the class path for the package reads every jar (~15 s)
-    main = new ClassFileImporter().importPath(Path.of("target", "classes", "io", "burnroom"));
+    main = mainClasses();
+  }
+
+  /** The main classes, from the build's own class directory: scanning the class path reads every jar (~15 s). */
+  public static JavaClasses mainClasses() {
+    return new ClassFileImporter().importPath(Path.of("target", "classes", "io", "burnroom"));
   }
 
   @Test

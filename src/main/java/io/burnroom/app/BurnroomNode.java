@@ -2,8 +2,9 @@ package io.burnroom.app;
 
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
-import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
 import io.burnroom.bus.BusCodecs;
+import io.burnroom.bus.NodeEvent;
 import io.burnroom.cluster.ClusterConfig;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.HazelcastCallbacks;
@@ -26,7 +27,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.file.FileSystemOptions;
 import io.vertx.micrometer.Label;
@@ -141,13 +141,12 @@ public final class BurnroomNode {
 
         @Override
         public void memberRemoved(MembershipEvent e) {
-          vertx.eventBus().publish(Addresses.NODE_LEFT, ClusterView.vertxNodeId(e.getMember()),
-              new DeliveryOptions().setLocalOnly(true));
+          Bus.publish(vertx.eventBus(), new NodeEvent.NodeLeft(ClusterView.vertxNodeId(e.getMember())));
         }
       });
       mgr.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
         if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
-          vertx.eventBus().publish(Addresses.CLUSTER_MERGED, "", new DeliveryOptions().setLocalOnly(true));
+          Bus.publish(vertx.eventBus(), new NodeEvent.ClusterMerged());
         }
       });
     }

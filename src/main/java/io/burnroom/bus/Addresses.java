@@ -18,9 +18,9 @@ public final class Addresses {
   /** This node's room host (local only): creates, restores and removes room deployments. */
   public static final String ROOM_HOST = "burnroom.host";
 
-  /** Local broadcast when a cluster member disappears; body is the lost node id. */
+  /** Local broadcast when a cluster member disappears ({@link NodeEvent.NodeLeft}). */
   public static final String NODE_LEFT = "burnroom.node-left";
-  /** Local only: Hazelcast merged this node's side back after a split; rooms check they are still the owner. */
+  /** Local only: Hazelcast merged this node's side back after a split ({@link NodeEvent.ClusterMerged}). */
   public static final String CLUSTER_MERGED = "burnroom.cluster-merged";
 
   private Addresses() {

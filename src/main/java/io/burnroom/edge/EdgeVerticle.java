@@ -2,6 +2,9 @@ package io.burnroom.edge;
 
 import io.burnroom.bus.Addresses;
 import io.burnroom.bus.Bus;
+import io.burnroom.bus.EdgeEvent;
+import io.burnroom.bus.HostRequest;
+import io.burnroom.bus.RoomRequest;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.config.AppConfig;
 import io.burnroom.config.Limits;
@@ -22,7 +25,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpMethod;
@@ -327,11 +329,9 @@ public final class EdgeVerticle extends VerticleBase {
       if (overBudget(ctx.response(), roomCreation, source, RateLimit.ROOM_CREATE)) {
         return;
       }
-      JsonObject create = new JsonObject().put("op", Bus.HOST_CREATE).put("ttlSeconds", ttl)
-          .put("joinHash", request.joinHash());
-      vertx.eventBus().<JsonObject>request(Addresses.ROOM_HOST, create,
-              new DeliveryOptions().setLocalOnly(true).setSendTimeout(Bus.REQUEST_TIMEOUT_MS))
-          .onSuccess(reply -> json(ctx, 201, reply.body().copy().put("serverTime", clock.millis())))
+      Bus.request(vertx.eventBus(), new HostRequest.Create(ttl, request.joinHash()))
+          .onSuccess(room -> json(ctx, 201, new JsonObject().put("roomId", room.roomId()).put("pin", room.pin())
+              .put("expiresAt", room.expiresAt()).put("serverTime", clock.millis())))
           .onFailure(e -> error(ctx, Bus.errorOf(e)));
     });
   }
@@ -370,8 +370,10 @@ public final class EdgeVerticle extends VerticleBase {
 
   private void roomInfo(RoutingContext ctx) {
     String roomId = ctx.pathParam("id");
-    rooms.<JsonObject>request(roomId, Bus.info())
-        .onSuccess(reply -> json(ctx, 200, reply.copy().put("serverTime", clock.millis())))
+    rooms.request(roomId, new RoomRequest.Info())
+        .onSuccess(info -> json(ctx, 200, new JsonObject().put("roomId", info.roomId())
+            .put("expiresAt", info.expiresAt()).put("locked", info.locked()).put("members", info.members())
+            .put("serverTime", clock.millis())))
         .onFailure(e -> {
           ErrorCode code = RoomClient.codeOf(e);
           if (code == ErrorCode.NODE_SHUTTING_DOWN) {
@@ -446,8 +448,8 @@ public final class EdgeVerticle extends VerticleBase {
   // ---- deliveries from rooms ----
 
   private void onDelivery(Message<Object> msg) {
-    if (msg.body() instanceof Bus.Deliveries ds) {
-      for (Bus.Deliver d : ds.items()) {
+    if (msg.body() instanceof EdgeEvent.Deliveries ds) {
+      for (EdgeEvent.Deliver d : ds.items()) {
         // Framed once for all recipients on this edge.
         Frames.encoded(d.frame(), frame -> forEachMember(d.to(), d.roomId(), s -> {
           if (s.takeSeq(d.seq())) {
@@ -457,28 +459,18 @@ public final class EdgeVerticle extends VerticleBase {
       }
       return;
     }
-    if (!(msg.body() instanceof JsonObject b)) {
-      return;
-    }
-    String roomId = b.getString("roomId");
-    switch (String.valueOf(b.getString(Bus.KIND))) {
-      case Bus.CLOSE -> {
-        String frame = b.getString("frame");
-        int code = b.getInteger("code");
-        forEachMember(b.getJsonArray("to").getList(), roomId, s -> {
-          if (frame != null) {
-            s.write(frame);
-          }
-          s.close(code, "", false);
-        });
-      }
-      case Bus.DROP -> {
-        SocketSession s = members.get(b.getString("memberId"));
-        if (s != null && s.roomId().equals(roomId) && s.connId().equals(b.getString("connId"))) {
-          s.close(CloseCodes.NORMAL, "replaced", false);
+    if (msg.body() instanceof EdgeEvent.Close c) {
+      forEachMember(c.to(), c.roomId(), s -> {
+        if (c.frame() != null) {
+          s.write(c.frame());
         }
+        s.close(c.code(), "", false);
+      });
+    } else if (msg.body() instanceof EdgeEvent.Drop d) {
+      SocketSession s = members.get(d.memberId());
+      if (s != null && s.roomId().equals(d.roomId()) && s.connId().equals(d.connId())) {
+        s.close(CloseCodes.NORMAL, "replaced", false);
       }
-      default -> { }
     }
   }
 

@@ -1,7 +1,8 @@
 package io.burnroom.edge;
 
-import io.burnroom.bus.Addresses;
 import io.burnroom.bus.Bus;
+import io.burnroom.bus.RoomReply;
+import io.burnroom.bus.RoomRequest;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.wire.Base64Text;
 import io.burnroom.wire.ErrorCode;
@@ -9,9 +10,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 
 /**
  * How an edge talks to a room. A request that finds nobody at the room's address, times out, or reaches a room that
@@ -44,8 +42,8 @@ final class RoomClient {
     this.retryBudgetMs = retryBudgetMs;
   }
 
-  /** {@code body} is a bus request ({@link Bus}); the answer's type is the request's (a JSON reply, or a seq). */
-  <T> Future<T> request(String roomId, Object body) {
+  /** The answer's type is the request's. */
+  <R extends RoomReply> Future<R> request(String roomId, RoomRequest<R> body) {
     if (!isRoomId(roomId)) {
       return Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND)); // never put client text on the bus
     }
@@ -53,10 +51,10 @@ final class RoomClient {
     // partition migration (a killed node restarting) or a merge for much longer; meanwhile the socket's queue stalls
     // and its member gets neither an ack nor an error (found by chaos/). So the whole request is bounded too, and the
     // member is sent to reconnect (1012).
-    Promise<T> result = Promise.promise();
+    Promise<R> result = Promise.promise();
     long timer = vertx.setTimer(retryBudgetMs + ATTEMPT_TIMEOUT_MS,
         id -> result.tryFail(new RoomError(ErrorCode.NODE_SHUTTING_DOWN)));
-    this.<T>attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs).onComplete(ar -> {
+    this.attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs).onComplete(ar -> {
       vertx.cancelTimer(timer);
       if (ar.succeeded()) {
         result.tryComplete(ar.result());
@@ -67,9 +65,8 @@ final class RoomClient {
     return result.future();
   }
 
-  private <T> Future<T> attempt(String roomId, Object body, long deadline) {
-    return vertx.eventBus().<T>request(Addresses.room(roomId), body, options)
-        .map(Message::body)
+  private <R extends RoomReply> Future<R> attempt(String roomId, RoomRequest<R> body, long deadline) {
+    return Bus.request(vertx.eventBus(), roomId, body, options)
         .recover(e -> {
           if (!retryable(e)) {
             return Future.failedFuture(new RoomError(Bus.errorOf(e)));
@@ -79,7 +76,7 @@ final class RoomClient {
           }
           return directory.get(roomId).recover(x -> Future.succeededFuture(null)).compose(entry -> entry == null
               ? Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND))
-              : delay().compose(v -> this.<T>attempt(roomId, body, deadline)));
+              : delay().compose(v -> attempt(roomId, body, deadline)));
         });
   }
 
@@ -95,13 +92,7 @@ final class RoomClient {
   }
 
   static boolean retryable(Throwable e) {
-    if (e instanceof ReplyException re) {
-      if (re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-        return ErrorCode.NODE_SHUTTING_DOWN.name().equals(re.getMessage());
-      }
-      return true; // no handlers, timeout, or the owner's connection failed
-    }
-    return false;
+    return Bus.mayHaveMoved(e); // no handlers, timeout, the owner's connection failed, or a hand-over
   }
 
   static ErrorCode codeOf(Throwable e) {

@@ -1,6 +1,7 @@
 package io.burnroom.edge;
 
-import io.burnroom.bus.Bus;
+import io.burnroom.bus.RoomReply;
+import io.burnroom.bus.RoomRequest;
 import io.burnroom.metrics.BurnroomMetrics.RateLimit;
 import io.burnroom.wire.ClientFrame;
 import io.burnroom.wire.ClientFrameParser;
@@ -164,21 +165,21 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   private void join(ClientFrame.Join j) {
     phase = Phase.JOINING;
     edge.getVertx().cancelTimer(joinTimer);
-    this.<JsonObject>call(Bus.join(edge.nodeId(), connId, source, j))
-        .onSuccess(body -> {
-          String seated = body.getString("memberId");
+    call(RoomRequest.Join.of(edge.nodeId(), connId, source, j))
+        .onSuccess(joined -> {
+          String seated = joined.memberId();
           if (phase != Phase.JOINING) {
             // The socket closed while the room was seating us: give the seat back to the grace rules.
-            call(Bus.leave(seated, connId, false));
+            call(new RoomRequest.Leave(seated, connId, false));
             return;
           }
           memberId = seated;
-          roomId = body.getString("roomId", roomId);
-          lastSeq = body.getLong("seq", 0L);
+          roomId = joined.roomId();
+          lastSeq = joined.seq();
           phase = Phase.JOINED;
           edge.registerMember(this);
-          write(body.getString("frame"));
-          body.getJsonArray("replay").forEach(frame -> write((String) frame));
+          write(joined.frame());
+          joined.replay().forEach(this::write);
         })
         .onFailure(e -> {
           if (phase != Phase.JOINING) {
@@ -194,8 +195,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   private void relay(ClientFrame.Msg m) {
-    this.<Long>call(Bus.Relay.of(memberId, connId, m))
-        .onSuccess(seq -> write(ServerFrames.ack(m.id(), seq)))
+    call(RoomRequest.Relay.of(memberId, connId, m))
+        .onSuccess(acked -> write(ServerFrames.ack(m.id(), acked.seq())))
         .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
   }
 
@@ -204,14 +205,14 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
       send(ServerFrames.error(ErrorCode.RATE_LIMITED));
       return;
     }
-    call(Bus.admin(memberId, connId, source, a))
+    call(RoomRequest.Admin.of(memberId, connId, source, a))
         .onSuccess(reply -> send(ServerFrames.adminOk(a.op())))
         .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
   }
 
-  private <T> Future<T> call(Object request) {
-    Future<T> f = queue == null ? edge.rooms().request(roomId, request)
-        : queue.transform(ignored -> edge.rooms().<T>request(roomId, request));
+  private <R extends RoomReply> Future<R> call(RoomRequest<R> request) {
+    Future<R> f = queue == null ? edge.rooms().request(roomId, request)
+        : queue.transform(ignored -> edge.rooms().request(roomId, request));
     queue = f;
     // Forget it once done: an idle socket then holds no future (nor the join reply a future would keep).
     f.onComplete(ignored -> {
@@ -339,7 +340,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     phase = Phase.CLOSED;
     edge.forget(this);
     if (wasJoined && reportLeave) {
-      call(Bus.leave(memberId, connId, false));
+      call(new RoomRequest.Leave(memberId, connId, false));
     }
     ws.close((short) code, reason);
   }
@@ -356,7 +357,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     if (wasJoined) {
       Short code = ws.closeStatusCode();
       boolean intentional = code != null && CloseCodes.isIntentionalLeave(code);
-      call(Bus.leave(memberId, connId, intentional));
+      call(new RoomRequest.Leave(memberId, connId, intentional));
     }
   }
 }

@@ -1,7 +1,7 @@
 package io.burnroom.room;
 
-import io.burnroom.bus.Addresses;
 import io.burnroom.bus.Bus;
+import io.burnroom.bus.EdgeEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import java.util.ArrayList;
@@ -35,7 +35,7 @@ final class DeliveryBatch {
   private boolean queued;
 
   private static final class Pending {
-    final List<Bus.Deliver> items = new ArrayList<>();
+    final List<EdgeEvent.Deliver> items = new ArrayList<>();
     int bytes;
   }
 
@@ -54,7 +54,7 @@ final class DeliveryBatch {
   }
 
   /** Sends {@code d} to the edges of {@code node} with this turn's other deliveries. Called on a room's context. */
-  void add(String node, Bus.Deliver d) {
+  void add(String node, EdgeEvent.Deliver d) {
     Pending p = pending.computeIfAbsent(node, n -> new Pending());
     p.items.add(d);
     p.bytes += d.frame().length;
@@ -81,6 +81,6 @@ final class DeliveryBatch {
   }
 
   private void send(String node, Pending p) {
-    bus.publish(Addresses.edge(node), new Bus.Deliveries(p.items));
+    Bus.publish(bus, node, new EdgeEvent.Deliveries(p.items));
   }
 }

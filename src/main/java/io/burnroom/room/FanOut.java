@@ -1,10 +1,10 @@
 package io.burnroom.room;
 
-import io.burnroom.bus.Addresses;
 import io.burnroom.bus.Bus;
+import io.burnroom.bus.EdgeEvent;
+import io.burnroom.bus.RoomReply;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonArray;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -41,13 +41,13 @@ final class FanOut {
    * its seq, so an edge never writes it to a socket that already has it (from a join's replay).
    */
   void deliver(Collection<Member> recipients, byte[] utf8, long seq) {
-    byNode(recipients).forEach((node, ids) -> batch.add(node, new Bus.Deliver(roomId, ids, utf8, seq)));
+    byNode(recipients).forEach((node, ids) -> batch.add(node, new EdgeEvent.Deliver(roomId, ids, utf8, seq)));
   }
 
   void close(Collection<Member> recipients, int code, String frame) {
     batch.flush();
     byNode(recipients).forEach((node, ids) ->
-        bus.publish(Addresses.edge(node), Bus.close(roomId, new JsonArray(ids), code, frame)));
+        Bus.publish(bus, node, new EdgeEvent.Close(roomId, ids, code, frame)));
   }
 
   /**
@@ -55,14 +55,14 @@ final class FanOut {
    * member: once the edge has the reply it routes the member's frames to the new socket, so a batched frame that
    * arrived after the reply would reach the member twice. Flushing first keeps the reply behind them.
    */
-  void replyJoined(Message<?> request, Object reply) {
+  void replyJoined(Message<?> request, RoomReply.Joined reply) {
     batch.flush();
-    request.reply(reply);
+    Bus.reply(request, reply);
   }
 
   void drop(String node, String memberId, String connId) {
     batch.flush();
-    bus.publish(Addresses.edge(node), Bus.drop(roomId, memberId, connId));
+    Bus.publish(bus, node, new EdgeEvent.Drop(roomId, memberId, connId));
   }
 
   private static Map<String, List<String>> byNode(Collection<Member> recipients) {

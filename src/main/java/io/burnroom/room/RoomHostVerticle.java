@@ -2,6 +2,9 @@ package io.burnroom.room;
 
 import io.burnroom.bus.Addresses;
 import io.burnroom.bus.Bus;
+import io.burnroom.bus.HostReply;
+import io.burnroom.bus.HostRequest;
+import io.burnroom.bus.NodeEvent;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
@@ -22,8 +25,8 @@ import java.util.Set;
 
 /**
  * Owns this node's set of room deployments: creates rooms (enforcing rooms-per-node), undeploys a room once it has
- * burned, and restores rooms whose node died. Listens locally on {@code burnroom.host}: {@code create {ttlSeconds, joinHash?}}
- * answers {@code {roomId, pin, expiresAt}}; {@code gone {roomId}} removes a burned room. On {@code burnroom.node-left}
+ * burned, and restores rooms whose node died. Listens locally on {@code burnroom.host}: {@link HostRequest.Create} is
+ * answered {@link io.burnroom.bus.HostReply.Created}; {@link HostRequest.Gone} removes a burned room. On {@code burnroom.node-left}
  * the one elected survivor (lowest live node id) restores every orphaned room from its replicated snapshot, after
  * winning a compare-and-set on the directory entry, so a room never has two owners.
  */
@@ -42,8 +45,8 @@ public final class RoomHostVerticle extends VerticleBase {
   private final Map<String, String> deployments = new HashMap<>();
   private final Map<String, RoomVerticle> rooms = new HashMap<>();
   private final ClusterView cluster;
-  private MessageConsumer<JsonObject> consumer;
-  private MessageConsumer<String> nodeLeft;
+  private MessageConsumer<HostRequest> consumer;
+  private MessageConsumer<NodeEvent.NodeLeft> nodeLeft;
   private boolean closing;
 
   public RoomHostVerticle(Settings settings, Clock clock, Ids ids, RoomDirectory directory, SnapshotStore snapshots,
@@ -64,23 +67,25 @@ public final class RoomHostVerticle extends VerticleBase {
     return Future.all(consumer.completion(), nodeLeft.completion());
   }
 
-  private void onRequest(Message<JsonObject> msg) {
-    JsonObject b = msg.body();
-    switch (String.valueOf(b.getString("op"))) {
-      case Bus.HOST_CREATE -> create(msg, b.getLong("ttlSeconds"), JoinHash.fromWire(b.getString("joinHash")));
-      case Bus.HOST_GONE -> gone(b.getString("roomId"));
-      default -> msg.fail(ErrorCode.BAD_REQUEST.ordinal(), ErrorCode.BAD_REQUEST.name());
+  private void onRequest(Message<HostRequest> msg) {
+    Object body = msg.body();
+    if (body instanceof HostRequest.Create c) {
+      create(msg, c.ttlSeconds(), JoinHash.fromWire(c.joinHash()));
+    } else if (body instanceof HostRequest.Gone g) {
+      gone(g.roomId());
+    } else {
+      Bus.fail(msg, ErrorCode.BAD_REQUEST);
     }
   }
 
   /** @param joinHash null for an open room (the edge refused a malformed one) */
-  private void create(Message<JsonObject> msg, long ttlSeconds, JoinHash joinHash) {
+  private void create(Message<HostRequest> msg, long ttlSeconds, JoinHash joinHash) {
     if (closing) {
-      msg.fail(ErrorCode.NODE_SHUTTING_DOWN.ordinal(), ErrorCode.NODE_SHUTTING_DOWN.name());
+      Bus.fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
       return;
     }
     if (deployments.size() >= settings.maxRoomsPerNode()) {
-      msg.fail(ErrorCode.NODE_FULL.ordinal(), ErrorCode.NODE_FULL.name());
+      Bus.fail(msg, ErrorCode.NODE_FULL);
       return;
     }
     long now = clock.millis();
@@ -95,11 +100,11 @@ public final class RoomHostVerticle extends VerticleBase {
         .compose(v -> directory.put(new RoomDirectory.Entry(roomId, settings.nodeId(), expiresAt)))
         .onSuccess(v -> {
           metrics.roomCreated();
-          msg.reply(new JsonObject().put("roomId", roomId).put("pin", pin).put("expiresAt", expiresAt));
+          Bus.reply(msg, new HostReply.Created(roomId, pin, expiresAt));
         })
         .onFailure(e -> {
           gone(roomId);
-          msg.fail(ErrorCode.INTERNAL.ordinal(), ErrorCode.INTERNAL.name());
+          Bus.fail(msg, ErrorCode.INTERNAL);
         });
   }
 

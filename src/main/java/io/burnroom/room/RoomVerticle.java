@@ -2,6 +2,10 @@ package io.burnroom.room;
 
 import io.burnroom.bus.Addresses;
 import io.burnroom.bus.Bus;
+import io.burnroom.bus.HostRequest;
+import io.burnroom.bus.NodeEvent;
+import io.burnroom.bus.RoomReply;
+import io.burnroom.bus.RoomRequest;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.metrics.BurnroomMetrics;
@@ -13,10 +17,8 @@ import io.burnroom.wire.ServerFrames;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.List;
@@ -44,8 +46,8 @@ public final class RoomVerticle extends VerticleBase {
   private final BurnroomMetrics metrics;
   private FanOut fanOut;
   private MessageConsumer<Object> consumer;
-  private MessageConsumer<String> nodeLeftConsumer;
-  private MessageConsumer<String> mergedConsumer;
+  private MessageConsumer<NodeEvent.NodeLeft> nodeLeftConsumer;
+  private MessageConsumer<NodeEvent.ClusterMerged> mergedConsumer;
   private long timerId = -1;
   /** Write-then-effect: every effect waits for the cluster writes behind it (clustered nodes only). */
   private final WritePipeline writes = new WritePipeline(store());
@@ -87,7 +89,7 @@ public final class RoomVerticle extends VerticleBase {
     fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), state.roomId());
     consumer = vertx.eventBus().consumer(Addresses.room(state.roomId()), this::onRequest);
     nodeLeftConsumer = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
-      state.nodeGone(m.body(), clock.millis());
+      state.nodeGone(m.body().nodeId(), clock.millis());
       afterWrite(null);
     });
     mergedConsumer = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> checkOwnership());
@@ -116,29 +118,26 @@ public final class RoomVerticle extends VerticleBase {
       fail(msg, ErrorCode.ROOM_NOT_FOUND);
       return;
     }
-    if (msg.body() instanceof Bus.Relay r) {
+    Object body = msg.body();
+    if (body instanceof RoomRequest.Relay r) {
       onMsg(msg, r);
-      return;
-    }
-    if (!(msg.body() instanceof JsonObject b)) {
+    } else if (body instanceof RoomRequest.Join j) {
+      onJoin(msg, j);
+    } else if (body instanceof RoomRequest.Admin a) {
+      onAdmin(msg, a);
+    } else if (body instanceof RoomRequest.Leave l) {
+      onLeave(msg, l);
+    } else if (body instanceof RoomRequest.Info) {
+      Bus.reply(msg, new RoomReply.Info(state.roomId(), state.expiresAt(), state.locked(), state.memberCount()));
+    } else {
       fail(msg, ErrorCode.BAD_REQUEST);
-      return;
-    }
-    switch (String.valueOf(b.getString(Bus.OP))) {
-      case Bus.JOIN -> onJoin(msg, b);
-      case Bus.ADMIN -> onAdmin(msg, b);
-      case Bus.LEAVE -> onLeave(msg, b);
-      case Bus.INFO -> msg.reply(new JsonObject().put("roomId", state.roomId()).put("expiresAt", state.expiresAt())
-          .put("locked", state.locked()).put("members", state.memberCount()));
-      default -> fail(msg, ErrorCode.BAD_REQUEST);
     }
   }
 
-  private void onJoin(Message<Object> msg, JsonObject b) {
-    String node = b.getString("node");
-    String connId = b.getString("connId");
-    RoomState.JoinResult r = state.join(b.getString("profile"), b.getString("resume"), b.getString("token"),
-        b.getLong("lastSeq", -1L), node, connId);
+  private void onJoin(Message<Object> msg, RoomRequest.Join j) {
+    String node = j.node();
+    String connId = j.connId();
+    RoomState.JoinResult r = state.join(j.profile(), j.resume(), j.token(), j.lastSeq(), node, connId);
     if (r.error() != null) {
       fail(msg, r.error());
       return;
@@ -150,13 +149,8 @@ public final class RoomVerticle extends VerticleBase {
     long now = clock.millis();
     JsonObject joined = ServerFrames.joined(m.memberId, m.resumeToken, state.memberList(), state.expiresAt(), now,
         state.locked(), state.seq());
-    // memberId and roomId travel beside the frame so the edge need not parse the frame, and (on this node) keeps
-    // these very strings instead of copies per socket.
-    // seq: the replay covers every frame up to it that is meant for this member, so the edge drops a live delivery
-    // of any of them that is still on its way (relayed before this join, delivered after it).
-    JsonObject reply = new JsonObject().put("memberId", m.memberId).put("roomId", state.roomId())
-        .put("seq", state.seq()).put("frame", joined.encode())
-        .put("replay", new JsonArray(r.replay()));
+    RoomReply.Joined reply = new RoomReply.Joined(m.memberId, state.roomId(), state.seq(), joined.encode(),
+        r.replay());
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
     afterWrite(() -> {
       fanOut.replyJoined(msg, reply);
@@ -164,32 +158,33 @@ public final class RoomVerticle extends VerticleBase {
     });
   }
 
-  private void onMsg(Message<Object> msg, Bus.Relay m) {
+  private void onMsg(Message<Object> msg, RoomRequest.Relay m) {
     String body = m.body();
     RoomState.RelayResult r = state.relay(m.memberId(), m.connId(), m.id(), body, m.to(), clock.millis());
     if (r.error() != null) {
       fail(msg, r.error());
       return;
     }
-    Long ack = r.seq();
+    RoomReply.Acked ack = new RoomReply.Acked(r.seq());
     if (r.duplicate()) {
       // The original's write may still be in flight: its ack, even a repeated one, waits for it.
-      afterReplication(() -> msg.reply(ack));
+      afterReplication(() -> Bus.reply(msg, ack));
       return;
     }
     metrics.relayed(body.length());
     afterReplication(() -> {
-      fanOut.deliver(r.recipients(), r.frameUtf8(), ack);
-      msg.reply(ack);
+      fanOut.deliver(r.recipients(), r.frameUtf8(), ack.seq());
+      Bus.reply(msg, ack);
     });
   }
 
-  private void onAdmin(Message<Object> msg, JsonObject b) {
-    if (!state.isCurrent(b.getString("memberId"), b.getString("connId"))) {
+  private void onAdmin(Message<Object> msg, RoomRequest.Admin a) {
+    if (!state.isCurrent(a.memberId(), a.connId())) {
       fail(msg, ErrorCode.NOT_JOINED);
       return;
     }
-    ErrorCode pinError = state.checkPin(state.sourceKey(b.getString("source", "")), b.getString("pin"), clock.millis());
+    ErrorCode pinError = state.checkPin(state.sourceKey(a.source() == null ? "" : a.source()), a.pin(),
+        clock.millis());
     if (pinError != null) {
       metrics.pinFailure();
       if (state.lastCheckStartedLockout()) {
@@ -198,25 +193,26 @@ public final class RoomVerticle extends VerticleBase {
       afterWrite(() -> fail(msg, pinError));
       return;
     }
-    AdminOp op = AdminOp.valueOf(b.getString("adminOp"));
+    AdminOp op = a.op();
     // the edge's parser let only a well-formed hash through; null when the op carries none
-    JoinHash nextJoinHash = JoinHash.fromWire(b.getString("joinHash"));
+    JoinHash nextJoinHash = JoinHash.fromWire(a.joinHash());
     ErrorCode error = switch (op) {
-      case KICK -> kick(b.getString("target"), nextJoinHash);
+      case KICK -> kick(a.target(), nextJoinHash);
       case ROTATE -> rotate(nextJoinHash);
       case LOCK, UNLOCK -> setLocked(op == AdminOp.LOCK);
-      case EXTEND -> extend(b.getLong("seconds"));
+      case EXTEND -> extend(a.seconds());
       case BURN -> null;
     };
     if (error != null) {
       fail(msg, error);
       return;
     }
+    RoomReply.AdminDone done = new RoomReply.AdminDone(op);
     if (op == AdminOp.BURN) {
-      msg.reply(new JsonObject().put("op", op.wire()));
+      Bus.reply(msg, done);
       burn(BurnReason.CREATOR);
     } else {
-      afterWrite(() -> msg.reply(new JsonObject().put("op", op.wire())));
+      afterWrite(() -> Bus.reply(msg, done));
     }
   }
 
@@ -264,21 +260,20 @@ public final class RoomVerticle extends VerticleBase {
     return null;
   }
 
-  private void onLeave(Message<Object> msg, JsonObject b) {
-    String memberId = b.getString("memberId");
-    RoomState.Departure d = state.disconnect(memberId, b.getString("connId"), b.getBoolean("intentional", false),
-        clock.millis());
-    JsonObject ok = new JsonObject();
+  private void onLeave(Message<Object> msg, RoomRequest.Leave l) {
+    String memberId = l.memberId();
+    RoomState.Departure d = state.disconnect(memberId, l.connId(), l.intentional(), clock.millis());
+    RoomReply.Left ok = new RoomReply.Left();
     if (d == RoomState.Departure.LEFT) {
       List<Member> everyone = state.connectedMembers();
       afterWrite(() -> {
         fanOut.deliver(everyone, ServerFrames.memberLeft(memberId, "left").encode());
-        msg.reply(ok);
+        Bus.reply(msg, ok);
       });
     } else if (d == RoomState.Departure.GRACE) {
-      afterWrite(() -> msg.reply(ok));
+      afterWrite(() -> Bus.reply(msg, ok));
     } else {
-      msg.reply(ok);
+      Bus.reply(msg, ok);
     }
   }
 
@@ -355,9 +350,7 @@ public final class RoomVerticle extends VerticleBase {
 
   /** Asks this node's room host to forget and undeploy this room. */
   private void tellHostGone() {
-    vertx.eventBus().send(Addresses.ROOM_HOST,
-        new JsonObject().put("op", Bus.HOST_GONE).put("roomId", state.roomId()),
-        new DeliveryOptions().setLocalOnly(true));
+    Bus.send(vertx.eventBus(), new HostRequest.Gone(state.roomId()));
   }
 
   /**
@@ -423,6 +416,6 @@ public final class RoomVerticle extends VerticleBase {
   }
 
   private static void fail(Message<?> msg, ErrorCode code) {
-    msg.fail(code.ordinal(), code.name());
+    Bus.fail(msg, code);
   }
 }

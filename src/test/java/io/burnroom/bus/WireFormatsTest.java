@@ -36,13 +36,13 @@ class WireFormatsTest {
   @Test
   @DisplayName("a relay and a delivery cross the wire unchanged, nulls and non-ASCII included")
   void codecsRoundTrip() {
-    Bus.Relay relay = new Bus.Relay("member", "conn", "id \"ü\" 🔥", "QUJD", null);
+    RoomRequest.Relay relay = new RoomRequest.Relay("member", "conn", "id \"ü\" 🔥", "QUJD", null);
     assertThat(roundTrip(BusCodecs.RELAY, relay)).isEqualTo(relay);
-    Bus.Deliver deliver = Bus.Deliver.of("room", List.of("a", "b", "ç"), "{\"type\":\"msg\",\"id\":\"é\"}");
-    Bus.Deliver none = Bus.Deliver.of("other", List.of(), "");
-    List<Bus.Deliver> items = roundTrip(BusCodecs.DELIVERIES, new Bus.Deliveries(List.of(deliver, none))).items();
+    EdgeEvent.Deliver deliver = EdgeEvent.Deliver.of("room", List.of("a", "b", "ç"), "{\"type\":\"msg\",\"id\":\"é\"}");
+    EdgeEvent.Deliver none = EdgeEvent.Deliver.of("other", List.of(), "");
+    List<EdgeEvent.Deliver> items = roundTrip(BusCodecs.DELIVERIES, new EdgeEvent.Deliveries(List.of(deliver, none))).items();
     assertThat(items).hasSize(2);
-    Bus.Deliver back = items.get(0);
+    EdgeEvent.Deliver back = items.get(0);
     assertThat(back.roomId()).isEqualTo("room");
     assertThat(back.to()).containsExactly("a", "b", "ç");
     assertThat(back.text()).isEqualTo("{\"type\":\"msg\",\"id\":\"é\"}");
@@ -50,10 +50,10 @@ class WireFormatsTest {
     assertThat(items.get(1).roomId()).isEqualTo("other");
     assertThat(items.get(1).to()).isEmpty();
     assertThat(items.get(1).frame()).isEmpty();
-    assertThat(roundTrip(BusCodecs.DELIVERIES, new Bus.Deliveries(List.of())).items()).isEmpty();
+    assertThat(roundTrip(BusCodecs.DELIVERIES, new EdgeEvent.Deliveries(List.of())).items()).isEmpty();
     assertThat(back.seq()).as("a frame without a seq").isZero();
-    Bus.Deliver msg = new Bus.Deliver("room", List.of("a"), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1L << 40);
-    assertThat(roundTrip(BusCodecs.DELIVERIES, new Bus.Deliveries(List.of(msg))).items().get(0).seq())
+    EdgeEvent.Deliver msg = new EdgeEvent.Deliver("room", List.of("a"), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1L << 40);
+    assertThat(roundTrip(BusCodecs.DELIVERIES, new EdgeEvent.Deliveries(List.of(msg))).items().get(0).seq())
         .as("a relayed message's seq").isEqualTo(1L << 40);
   }
 
@@ -61,11 +61,11 @@ class WireFormatsTest {
   @DisplayName("a record whose length runs past the buffer fails loudly instead of reading garbage")
   void truncatedDeliveryFails() {
     Buffer wire = Buffer.buffer();
-    BusCodecs.DELIVERIES.encodeToWire(wire, new Bus.Deliveries(List.of(Bus.Deliver.of("room", List.of("a"), "frame"))));
+    BusCodecs.DELIVERIES.encodeToWire(wire, new EdgeEvent.Deliveries(List.of(EdgeEvent.Deliver.of("room", List.of("a"), "frame"))));
     Buffer cut = wire.getBuffer(0, wire.length() - 12); // the frame's last bytes and the recipients are gone
     assertThatThrownBy(() -> BusCodecs.DELIVERIES.decodeFromWire(0, cut)).isInstanceOf(IllegalArgumentException.class);
     Buffer relay = Buffer.buffer();
-    BusCodecs.RELAY.encodeToWire(relay, new Bus.Relay("member", "conn", "id", "QUJD", null));
+    BusCodecs.RELAY.encodeToWire(relay, new RoomRequest.Relay("member", "conn", "id", "QUJD", null));
     Buffer cutRelay = relay.getBuffer(0, relay.length() - 8); // inside the body, before the null "to"
     assertThatThrownBy(() -> BusCodecs.RELAY.decodeFromWire(0, cutRelay)).isInstanceOf(IllegalArgumentException.class);
   }
@@ -74,11 +74,11 @@ class WireFormatsTest {
   @DisplayName("inside a node a record is handed over as is, and nobody can change a delivery's recipients")
   void localHandOverShares() {
     List<String> to = new ArrayList<>(List.of("a"));
-    Bus.Deliver d = Bus.Deliver.of("room", to, "x");
+    EdgeEvent.Deliver d = EdgeEvent.Deliver.of("room", to, "x");
     to.add("b");
     assertThat(d.to()).containsExactly("a");
-    List<Bus.Deliver> items = new ArrayList<>(List.of(d));
-    Bus.Deliveries ds = new Bus.Deliveries(items);
+    List<EdgeEvent.Deliver> items = new ArrayList<>(List.of(d));
+    EdgeEvent.Deliveries ds = new EdgeEvent.Deliveries(items);
     items.add(d);
     assertThat(ds.items()).hasSize(1);
     assertThat(BusCodecs.DELIVERIES.transform(ds)).isSameAs(ds);
@@ -92,9 +92,9 @@ class WireFormatsTest {
       BusCodecs.register(vertx.eventBus());
       List<Object> got = new ArrayList<>();
       vertx.eventBus().<Object>localConsumer("x", m -> got.add(m.body())).completion().await();
-      Bus.Relay relay = new Bus.Relay("m", "c", "i", "b", null);
+      RoomRequest.Relay relay = new RoomRequest.Relay("m", "c", "i", "b", null);
       vertx.eventBus().send("x", relay);
-      vertx.eventBus().send("x", new Bus.Deliveries(List.of(Bus.Deliver.of("r", List.of("m"), "f"))));
+      vertx.eventBus().send("x", new EdgeEvent.Deliveries(List.of(EdgeEvent.Deliver.of("r", List.of("m"), "f"))));
       long until = System.currentTimeMillis() + 5_000;
       while (got.size() < 2 && System.currentTimeMillis() < until) {
         Thread.onSpinWait();

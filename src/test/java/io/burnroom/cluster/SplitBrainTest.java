@@ -3,14 +3,14 @@ package io.burnroom.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.burnroom.app.BurnroomNode;
-import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
+import io.burnroom.bus.NodeEvent;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.room.Ids;
 import io.burnroom.room.RoomState;
 import io.burnroom.room.RoomVerticle;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.List;
@@ -58,7 +58,7 @@ class SplitBrainTest {
       assertThat(b.vertx().deploymentIDs()).hasSize(deploymentsOnB + 1);
 
       // Hazelcast reports the merge.
-      b.vertx().eventBus().publish(Addresses.CLUSTER_MERGED, "", new DeliveryOptions().setLocalOnly(true));
+      Bus.publish(b.vertx().eventBus(), new NodeEvent.ClusterMerged());
 
       // The copy leaves and tells the members it knew to reconnect; the directory still names A.
       assertThat(onA.awaitClose()).isEqualTo((short) 1012);

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.burnroom.app.BurnroomNode;
 import io.burnroom.bus.Addresses;
-import io.burnroom.bus.Bus;
+import io.burnroom.bus.EdgeEvent;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
 import io.vertx.core.json.JsonObject;
@@ -42,7 +42,8 @@ class ResumeReplayTest {
   private static void lateDelivery(String roomId, String memberId, JsonObject frame) {
     byte[] utf8 = frame.encode().getBytes(StandardCharsets.UTF_8);
     node.vertx().eventBus().publish(Addresses.edge(node.nodeId()),
-        new Bus.Deliveries(List.of(new Bus.Deliver(roomId, List.of(memberId), utf8, frame.getLong("seq")))));
+        new EdgeEvent.Deliveries(List.of(new EdgeEvent.Deliver(roomId, List.of(memberId), utf8,
+            frame.getLong("seq")))));
   }
 
   @Test

@@ -3,11 +3,11 @@ package io.burnroom.room;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.burnroom.bus.Addresses;
-import io.burnroom.bus.Bus;
 import io.burnroom.bus.BusCodecs;
+import io.burnroom.bus.EdgeEvent;
+import io.burnroom.bus.RoomReply;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -89,7 +89,7 @@ class DeliveryBatchTest {
     context.runOnContext(v -> vertx.eventBus().<String>localConsumer("test.room", req -> {
       FanOut fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), "room");
       fanOut.deliver(List.of(m), "1".getBytes());
-      fanOut.replyJoined(req, "joined");
+      fanOut.replyJoined(req, new RoomReply.Joined("m1", "room", 1, "joined", List.of()));
     }).completion().onComplete(ar -> roomReady.complete(null)));
     roomReady.get(5, TimeUnit.SECONDS);
     // The edge, like a real one, gets deliveries and its join replies on one context, in the order they were sent.
@@ -99,8 +99,8 @@ class DeliveryBatchTest {
             d -> received.add("c:" + describe(d.body())))
         .completion().onComplete(ar -> edgeReady.complete(null)));
     edgeReady.get(5, TimeUnit.SECONDS);
-    edge.runOnContext(v -> vertx.eventBus().<String>request("test.room", "join")
-        .onSuccess(reply -> received.add("c:" + reply.body())));
+    edge.runOnContext(v -> vertx.eventBus().<RoomReply.Joined>request("test.room", "join")
+        .onSuccess(reply -> received.add("c:" + reply.body().frame())));
     awaitCount(2);
     assertThat(received).containsExactly("c:[1]", "c:joined");
   }
@@ -119,19 +119,19 @@ class DeliveryBatchTest {
         .containsExactly("a:[3 big]", "a:[1 big]");
   }
 
-  private static Bus.Deliver deliver(String frame) {
-    return Bus.Deliver.of("room", List.of("m1"), frame);
+  private static EdgeEvent.Deliver deliver(String frame) {
+    return EdgeEvent.Deliver.of("room", List.of("m1"), frame);
   }
 
   private static String describe(Object body) {
-    if (body instanceof Bus.Deliveries ds) {
-      List<String> frames = ds.items().stream().map(Bus.Deliver::text).toList();
+    if (body instanceof EdgeEvent.Deliveries ds) {
+      List<String> frames = ds.items().stream().map(EdgeEvent.Deliver::text).toList();
       if (frames.get(0).length() > 100) {
         return "[" + frames.size() + " big]";
       }
       return frames.toString();
     }
-    return ((JsonObject) body).getString(Bus.KIND);
+    return body instanceof EdgeEvent.Close ? "close" : body instanceof EdgeEvent.Drop ? "drop" : "unexpected " + body;
   }
 
   /** Runs {@code task} in one turn of the context's loop, with that loop's batch. */
