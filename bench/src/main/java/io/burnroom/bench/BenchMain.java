@@ -32,18 +32,18 @@ import org.HdrHistogram.Histogram;
  * </pre>
  */
 public final class BenchMain {
-  private final Map<String, String> opts;
-  private final Path jar;
+  final Map<String, String> opts;
+  final Path jar;
   private final Path outDir;
   private final Set<String> only;
   private final int repeat;
   private final int rooms;
   private final int members;
-  private final int bodyChars;
-  private final int warmupS;
+  final int bodyChars;
+  final int warmupS;
   private final int measureS;
-  private final int window;
-  private final int lanes;
+  final int window;
+  final int lanes;
   private final int idleSockets;
   private final int idleRooms;
   private final int churnRooms;
@@ -56,7 +56,7 @@ public final class BenchMain {
     boolean quick = opts.containsKey("quick");
     this.jar = Paths.get(opts.getOrDefault("jar", "target/burnroom.jar"));
     this.outDir = Paths.get(opts.getOrDefault("out", "."));
-    this.only = Set.of(opts.getOrDefault("only", "a,b,c,d,e,f").split(","));
+    this.only = Set.of(opts.getOrDefault("only", "a,b,c,d,e,f,g").split(","));
     this.repeat = num("repeat", quick ? 1 : 2);
     this.rooms = num("rooms", quick ? 10 : 100);
     this.members = num("members", quick ? 5 : 10);
@@ -65,13 +65,13 @@ public final class BenchMain {
     this.measureS = num("measure", quick ? 3 : 10);
     this.window = num("window", 4);
     this.lanes = num("lanes", 2);
-    this.idleSockets = num("sockets", quick ? 500 : 10_000);
+    this.idleSockets = num("idle-sockets", quick ? 500 : 10_000);
     this.idleRooms = num("idle-rooms", quick ? 500 : 10_000);
     this.churnRooms = num("churn", quick ? 300 : 10_000);
     this.expiryRooms = num("expiry", quick ? 50 : 1_000);
   }
 
-  private int num(String key, int fallback) {
+  int num(String key, int fallback) {
     return Integer.parseInt(opts.getOrDefault(key, String.valueOf(fallback)));
   }
 
@@ -121,6 +121,9 @@ public final class BenchMain {
       if (only.contains("f")) {
         step("f expiry", () -> r.put("expiry", expiry()));
       }
+      if (only.contains("g")) {
+        step("g one node full of sockets", () -> r.put("scale", new Scale(this).run()));
+      }
     }
     result.put("finishedAt", Instant.now().toString()).put("loadavgAtEnd", loadavg())
         .put("roomCreationRetries", Fleet.CREATE_RETRIES.get());
@@ -141,6 +144,7 @@ public final class BenchMain {
     String table = report.table();
     System.out.println();
     System.out.println(table);
+    System.out.println(report.issueTable());
     Path json = outDir.resolve("bench/results/latest.json");
     Files.createDirectories(json.getParent());
     Files.writeString(json, result.encodePrettily() + "\n");
@@ -167,7 +171,7 @@ public final class BenchMain {
   // ---- (a)(b)(c): fan-out throughput and latency ----
 
   /** One system under fan-out load: its server processes and a connected fleet. */
-  private record Target(String key, String label, List<ServerProcess> servers, Fleet fleet, List<JsonObject> rounds,
+  record Target(String key, String label, List<ServerProcess> servers, Fleet fleet, List<JsonObject> rounds,
                         List<Double> warmup) {
   }
 
@@ -254,6 +258,11 @@ public final class BenchMain {
         // load: the same offered load as the relay's separates "slower" from "busier" (docs/performance.md).
         plan.add(new OpenLoop(node, halfRate.get(relay), "openLoopAtRelayHalf", node.label() + " @relay 50%", false));
       }
+      Target two = targets.stream().filter(t -> t.key().equals("burnroom2")).findFirst().orElse(null);
+      if (relay != null && two != null) {
+        // issue 31: two nodes' tail against the relay's at the relay's offered load
+        plan.add(new OpenLoop(two, halfRate.get(relay), "openLoopAtRelayHalf", two.label() + " @relay 50%", false));
+      }
       Map<OpenLoop, List<JsonObject>> windows = new LinkedHashMap<>();
       plan.forEach(o -> windows.put(o, new ArrayList<>()));
       // Open-loop windows take turns like the closed-loop rounds: one 10-s window's p99 moves by 2-5x with the
@@ -309,7 +318,7 @@ public final class BenchMain {
    * from 29k to 81k delivered msg/s over five 10-s rounds, and its rate can stay flat for half a minute before the
    * compiled code arrives, so the rate alone does not tell when warm-up is over.
    */
-  private void warmUp(Target t) throws Exception {
+  void warmUp(Target t) throws Exception {
     int minS = num("jit-warmup-min", opts.containsKey("quick") ? 5 : 30);
     int maxS = num("jit-warmup-max", opts.containsKey("quick") ? 10 : 150);
     List<Double> windows = new ArrayList<>();
@@ -365,7 +374,7 @@ public final class BenchMain {
     return new Target(key, label, servers, fleet, new ArrayList<>(), new ArrayList<>());
   }
 
-  private JsonObject measure(Fleet fleet, List<ServerProcess> servers, String curveLabel) throws Exception {
+  JsonObject measure(Fleet fleet, List<ServerProcess> servers, String curveLabel) throws Exception {
     String load0 = loadavg();
     String startedAt = Instant.now().toString();
     long srv0 = servers.stream().mapToLong(ServerProcess::cpuNanos).sum();

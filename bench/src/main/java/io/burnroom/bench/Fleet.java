@@ -99,6 +99,69 @@ final class Fleet implements AutoCloseable {
     this.msgTail = ascii("\",\"body\":\"" + body + "\"}");
   }
 
+  /**
+   * What the fleet needs of a member's socket: the lean client, or (with {@code BENCH_GENERATOR=vertx}) Vert.x's own
+   * WebSocket client, which decodes and checks every message as an application's client would (a heavier generator:
+   * issue 31 compares the two).
+   */
+  interface Sock {
+    void send(String text);
+
+    void send(byte[]... parts);
+
+    void close(int code);
+  }
+
+  /** {@code BENCH_GENERATOR=vertx}: members on Vert.x's WebSocket client instead of {@link LeanSocket}. */
+  static final boolean VERTX_CLIENT = "vertx".equalsIgnoreCase(System.getenv().getOrDefault("BENCH_GENERATOR", "lean"));
+
+  private io.vertx.core.http.WebSocketClient wsClient;
+
+  /** Vert.x's client, connected on the calling (lane) context: its handlers run on that lane's event loop. */
+  private Future<Sock> connectVertx(Member m, int port, String path) {
+    if (wsClient == null) {
+      synchronized (this) {
+        if (wsClient == null) {
+          wsClient = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
+              .setMaxFrameSize(128 * 1024).setMaxMessageSize(128 * 1024));
+        }
+      }
+    }
+    return wsClient.connect(new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+        .setURI(path)).map(ws -> {
+          ws.textMessageHandler(text -> {
+            byte[] b = text.substring(0, Math.min(text.length(), LeanSocket.PREFIX)).getBytes(StandardCharsets.UTF_8);
+            m.onMessage(null, b, b.length, text.length());
+          });
+          ws.closeHandler(v -> m.onClose(null, ws.closeStatusCode() == null ? 1006 : ws.closeStatusCode(),
+              String.valueOf(ws.closeReason())));
+          return new Sock() {
+            @Override
+            public void send(String text) {
+              ws.writeTextMessage(text);
+            }
+
+            @Override
+            public void send(byte[]... parts) {
+              int n = 0;
+              for (byte[] p : parts) {
+                n += p.length;
+              }
+              Buffer b = Buffer.buffer(n);
+              for (byte[] p : parts) {
+                b.appendBytes(p);
+              }
+              ws.writeTextMessage(b.toString(StandardCharsets.UTF_8));
+            }
+
+            @Override
+            public void close(int code) {
+              ws.close((short) code);
+            }
+          };
+        });
+  }
+
   // ---- rooms and members ----
 
   /** One room of the fleet, as the generator knows it. */
@@ -121,7 +184,7 @@ final class Fleet implements AutoCloseable {
   /** One connected member. Touched only on its room's lane. */
   static final class Member implements LeanSocket.Listener {
     final Room room;
-    LeanSocket ws;
+    Sock ws;
     final Promise<Member> joined = Promise.promise();
     final Promise<Long> burned = Promise.promise();
     volatile long burnedAtMillis;
@@ -200,7 +263,10 @@ final class Fleet implements AutoCloseable {
     Promise<Member> result = Promise.promise();
     room.lane.ctx.runOnContext(v -> {
       Member m = new Member(room);
-      LeanSocket.connect(room.lane.loop, vertx.isNativeTransportEnabled(), "127.0.0.1", port, "/ws/rooms/" + room.id, m).compose(ws -> {
+      Future<Sock> opened = VERTX_CLIENT ? connectVertx(m, port, "/ws/rooms/" + room.id)
+          : LeanSocket.connect(room.lane.loop, vertx.isNativeTransportEnabled(), "127.0.0.1", port,
+              "/ws/rooms/" + room.id, m).map(ws -> (Sock) ws);
+      opened.compose(ws -> {
         m.ws = ws;
         room.members.add(m);
         if (kind == Kind.RELAY) {

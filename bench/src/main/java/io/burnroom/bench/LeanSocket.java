@@ -27,7 +27,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * (Netty skips unmasking for an all-zero key, which would flatter the server). Runs on one Netty event loop: every
  * callback comes on that loop, so the generator's counters stay single-threaded.
  */
-final class LeanSocket extends ChannelInboundHandlerAdapter {
+final class LeanSocket extends ChannelInboundHandlerAdapter implements Fleet.Sock {
   /** Bytes of each message kept for the listener: enough for the type, sender, seq and client id of a {@code msg}. */
   static final int PREFIX = 192;
   private static final int OP_CONTINUATION = 0;
@@ -73,6 +73,15 @@ final class LeanSocket extends ChannelInboundHandlerAdapter {
   /** Connects on {@code loop} (an epoll loop when {@code epoll}: Vert.x's native transport) and completes once the server answered the upgrade with 101. */
   static Future<LeanSocket> connect(EventLoop loop, boolean epoll, String host, int port, String path,
                                     Listener listener) {
+    return connect(loop, epoll, null, host, port, path, listener);
+  }
+
+  /**
+   * {@code source}: the local address to connect from (a 127.0.0.x of its own gives the socket a fresh range of
+   * ephemeral ports: about 28,000 per source address and server port), or null for the kernel's choice.
+   */
+  static Future<LeanSocket> connect(EventLoop loop, boolean epoll, String source, String host, int port, String path,
+                                    Listener listener) {
     LeanSocket socket = new LeanSocket(listener);
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);
@@ -83,7 +92,8 @@ final class LeanSocket extends ChannelInboundHandlerAdapter {
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
         .handler(socket)
-        .connect(host, port)
+        .connect(new java.net.InetSocketAddress(host, port),
+            source == null ? null : new java.net.InetSocketAddress(source, 0))
         .addListener((ChannelFutureListener) f -> {
           if (!f.isSuccess()) {
             socket.opened.tryFail(f.cause());
@@ -100,17 +110,20 @@ final class LeanSocket extends ChannelInboundHandlerAdapter {
   // ---- writing ----
 
   /** Sends one text message. */
-  void send(String text) {
+  @Override
+  public void send(String text) {
     send(text.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Sends one text message whose UTF-8 payload is the concatenation of {@code parts}. */
-  void send(byte[]... parts) {
+  @Override
+  public void send(byte[]... parts) {
     writeFrame(OP_TEXT, parts);
   }
 
   /** Starts the closing handshake with {@code code}; the server answers and ends the connection. */
-  void close(int code) {
+  @Override
+  public void close(int code) {
     if (state != State.GONE && channel != null) {
       writeFrame(OP_CLOSE, new byte[] {(byte) (code >> 8), (byte) code});
     }

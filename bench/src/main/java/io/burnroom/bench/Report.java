@@ -140,6 +140,98 @@ final class Report {
     row(runs, "(f) expiry lateness p99 (ms)", "<= 100", v -> v <= 100, "", r -> path(r, "expiry", "latenessP99Ms"));
     row(runs, "(f) expiry lateness max (ms)", "", null, "", r -> path(r, "expiry", "latenessMaxMs"));
     row(runs, "(f) missing burned frames", "0", v -> v == 0, "", r -> path(r, "expiry", "missingBurnedFrames"));
+
+    // (g) one node full of sockets (issue 31)
+    row(runs, "(g) sockets joined (rooms of 2)", "", null, "", r -> path(r, "scale", "connects", "0", "joined"));
+    row(runs, "(g) connect rate, sockets joined/s (first connect)", "", null, "",
+        r -> path(r, "scale", "connects", "0", "joinedPerSec"));
+    row(runs, "(g) connect rate, median of all connects", "", null, "", r -> medianOf(r, "joinedPerSec", "scale", "connects"));
+    row(runs, "(g) heap per socket (KiB, node's metrics after GC)", "<= 16", v -> v <= 16, "",
+        r -> kib(path(r, "scale", "memory", "heapPerSocketBytes")));
+    row(runs, "(g) heap per idle room (KiB)", "<= 8", v -> v <= 8, "", r -> kib(path(r, "scale", "memory", "heapPerRoomBytes")));
+    row(runs, "(g) RSS per socket (KiB)", "", null, "", r -> kib(path(r, "scale", "memory", "rssPerSocketBytes")));
+    row(runs, "(g) RSS per idle room (KiB)", "", null, "", r -> kib(path(r, "scale", "memory", "rssPerRoomBytes")));
+    row(runs, "(g) heap per active room after traffic (KiB)", "", null, "",
+        r -> kib(path(r, "scale", "activeTraffic", "heapPerActiveRoomAfterTrafficBytes")));
+    row(runs, "(g) model: heap at 100,000 sockets / 50,000 rooms (MiB)", "<= 2048", v -> v <= 2048, "",
+        r -> mib(path(r, "scale", "memory", "heapAt100kSocketsBytes")));
+    row(runs, "(g) node's open files at peak", "< 20000", v -> v < 20_000, "", r -> path(r, "scale", "nodeOpenFilesAtPeak"));
+    row(runs, "(g) node's files open for writing at peak", "0", v -> v == 0, "", r -> count(r, "scale", "nodeFilesOpenForWriting"));
+    row(runs, "(g) 10 % rooms active, all connected, delivered/s", "", null, "",
+        r -> path(r, "scale", "activeTraffic", "allConnectedDeliveredPerSec"));
+    row(runs, "(g) 10 % rooms active, only they connected, delivered/s", "", null, "",
+        r -> path(r, "scale", "activeTraffic", "activeOnlyDeliveredPerSec"));
+    row(runs, "(g) active-traffic ratio all / only active", ">= 0.8", v -> v >= 0.8, "x",
+        r -> path(r, "scale", "activeTraffic", "ratio"));
+    row(runs, "(g) expiry with all sockets: rooms in busiest second", "", null, "",
+        r -> path(r, "scale", "expiry", "roomsInBusiestSecond"));
+    row(runs, "(g) expiry with all sockets: lateness p99 (ms)", "<= 100", v -> v <= 100, "",
+        r -> path(r, "scale", "expiry", "latenessP99Ms"));
+    row(runs, "(g) expiry with all sockets: missing burned frames", "0", v -> v == 0, "",
+        r -> path(r, "scale", "expiry", "missingBurnedFrames"));
+
+    // issue 31's table: each figure with the relay's from the same run beside it
+    issue(runs, "one node, p99 at the relay's half rate (ms)", "<= 1.5x relay", (v, relay) -> v <= 1.5 * relay,
+        r -> path(r, "burnroom", "openLoopAtRelayHalf", "p99Ms"), r -> path(r, "relay", "openLoopHalf", "p99Ms"));
+    issue(runs, "two nodes, p99 at the relay's half rate (ms)", "<= 2.5x relay", (v, relay) -> v <= 2.5 * relay,
+        r -> path(r, "burnroom2", "openLoopAtRelayHalf", "p99Ms"), r -> path(r, "relay", "openLoopHalf", "p99Ms"));
+    issue(runs, "two nodes / one node, max delivered (x; relay msg/s)", ">= 0.8", (v, relay) -> v >= 0.8,
+        r -> ratio(path(r, "burnroom2", "closedLoop", "deliveredPerSec"), path(r, "burnroom", "closedLoop", "deliveredPerSec")),
+        r -> path(r, "relay", "closedLoop", "deliveredPerSec"));
+    issue(runs, "idle sockets: heap per socket (KiB; relay (d))", "<= 16", (v, relay) -> v <= 16,
+        r -> kib(path(r, "scale", "memory", "heapPerSocketBytes")), r -> kib(path(r, "memory", "relay", "heapPerSocketBytes")));
+    issue(runs, "idle sockets: model at 100,000 sockets (MiB)", "<= 2048", (v, relay) -> v <= 2048,
+        r -> mib(path(r, "scale", "memory", "heapAt100kSocketsBytes")), r -> null);
+    issue(runs, "10 % rooms active: all connected / only active (x)", ">= 0.8", (v, relay) -> v >= 0.8,
+        r -> path(r, "scale", "activeTraffic", "ratio"), r -> null);
+    issue(runs, "1,000 rooms expiring, all sockets: lateness p99 (ms)", "<= 100", (v, relay) -> v <= 100,
+        r -> path(r, "scale", "expiry", "latenessP99Ms"), r -> null);
+  }
+
+  private record IssueRow(String measure, String target, List<Double> values, List<Double> relay, List<Boolean> ok) {
+  }
+
+  private final List<IssueRow> issueRows = new ArrayList<>();
+
+  private void issue(JsonArray runs, String measure, String target, java.util.function.BiPredicate<Double, Double> ok,
+                     Function<JsonObject, Double> value, Function<JsonObject, Double> relay) {
+    List<Double> values = new ArrayList<>();
+    List<Double> relays = new ArrayList<>();
+    List<Boolean> oks = new ArrayList<>();
+    for (int i = 0; i < runs.size(); i++) {
+      Double v = value.apply(runs.getJsonObject(i));
+      if (v == null || Double.isNaN(v)) {
+        continue;
+      }
+      Double rl = relay.apply(runs.getJsonObject(i));
+      values.add(v);
+      relays.add(rl);
+      oks.add(rl == null && target.contains("relay") ? null : ok.test(v, rl == null ? Double.NaN : rl));
+    }
+    if (!values.isEmpty()) {
+      issueRows.add(new IssueRow(measure, target, values, relays, oks));
+    }
+  }
+
+  /** Issue 31's rows: each run's figure, the relay's from the same run in brackets, and the verdict over the runs. */
+  String issueTable() {
+    if (issueRows.isEmpty()) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder("issue 31 targets (relay's figure from the same run in brackets)\n");
+    sb.append(String.format(Locale.ROOT, "%-56s %-15s %s%n", "measure", "target", "runs"));
+    for (IssueRow r : issueRows) {
+      List<String> cells = new ArrayList<>();
+      for (int i = 0; i < r.values.size(); i++) {
+        Double rl = r.relay.get(i);
+        cells.add(fmt(r.values.get(i)) + (rl == null ? "" : " [" + fmt(rl) + "]"));
+      }
+      long pass = r.ok.stream().filter(Boolean.TRUE::equals).count();
+      String verdict = r.ok.contains(null) ? "" : pass == r.ok.size() ? "MET" : pass == 0 ? "MISSED" : "MIXED";
+      sb.append(String.format(Locale.ROOT, "%-56s %-15s %-40s %s%n", r.measure, r.target, String.join(" / ", cells),
+          verdict));
+    }
+    return sb.toString();
   }
 
   private void row(JsonArray runs, String metric, String target, DoublePredicate ok, String unit,
@@ -179,6 +271,14 @@ final class Report {
   private static Object at(JsonObject o, String... keys) {
     Object cur = o;
     for (String k : keys) {
+      if (cur instanceof JsonArray a && k.matches("\\d+")) {
+        int i = Integer.parseInt(k);
+        if (i >= a.size()) {
+          return null;
+        }
+        cur = a.getValue(i);
+        continue;
+      }
       if (!(cur instanceof JsonObject j) || !j.containsKey(k)) {
         return null;
       }
@@ -200,6 +300,23 @@ final class Report {
 
   private static Double times(Double a, int k) {
     return a == null ? null : a * k;
+  }
+
+  private static Double mib(Double bytes) {
+    return bytes == null ? null : BenchMain.round(bytes / (1024 * 1024));
+  }
+
+  /** The median of {@code field} over the objects of the array at {@code keys}. */
+  private static Double medianOf(JsonObject o, String field, String... keys) {
+    if (!(at(o, keys) instanceof JsonArray a) || a.isEmpty()) {
+      return null;
+    }
+    List<Double> v = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      v.add(a.getJsonObject(i).getDouble(field));
+    }
+    v.sort(Double::compare);
+    return v.get(v.size() / 2);
   }
 
   private static Double kib(Double bytes) {
@@ -244,6 +361,7 @@ final class Report {
           .put("verdict", r.verdict()));
     }
     s.put("markdown", markdown());
+    s.put("issue31", issueTable());
     return s;
   }
 

@@ -275,6 +275,107 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /**
+   * The node's own figure for its heap after a full GC, read from its management port: {@code jcmd GC.run} twice,
+   * then the scrape's {@code jvm_memory_used_bytes} of every heap pool but the eden (which the scrape itself starts
+   * filling again). Returns {@code [that sum, jvm_gc_live_data_size_bytes]}.
+   */
+  long[] heapAfterGcFromMetrics() {
+    jcmd("GC.run");
+    jcmd("GC.run");
+    String text = scrape();
+    long used = 0;
+    long live = -1;
+    for (String line : text.split("\n")) {
+      if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"") && !line.contains("Eden")) {
+        used += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      } else if (line.startsWith("jvm_gc_live_data_size_bytes")) {
+        live = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    if (used == 0) {
+      throw new IllegalStateException("no heap figures in the metrics of " + name);
+    }
+    return new long[] {used, live};
+  }
+
+  /** One meter's value from the management port's scrape (the first series whose line starts with {@code prefix}). */
+  double metric(String prefix) {
+    for (String line : scrape().split("\n")) {
+      if (line.startsWith(prefix)) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return Double.NaN;
+  }
+
+  /** GET /metrics on the management port (Prometheus text). */
+  String scrape() {
+    try {
+      java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+      java.net.http.HttpResponse<String> r = client.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + mgmtPort + "/metrics")).timeout(Duration.ofSeconds(30)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("/metrics of " + name + " answered " + r.statusCode());
+      }
+      return r.body();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Open file descriptors of the process (every process here may hold 20,000). */
+  long openFiles() {
+    try (java.util.stream.Stream<Path> fds = Files.list(Paths.get("/proc/" + pid() + "/fd"))) {
+      return fds.count();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Files the process holds open for writing outside /dev, /proc and /sys (the no-disk rule, checked on the node at
+   * its peak): the targets of its descriptors whose {@code fdinfo} flags say write-only or read-write.
+   */
+  List<String> filesOpenForWriting() {
+    List<String> out = new ArrayList<>();
+    try (java.util.stream.Stream<Path> fds = Files.list(Paths.get("/proc/" + pid() + "/fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          String target = Files.readSymbolicLink(fd).toString();
+          if (!target.startsWith("/") || target.startsWith("/dev/") || target.startsWith("/proc/")
+              || target.startsWith("/sys/")) {
+            continue; // sockets, pipes, anonymous inodes, devices
+          }
+          String info = Files.readString(Paths.get("/proc/" + pid() + "/fdinfo/" + fd.getFileName()));
+          Matcher m = Pattern.compile("(?m)^flags:\\s+(\\d+)").matcher(info);
+          if (m.find() && (Integer.parseInt(m.group(1), 8) & 3) != 0) {
+            out.add(target);
+          }
+        } catch (IOException | RuntimeException gone) {
+          // closed while we looked
+        }
+      }
+    } catch (IOException e) {
+      out.add("cannot list /proc/" + pid() + "/fd: " + e);
+    }
+    return out;
+  }
+
+  /** {@code jcmd GC.class_histogram} (after a full GC) as bytes per class name. */
+  Map<String, Long> classBytes() {
+    Map<String, Long> out = new java.util.HashMap<>();
+    Matcher m = Pattern.compile("(?m)^\\s*\\d+:\\s+\\d+\\s+(\\d+)\\s+(\\S+)").matcher(jcmd("GC.class_histogram"));
+    while (m.find()) {
+      out.merge(m.group(2), Long.parseLong(m.group(1)), Long::sum);
+    }
+    return out;
+  }
+
+  /**
    * Bytes of live objects: the "Total" of {@code jcmd GC.class_histogram} (which runs a full GC first). Unlike
    * {@code GC.heap_info}'s "used" it does not count partly filled regions, so it moves by a few KiB, not by MiB.
    */
