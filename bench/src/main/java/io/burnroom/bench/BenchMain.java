@@ -215,6 +215,12 @@ public final class BenchMain {
           all.addAll(twoB);
           targets.add(target("burnroom2B", "burnroom-2nodes-B", Fleet.Kind.BURNROOM, twoB, true));
         }
+        if (opts.containsKey("one-owner")) {
+          // diagnostic (issue 31): every room owned by the first node, members split over both
+          List<ServerProcess> twoOne = startServers("burnroom-2nodes-one-owner", Fleet.Kind.BURNROOM, 2, Map.of());
+          all.addAll(twoOne);
+          targets.add(target("burnroom2one", "burnroom-2nodes-one-owner", Fleet.Kind.BURNROOM, twoOne, true, true));
+        }
         if (!opts.containsKey("no-diagnostics")) {
           // diagnostic: same cluster, every member on its room's owner node (snapshots, but no cross-node hop)
           targets.add(target("burnroom2local", "burnroom-2nodes-local", Fleet.Kind.BURNROOM, two, false));
@@ -245,7 +251,7 @@ public final class BenchMain {
         median.put("roundsDeliveredPerSec", new JsonArray(t.rounds().stream().map(x -> x.getDouble("deliveredPerSec")).toList()));
         halfRate.put(t, median.getDouble("sentPerSec") * 0.5);
         run.put(t.key(), new JsonObject().put("nodes", t.servers().size()).put("closedLoop", median)
-            .put("warmupDeliveredPerSec", new JsonArray(t.warmup())));
+            .put("warmupDeliveredPerSec", new JsonArray(t.warmup())).put("placement", placement(t)));
       }
       List<OpenLoop> plan = new ArrayList<>();
       for (Target t : targets) {
@@ -348,14 +354,37 @@ public final class BenchMain {
         windows.stream().map(w -> String.format("%,.0f", w)).toList(), compiler);
   }
 
+  /**
+   * Where the rooms and members of a target are, from each node's own meters: rooms owned, members connected and
+   * messages relayed (a round-robin balancer's spread shows as about half of each on either node).
+   */
+  private static JsonArray placement(Target t) {
+    JsonArray out = new JsonArray();
+    for (ServerProcess s : t.servers()) {
+      if (s.mgmtPort() < 0) {
+        continue;
+      }
+      out.add(new JsonObject().put("node", s.name()).put("roomsOwned", s.metric("burnroom_rooms_active"))
+          .put("membersConnected", s.metric("burnroom_members_connected"))
+          .put("messagesRelayed", s.metric("burnroom_messages_relayed_total")));
+    }
+    return out;
+  }
+
   /** Creates the rooms and joins every member; {@code split}: members alternate between the servers. */
   private Target target(String key, String label, Fleet.Kind kind, List<ServerProcess> servers, boolean split) {
+    return target(key, label, kind, servers, split, false);
+  }
+
+  /** {@code oneOwner}: every room created on the first node (members still split when {@code split}). */
+  private Target target(String key, String label, Fleet.Kind kind, List<ServerProcess> servers, boolean split,
+                        boolean oneOwner) {
     // the generator runs on the transport of the servers it drives (the B side of --compare may differ)
     Fleet fleet = new Fleet(kind, lanes, bodyChars, servers.get(0).transport());
     int nodes = servers.size();
     List<Callable<Future<Fleet.Room>>> creating = new ArrayList<>();
     for (int i = 0; i < rooms; i++) {
-      int port = servers.get(i % nodes).port();
+      int port = servers.get(oneOwner ? 0 : i % nodes).port();
       int index = i;
       creating.add(() -> kind == Fleet.Kind.RELAY
           ? Future.succeededFuture(fleet.relayRoom(index)) : fleet.createRoom(port, 3600));
@@ -365,7 +394,7 @@ public final class BenchMain {
     for (int i = 0; i < made.size(); i++) {
       Fleet.Room room = fleet.adopt(made.get(i));
       for (int j = 0; j < members; j++) {
-        int port = servers.get((split ? j : i) % nodes).port();
+        int port = servers.get((split ? j : oneOwner ? 0 : i) % nodes).port();
         joining.add(() -> fleet.connect(room, port));
       }
     }

@@ -98,6 +98,14 @@ final class Report {
       row(runs, "(c) burnroom 2 nodes @50% " + p.replace("Ms", "") + " (ms)", p.equals("p99Ms") ? "<= 20" : "",
           p.equals("p99Ms") ? v -> v <= 20 : null, "", r -> path(r, "burnroom2", "openLoopHalf", p));
     }
+    row(runs, "(c'') 2 nodes, every room on one node, msg/s (max)", "", null, "",
+        r -> path(r, "burnroom2one", "closedLoop", "deliveredPerSec"));
+    row(runs, "(c'') ratio every room on one node / 1 node", "", null, "x",
+        r -> ratio(path(r, "burnroom2one", "closedLoop", "deliveredPerSec"), path(r, "burnroom", "closedLoop", "deliveredPerSec")));
+    row(runs, "(c) 2 nodes: rooms owned by the first node (of all)", "", null, "",
+        r -> share(r, "burnroom2", "roomsOwned"));
+    row(runs, "(c) 2 nodes: members connected to the first node (of all)", "", null, "",
+        r -> share(r, "burnroom2", "membersConnected"));
     row(runs, "(c') 2 nodes, members on owner node, msg/s (max)", "", null, "",
         r -> path(r, "burnroom2local", "closedLoop", "deliveredPerSec"));
     row(runs, "(c') 2 nodes, members on owner node @50% p99 (ms)", "", null, "",
@@ -300,6 +308,19 @@ final class Report {
 
   private static Double times(Double a, int k) {
     return a == null ? null : a * k;
+  }
+
+  /** The first node's share of {@code field} in a target's placement (0.5 = evenly spread). */
+  private static Double share(JsonObject run, String system, String field) {
+    if (!(at(run, system, "placement") instanceof JsonArray a) || a.size() < 2) {
+      return null;
+    }
+    double first = a.getJsonObject(0).getDouble(field);
+    double all = 0;
+    for (int i = 0; i < a.size(); i++) {
+      all += a.getJsonObject(i).getDouble(field);
+    }
+    return all == 0 ? null : BenchMain.round(first / all);
   }
 
   private static Double mib(Double bytes) {
