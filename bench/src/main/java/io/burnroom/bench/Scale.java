@@ -134,8 +134,21 @@ final class Scale {
       if (joinedAt >= first) {
         System.out.println("   WARNING: joins finished after the first expiry; raise --expiry-lead");
       }
-      Thread.sleep(Math.max(0, last - System.currentTimeMillis()) + 5000);
-      out.put("expiry", lateness(dying, first, last, joinedAt).put("nodeWebSockets", atExpiry));
+      // what the node spent around the burst: CPU, and GC pauses from its own meters (scraped 2 s before and after)
+      Thread.sleep(Math.max(0, first - 2000 - System.currentTimeMillis()));
+      long cpu0 = node.cpuNanos();
+      double gc0 = sum(node, "jvm_gc_pause_seconds_sum");
+      long w0 = System.nanoTime();
+      String load0 = BenchMain.loadavg();
+      Thread.sleep(Math.max(0, last + 2000 - System.currentTimeMillis()));
+      double secs = (System.nanoTime() - w0) / 1e9;
+      long cpu1 = node.cpuNanos();
+      double gc1 = sum(node, "jvm_gc_pause_seconds_sum");
+      Thread.sleep(3000);
+      out.put("expiry", lateness(dying, first, last, joinedAt).put("nodeWebSockets", atExpiry)
+          .put("nodeCpuCoresAroundBurst", BenchMain.round((cpu1 - cpu0) / 1e9 / secs))
+          .put("nodeGcPauseMsAroundBurst", BenchMain.round((gc1 - gc0) * 1000)).put("windowSeconds", BenchMain.round(secs))
+          .put("loadavgBefore", load0).put("loadavgAfter", BenchMain.loadavg()));
       System.out.println("   expiry with every socket connected: " + out.getJsonObject("expiry").encode());
 
       // back to N sockets in N/2 rooms: as many long-lived rooms again in place of the burned ones
@@ -162,6 +175,11 @@ final class Scale {
       if (!bench.opts.containsKey("scale-no-traffic")) {
         out.put("activeTraffic", activeTraffic(node, active, generators, idle, connects));
         System.out.println("   " + out.getJsonObject("activeTraffic").encode());
+        // a room that relayed recently also holds its replay log (up to 256 frames or 1 MiB, for 2 × the resume
+        // grace): the model again with 10 % of 50,000 rooms in that state
+        JsonObject mem = out.getJsonObject("memory");
+        mem.put("heapAt100kSockets10PctActiveBytes", mem.getLong("heapAt100kSocketsBytes")
+            + 5_000L * out.getJsonObject("activeTraffic").getLong("heapPerActiveRoomAfterTrafficBytes"));
       }
       active.closeMembers();
       expiring.closeMembers();
@@ -266,6 +284,17 @@ final class Scale {
     }
     return new JsonObject().put("joined", joined).put("failed", failed).put("seconds", BenchMain.round(secs))
         .put("joinedPerSec", BenchMain.round(joined / secs)).put("generators", each);
+  }
+
+  /** The sum of every series of one meter in the node's scrape. */
+  private static double sum(ServerProcess node, String name) {
+    double sum = 0;
+    for (String line : node.scrape().split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
   }
 
   private static double wsCount(ServerProcess node) {
