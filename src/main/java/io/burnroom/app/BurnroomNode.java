@@ -1,11 +1,8 @@
 package io.burnroom.app;
 
-import com.hazelcast.cluster.MembershipEvent;
-import com.hazelcast.cluster.MembershipListener;
-import io.burnroom.bus.Bus;
 import io.burnroom.bus.BusCodecs;
-import io.burnroom.bus.NodeEvent;
 import io.burnroom.cluster.ClusterConfig;
+import io.burnroom.cluster.ClusterEvents;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.HazelcastCallbacks;
 import io.burnroom.cluster.RoomDirectory;
@@ -134,21 +131,7 @@ public final class BurnroomNode {
     ManagementVerticle management = new ManagementVerticle(config.mgmtHost(), config.mgmtPort(), registry, metrics,
         nodeId, clock, ready, config.limits().joinTimeoutMs(), files.bundle().toJson());
     if (mgr != null) {
-      mgr.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
-        @Override
-        public void memberAdded(MembershipEvent e) {
-        }
-
-        @Override
-        public void memberRemoved(MembershipEvent e) {
-          Bus.publish(vertx.eventBus(), new NodeEvent.NodeLeft(ClusterView.vertxNodeId(e.getMember())));
-        }
-      });
-      mgr.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
-        if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
-          Bus.publish(vertx.eventBus(), new NodeEvent.ClusterMerged());
-        }
-      });
+      ClusterEvents.install(mgr.getHazelcastInstance(), vertx.eventBus());
     }
     return vertx.deployVerticle(host)
         .compose(id -> {

@@ -5,7 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import java.time.Clock;
-import java.util.Map;
+import java.util.List;
 
 /**
  * The rooms directory: roomId → {owner node, expiresAt}, in a memory-only cluster map (a local map on an embedded
@@ -16,6 +16,11 @@ public final class RoomDirectory {
   public static final String MAP = "burnroom.rooms";
 
   public record Entry(String roomId, String owner, long expiresAt) {
+    /** The same room and expiry, owned by {@code node}. */
+    public Entry withOwner(String node) {
+      return new Entry(roomId, node, expiresAt);
+    }
+
     JsonObject toJson() {
       return new JsonObject().put("owner", owner).put("expiresAt", expiresAt);
     }
@@ -46,11 +51,11 @@ public final class RoomDirectory {
   }
 
   /**
-   * Compare-and-set: replaces {@code expected} with {@code claimed} only if the entry is still exactly
-   * {@code expected}. The one node that wins may restore the room; everyone else backs off.
+   * Compare-and-set: makes {@code node} the owner only if the entry is still exactly {@code expected}. The one node
+   * that wins may restore the room; everyone else backs off.
    */
-  public Future<Boolean> claim(String roomId, JsonObject expected, JsonObject claimed) {
-    return map.compose(m -> m.replaceIfPresent(roomId, expected, claimed));
+  public Future<Boolean> claim(Entry expected, String node) {
+    return map.compose(m -> m.replaceIfPresent(expected.roomId(), expected.toJson(), expected.withOwner(node).toJson()));
   }
 
   public Future<Void> remove(String roomId) {
@@ -58,8 +63,9 @@ public final class RoomDirectory {
   }
 
   /** Every live entry; used by failover to find the rooms a lost node owned. */
-  public Future<Map<String, JsonObject>> all() {
-    return map.compose(AsyncMap::entries);
+  public Future<List<Entry>> all() {
+    return map.compose(AsyncMap::entries).map(entries -> entries.entrySet().stream()
+        .map(e -> Entry.fromJson(e.getKey(), e.getValue())).toList());
   }
 
   public Future<Integer> size() {

@@ -132,19 +132,18 @@ public final class RoomHostVerticle extends VerticleBase {
       return;
     }
     Set<String> live = cluster.liveNodes();
-    directory.all().onSuccess(entries -> entries.forEach((roomId, entry) -> {
-      String owner = entry.getString("owner");
-      if (!live.contains(owner) && !deployments.containsKey(roomId)) {
-        restore(roomId, entry, live);
+    directory.all().onSuccess(entries -> entries.forEach(entry -> {
+      if (!live.contains(entry.owner()) && !deployments.containsKey(entry.roomId())) {
+        restore(entry, live);
       }
     }));
   }
 
-  private void restore(String roomId, JsonObject entry, Set<String> live) {
+  private void restore(RoomDirectory.Entry entry, Set<String> live) {
     long now = clock.millis();
-    long expiresAt = entry.getLong("expiresAt");
-    JsonObject mine = entry.copy().put("owner", settings.nodeId());
-    directory.claim(roomId, entry, mine).onSuccess(won -> {
+    String roomId = entry.roomId();
+    long expiresAt = entry.expiresAt();
+    directory.claim(entry, settings.nodeId()).onSuccess(won -> {
       if (!won) {
         return; // another node claimed it first
       }
