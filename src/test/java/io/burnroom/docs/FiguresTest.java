@@ -40,7 +40,7 @@ class FiguresTest {
     return docs;
   }
 
-  /** The distinctive values of the figures page's tables: pairs, ranges, decimals and thousands, not bare small ints. */
+  /** The distinctive values of the figures page's tables: pairs, ranges and decimals, not lone whole numbers. */
   static Set<String> figureValues(String page) {
     Set<String> values = new LinkedHashSet<>();
     List<String> header = null;
@@ -81,12 +81,15 @@ class FiguresTest {
     return cells;
   }
 
-  /** A pair or range with a two-digit part, a decimal with three digits or more, or a number in the thousands. */
+  /**
+   * A pair or range with a two-digit part, or a decimal of three digits or more: a lone whole number (a count of rooms,
+   * a status code) says too little to tell a copied figure from a setting.
+   */
   private static boolean distinctive(String value) {
     if (value.matches(".*[–/].*")) {
       return value.matches(".*\\d\\d.*");
     }
-    return value.contains(",") || value.replace(".", "").length() >= 3 && value.contains(".");
+    return value.contains(".") && value.replace(".", "").replace(",", "").length() >= 3;
   }
 
   /** Where {@code value} stands as a whole number in {@code text} (not inside a longer number or a version). */
