@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Hazelcast copies {@code CompletableFuture}'s rule: the common fork-join pool when its parallelism is above 1,
  * otherwise <em>a new thread per callback</em>. The common pool's parallelism is cores − 1, so on a 2-core machine
- * (this project's CI kind, and many small servers) a loaded two-node cluster started and killed about 180 threads a
- * second per node, a quarter of its CPU in the kernel (docs/performance.md). A cached pool keeps the same guarantee
+ * (this project's CI kind, and many small servers) a loaded two-node cluster started and killed a thread per replicated
+ * frame, much of its CPU in the kernel (decision 19). A cached pool keeps the same guarantee
  * (a callback never waits behind a blocked one: a busy pool grows) but reuses idle threads.
  */
 public final class HazelcastCallbacks {

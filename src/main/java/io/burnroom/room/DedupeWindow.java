@@ -9,7 +9,7 @@ import io.vertx.core.json.JsonObject;
  * <p>Kept in flat arrays rather than a map of objects: every relayed message adds an id that lives for the next
  * {@link #DEFAULT_SIZE} messages of its sender, far longer than a young-generation cycle, so a map entry, a boxed
  * seq and the id string per message were copied from survivor space to survivor space at every collection and
- * then died in the old generation (docs/performance.md, 2026-12-03 GC pauses). Ids of up to
+ * then died in the old generation (decision 20). Ids of up to
  * {@value #PACKED_CHARS} ASCII characters (what the web client makes) are packed exactly into two longs; any other
  * id keeps its string. The arrays are created on the first message and grow with use: an idle member costs nothing.
  */

@@ -11,7 +11,7 @@ import java.util.List;
  *
  * <p>Frames are copied as UTF-8 into one byte ring per room (chunks of {@link #CHUNK}), with their seq, sender, recipient and time in parallel
  * arrays, instead of keeping a string and an entry object per frame: a busy room's last 256 frames otherwise lived
- * just long enough to be copied by every young collection (docs/performance.md, 2026-12-03 GC pauses). A resume,
+ * just long enough to be copied by every young collection (decision 20). A resume,
  * which is rare, turns the bytes it needs back into strings. The arrays are created by the first frame, grow up to
  * {@link #MAX_BYTES} and are dropped again once the log has aged empty.
  */

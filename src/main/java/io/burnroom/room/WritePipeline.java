@@ -15,9 +15,9 @@ import java.util.Map;
  * everything anyone saw (P5).
  *
  * <p>Why more than one batch: a write costs a round trip through Hazelcast on two nodes, and with one batch in
- * flight every change that arrives meanwhile waits for that round trip and then for its own (docs/performance.md,
- * "frame replication is the cross-node gap"). Here a change starts its write at once unless one of three rules holds
- * it back, in which case it joins the next batch:
+ * flight every change that arrives meanwhile waits for that round trip and then for its own (decision 31;
+ * docs/journal/2026-12-04-2000-frame-replication.md). Here a change starts its write at once unless one of three
+ * rules holds it back, in which case it joins the next batch:
  * <ul>
  *   <li>{@value #MAX_IN_FLIGHT} batches are already in flight;</li>
  *   <li>the snapshot changed while a snapshot write is in flight (one key: two writes could land out of order);</li>

@@ -178,7 +178,7 @@ class ClusterRoutingTest {
       }
     }
     System.out.println("burn lateness across nodes (ms, received by test client): " + lateness);
-    // Generous bound for a loaded 2-core CI machine; measured figures are recorded in docs/performance.md.
+    // Generous bound for a loaded 2-core CI machine; the printed figures go on docs/figures.md.
     assertThat(lateness).allSatisfy(l -> assertThat(l).isBetween(-5L, 250L));
   }
 

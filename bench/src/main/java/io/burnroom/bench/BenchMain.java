@@ -261,7 +261,7 @@ public final class BenchMain {
       Target node = targets.stream().filter(t -> t.key().equals("burnroom")).findFirst().orElse(null);
       if (relay != null && node != null) {
         // Each system's own 50 % is the target's load, but a system with a higher max is then measured under more
-        // load: the same offered load as the relay's separates "slower" from "busier" (docs/performance.md).
+        // load: the same offered load as the relay's separates "slower" from "busier" (decision 34).
         plan.add(new OpenLoop(node, halfRate.get(relay), "openLoopAtRelayHalf", node.label() + " @relay 50%", false));
       }
       Target two = targets.stream().filter(t -> t.key().equals("burnroom2")).findFirst().orElse(null);

@@ -57,7 +57,7 @@ final class Report {
           p.equals("p99Ms") ? v -> v <= 10 : null, "", r -> path(r, "burnroom", "openLoopHalf", p));
     }
     // The same offered load as the relay's 50 %: a system whose max is higher is measured under more load at its own
-    // 50 %, and on a 2-core box shared with the generator that decides the queue (docs/performance.md, 2026-12-06).
+    // 50 %, and on a 2-core box shared with the generator that decides the queue (decision 34).
     for (String p : List.of("p50Ms", "p99Ms")) {
       row(runs, "(b') burnroom 1 node @ relay's rate " + p.replace("Ms", "") + " (ms)", "", null, "",
           r -> path(r, "burnroom", "openLoopAtRelayHalf", p));
@@ -369,7 +369,7 @@ final class Report {
     return sb.toString();
   }
 
-  /** Markdown version of the table, for docs/performance.md. */
+  /** Markdown version of the table, for a journal entry (docs/journal/). */
   String markdown() {
     StringBuilder sb = new StringBuilder("| metric | target | runs | verdict |\n|---|---|---|---|\n");
     for (Row r : rows) {
