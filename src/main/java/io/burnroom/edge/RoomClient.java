@@ -16,7 +16,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
  * is handing over is retried while the directory still lists the room: that is the window in which a room moves to
  * another node (failover or graceful shutdown). Once the directory forgets the room, it is gone (404 / 4004).
  */
-final class RoomClient {
+final class RoomClient implements RoomRequests {
   static final long ATTEMPT_TIMEOUT_MS = 3_000;
   static final long RETRY_DELAY_MS = 200;
   private static final int ROOM_ID_CHARS = 22;
@@ -43,7 +43,8 @@ final class RoomClient {
   }
 
   /** The answer's type is the request's. */
-  <R extends RoomReply> Future<R> request(String roomId, RoomRequest<R> body) {
+  @Override
+  public <R extends RoomReply> Future<R> request(String roomId, RoomRequest<R> body) {
     if (!isRoomId(roomId)) {
       return Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND)); // never put client text on the bus
     }

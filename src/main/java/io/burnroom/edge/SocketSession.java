@@ -2,33 +2,31 @@ package io.burnroom.edge;
 
 import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
-import io.burnroom.metrics.BurnroomMetrics.RateLimit;
+import io.burnroom.metrics.BurnroomMetrics.Limit;
 import io.burnroom.wire.ClientFrame;
 import io.burnroom.wire.ClientFrameParser;
 import io.burnroom.wire.CloseCodes;
 import io.burnroom.wire.ErrorCode;
 import io.burnroom.wire.ServerFrames;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 
 /**
  * One browser WebSocket on this node: reassembles and size-checks frames before parsing, rate-limits, enforces the
  * join-first rule and the join timeout, and turns client frames into requests to the room's address. Runs only on
- * the edge verticle's event loop. Knows its socket, never room state.
+ * the edge verticle's event loop. Knows its socket, never room state; everything else it works with comes in a
+ * {@link SessionContext}, so it is tested on its own (SocketSessionTest).
  */
 final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target {
   private enum Phase { AWAITING_JOIN, JOINING, JOINED, CLOSED }
 
-  private final EdgeVerticle edge;
-  private final ServerWebSocket ws;
+  private final SessionContext ctx;
+  private final SessionSocket socket;
   /** The room id from the URL; after joining, the room's own instance of it, shared by its sockets on this node. */
   private String roomId;
   private final String source;
@@ -52,14 +50,14 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
    */
   private Future<?> queue;
 
-  SocketSession(EdgeVerticle edge, ServerWebSocket ws, String roomId, String source, String connId, long now) {
-    this.edge = edge;
-    this.ws = ws;
+  SocketSession(SessionContext ctx, SessionSocket socket, String roomId, String source, String connId) {
+    this.ctx = ctx;
+    this.socket = socket;
     this.roomId = roomId;
     this.source = source;
     this.connId = connId;
-    int perSecond = edge.limits().msgsPerSecond();
-    this.rate = new TokenBucket(perSecond, Math.max(2.0 * perSecond, 10), now);
+    int perSecond = ctx.limits().msgsPerSecond();
+    this.rate = new TokenBucket(perSecond, Math.max(2.0 * perSecond, 10), ctx.clock().millis());
   }
 
   String roomId() { return roomId; }
@@ -67,11 +65,9 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   String connId() { return connId; }
   boolean isJoined() { return phase == Phase.JOINED; }
 
+  /** Starts the join timeout; the socket's frames come to {@link #handle}, its close to {@link #onClosed}. */
   void start() {
-    ws.frameHandler(this); // the session itself, not a lambda per socket: 10,000 idle sockets hold 10,000 of them
-    ws.closeHandler(v -> onClosed());
-    ws.exceptionHandler(e -> { });
-    joinTimer = edge.getVertx().setTimer(edge.limits().joinTimeoutMs(), id -> {
+    joinTimer = ctx.timers().setTimer(ctx.limits().joinTimeoutMs(), id -> {
       if (phase == Phase.AWAITING_JOIN) {
         closeWith(ErrorCode.JOIN_TIMEOUT);
       }
@@ -94,14 +90,14 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     }
     Buffer data = frame.binaryData();
     int total = (partial == null ? 0 : partial.length()) + data.length();
-    if (total > edge.limits().maxFrameChars()) {
+    if (total > ctx.limits().maxFrameChars()) {
       partial = null;
       closeWith(ErrorCode.PAYLOAD_TOO_LARGE);
       return;
     }
     if (!frame.isFinal()) {
       if (partial == null) {
-        partial = Buffer.buffer(Math.min(total * 2, edge.limits().maxFrameChars()));
+        partial = Buffer.buffer(Math.min(total * 2, ctx.limits().maxFrameChars()));
       }
       partial.appendBuffer(data);
       return;
@@ -116,19 +112,19 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   private void onText(String text) {
-    long now = edge.clock().millis();
+    long now = ctx.clock().millis();
     if (!rate.tryTake(now)) {
-      edge.metrics().rateLimitedEvent(RateLimit.MESSAGE);
-      if (++rateViolations >= 3 * Math.max(10, edge.limits().msgsPerSecond())) {
+      ctx.metrics().limited(Limit.FLOOD);
+      if (++rateViolations >= 3 * Math.max(10, ctx.limits().msgsPerSecond())) {
         closeWith(ErrorCode.RATE_LIMIT_CLOSE);
       } else {
         send(ServerFrames.error(ErrorCode.RATE_LIMITED));
       }
       return;
     }
-    ClientFrameParser.Result r = edge.parser().parse(text);
+    ClientFrameParser.Result r = ctx.parser().parse(text);
     if (!r.ok()) {
-      if (r.error() == ErrorCode.PAYLOAD_TOO_LARGE && text.length() > edge.limits().maxFrameChars()) {
+      if (r.error() == ErrorCode.PAYLOAD_TOO_LARGE && text.length() > ctx.limits().maxFrameChars()) {
         closeWith(ErrorCode.PAYLOAD_TOO_LARGE);
       } else {
         strike(r.error());
@@ -164,8 +160,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
 
   private void join(ClientFrame.Join j) {
     phase = Phase.JOINING;
-    edge.getVertx().cancelTimer(joinTimer);
-    call(RoomRequest.Join.of(edge.nodeId(), connId, source, j))
+    ctx.timers().cancelTimer(joinTimer);
+    call(RoomRequest.Join.of(ctx.nodeId(), connId, source, j))
         .onSuccess(joined -> {
           String seated = joined.memberId();
           if (phase != Phase.JOINING) {
@@ -177,7 +173,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
           roomId = joined.roomId();
           lastSeq = joined.seq();
           phase = Phase.JOINED;
-          edge.registerMember(this);
+          ctx.sockets().seated(this);
           write(joined.frame());
           joined.replay().forEach(this::write);
         })
@@ -186,6 +182,9 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
             return;
           }
           ErrorCode code = RoomClient.codeOf(e);
+          if (code == ErrorCode.ROOM_FULL) {
+            ctx.metrics().limited(Limit.ROOM_FULL);
+          }
           if (code.closeCode() != 0) {
             closeWith(code);
           } else {
@@ -201,7 +200,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   private void admin(ClientFrame.Admin a) {
-    if (!edge.allowAdmin(source)) {
+    if (ctx.admin().take(source) > 0) { // right and wrong PINs alike
       send(ServerFrames.error(ErrorCode.RATE_LIMITED));
       return;
     }
@@ -211,8 +210,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   private <R extends RoomReply> Future<R> call(RoomRequest<R> request) {
-    Future<R> f = queue == null ? edge.rooms().request(roomId, request)
-        : queue.transform(ignored -> edge.rooms().request(roomId, request));
+    Future<R> f = queue == null ? ctx.rooms().request(roomId, request)
+        : queue.transform(ignored -> ctx.rooms().request(roomId, request));
     queue = f;
     // Forget it once done: an idle socket then holds no future (nor the join reply a future would keep).
     f.onComplete(ignored -> {
@@ -233,7 +232,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   private void strike(ErrorCode code) {
-    if (++strikes >= edge.limits().strikesBeforeClose()) {
+    if (++strikes >= ctx.limits().strikesBeforeClose()) {
       closeWith(ErrorCode.PROTOCOL_VIOLATION, code);
     } else {
       send(ServerFrames.error(code));
@@ -285,9 +284,9 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     }
     // A full write queue alone is normal for a burst on a slow link, so the socket gets a bounded allowance beyond
     // Netty's mark; only a reader that stays behind by more than that is closed. Memory per socket stays bounded.
-    if (channel().channel().bytesBeforeWritable() > SLOW_CONSUMER_BACKLOG_BYTES) {
+    if (socket.backlogBytes() > SLOW_CONSUMER_BACKLOG_BYTES) {
       // Keeps its seat for the resume grace: a slow phone reconnects and gets what it missed from the replay log.
-      edge.metrics().rateLimitedEvent(RateLimit.MESSAGE);
+      ctx.metrics().limited(Limit.SLOW_CONSUMER);
       closeWith(ErrorCode.SLOW_CONSUMER);
       return;
     }
@@ -295,12 +294,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   private void put(ByteBuf message) {
-    Frames.write(channel(), message);
-    edge.flushes().add(this);
-  }
-
-  private ChannelHandlerContext channel() {
-    return ((WebSocketInternal) ws).channelHandlerContext();
+    socket.write(message);
+    ctx.flushes().add(this);
   }
 
   @Override
@@ -315,7 +310,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   @Override
   public void flushQueued() {
     flushQueued = false;
-    channel().flush();
+    socket.flush();
   }
 
   void closeWith(ErrorCode code) {
@@ -338,25 +333,25 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     }
     boolean wasJoined = phase == Phase.JOINED;
     phase = Phase.CLOSED;
-    edge.forget(this);
+    ctx.sockets().forget(this);
     if (wasJoined && reportLeave) {
       call(new RoomRequest.Leave(memberId, connId, false));
     }
-    ws.close((short) code, reason);
+    socket.close((short) code, reason);
   }
 
-  private void onClosed() {
-    edge.getVertx().cancelTimer(joinTimer);
+  /** The socket closed, by either side; {@code peerCode} is the close code the client sent, if any. */
+  void onClosed(Short peerCode) {
+    ctx.timers().cancelTimer(joinTimer);
     if (phase == Phase.CLOSED) {
-      edge.forget(this);
+      ctx.sockets().forget(this);
       return;
     }
     boolean wasJoined = phase == Phase.JOINED;
     phase = Phase.CLOSED;
-    edge.forget(this);
+    ctx.sockets().forget(this);
     if (wasJoined) {
-      Short code = ws.closeStatusCode();
-      boolean intentional = code != null && CloseCodes.isIntentionalLeave(code);
+      boolean intentional = peerCode != null && CloseCodes.isIntentionalLeave(peerCode);
       call(new RoomRequest.Leave(memberId, connId, intentional));
     }
   }

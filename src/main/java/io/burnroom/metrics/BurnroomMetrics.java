@@ -9,7 +9,9 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.micrometer.Label;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +24,38 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BurnroomMetrics {
   public enum BurnReason { EXPIRED, CREATOR, FAILOVER_EXPIRED }
 
-  public enum RateLimit { ROOM_CREATE, MESSAGE, CONNECT }
+  /**
+   * What refused or cut off a request, a frame or a socket: the {@code kind} and {@code reason} labels of
+   * {@code burnroom_rate_limited_total}. {@code kind} keeps the three values dashboards have always summed by;
+   * {@code reason} tells apart the causes that share one: a flood from a slow reader from the admin budget, a source's
+   * rate from a full node. PIN lockouts have meters of their own ({@code burnroom_pin_*}).
+   */
+  public enum Limit {
+    /** A source's room creations per minute (429). */
+    ROOM_CREATE_RATE("room_create", "source_rate"),
+    /** The node hosts as many rooms as it may (503 node_full). */
+    ROOMS_NODE_FULL("room_create", "node_full"),
+    /** A source's WebSocket handshakes per minute (429). */
+    CONNECT_RATE("connect", "source_rate"),
+    /** The node holds as many sockets as it may (503 node_full). */
+    SOCKETS_NODE_FULL("connect", "node_full"),
+    /** A frame over its connection's rate (error rate_limited; sustained, close 4029). */
+    FLOOD("message", "flood"),
+    /** A reader too far behind its socket's writes (close 4013, to resume). */
+    SLOW_CONSUMER("message", "slow_consumer"),
+    /** An admin frame over its source's budget of admin attempts (error rate_limited). */
+    ADMIN_RATE("message", "admin_rate"),
+    /** A join to a room with as many members as it may (close 4003). */
+    ROOM_FULL("join", "room_full");
+
+    private final String kind;
+    private final String reason;
+
+    Limit(String kind, String reason) {
+      this.kind = kind;
+      this.reason = reason;
+    }
+  }
 
   /** Burn lateness buckets: the promise is ±100 ms, the alert fires at p99 > 1 s. */
   private static final Duration[] LATENESS_BUCKETS = {
@@ -40,6 +73,7 @@ public final class BurnroomMetrics {
   private final Counter lockouts;
   private final Counter failovers;
   private final Timer burnLateness;
+  private final Map<Limit, Counter> limited = new EnumMap<>(Limit.class);
 
   public BurnroomMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -66,8 +100,10 @@ public final class BurnroomMetrics {
     for (BurnReason r : BurnReason.values()) {
       burned(r);
     }
-    for (RateLimit k : RateLimit.values()) {
-      rateLimited(k);
+    for (Limit l : Limit.values()) {
+      limited.put(l, Counter.builder("burnroom_rate_limited")
+          .description("Requests, frames and sockets refused or cut off by a rate or capacity limit, by kind and reason")
+          .tag("kind", l.kind).tag("reason", l.reason).register(registry));
     }
   }
 
@@ -141,8 +177,8 @@ public final class BurnroomMetrics {
   public void lockout() { lockouts.increment(); }
   public void failover() { failovers.increment(); }
 
-  public void rateLimitedEvent(RateLimit kind) {
-    rateLimited(kind).increment();
+  public void limited(Limit limit) {
+    limited.get(limit).increment();
   }
 
   public int roomsActive() { return roomsActive.get(); }
@@ -151,14 +187,10 @@ public final class BurnroomMetrics {
   public long burnsTimed() { return burnLateness.count(); }
   public double burnLatenessTotalMs() { return burnLateness.totalTime(TimeUnit.MILLISECONDS); }
   public double burnLatenessMaxMs() { return burnLateness.max(TimeUnit.MILLISECONDS); }
+  public double limitedCount(Limit limit) { return limited.get(limit).count(); }
 
   private Counter burned(BurnReason reason) {
     return Counter.builder("burnroom_rooms_burned").description("Rooms burned, by reason")
         .tag("reason", reason.name().toLowerCase(Locale.ROOT)).register(registry);
-  }
-
-  private Counter rateLimited(RateLimit kind) {
-    return Counter.builder("burnroom_rate_limited").description("Requests refused by a rate limit, by kind")
-        .tag("kind", kind.name().toLowerCase(Locale.ROOT)).register(registry);
   }
 }

@@ -1,0 +1,11 @@
+package io.burnroom.edge;
+
+import io.burnroom.bus.RoomReply;
+import io.burnroom.bus.RoomRequest;
+import io.vertx.core.Future;
+
+/** Requests from the edge to a room, answered with the room's reply or failed with a {@link RoomClient.RoomError}. */
+interface RoomRequests {
+  /** The answer's type is the request's. */
+  <R extends RoomReply> Future<R> request(String roomId, RoomRequest<R> body);
+}
