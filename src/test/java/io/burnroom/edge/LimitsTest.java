@@ -3,6 +3,8 @@ package io.burnroom.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.burnroom.app.BurnroomNode;
+import io.burnroom.metrics.BurnroomMetrics.Limit;
+import io.burnroom.support.LimitCounts;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.TestNodes.Reply;
 import io.burnroom.support.WsClient;
@@ -44,8 +46,10 @@ class LimitsTest {
     JsonObject first = nodes.createRoom(node, 600);
     nodes.createRoom(node, 600);
     nodes.createRoom(node, 600);
+    LimitCounts counts = LimitCounts.of(node.metrics());
     Reply limited = nodes.request(HttpMethod.POST, node.httpPort(), "/api/rooms", body);
     assertThat(limited.status()).isEqualTo(429);
+    assertThat(counts.moved()).containsExactly(Map.entry(Limit.ROOM_CREATE_RATE, 1.0));
     assertThat(limited.body().getJsonObject("error").getString("code")).isEqualTo("rate_limited");
     assertThat(Integer.parseInt(limited.headers().get("retry-after"))).isBetween(1, 60);
 
@@ -54,8 +58,10 @@ class LimitsTest {
     try (WsClient a = nodes.ws(node, id); WsClient b = nodes.ws(node, id); WsClient c = nodes.ws(node, id)) {
       a.join(PROFILE);
       b.join(PROFILE);
+      LimitCounts joins = LimitCounts.of(node.metrics());
       c.send(new JsonObject().put("type", "join").put("profile", PROFILE));
       assertThat(c.expect("error").getString("code")).isEqualTo("room_full");
+      assertThat(joins.moved()).containsExactly(Map.entry(Limit.ROOM_FULL, 1.0));
       assertThat(c.awaitClose()).isEqualTo((short) 4003);
       a.msg("still", "AAAA");
       assertThat(b.expect("msg").getString("id")).isEqualTo("still");
@@ -67,6 +73,7 @@ class LimitsTest {
   void messageFlood() {
     try (WsClient a = nodes.ws(node, floodRoom)) {
       a.join(PROFILE);
+      LimitCounts counts = LimitCounts.of(node.metrics());
       for (int i = 0; i < 200 && !a.isClosed(); i++) {
         a.send(new JsonObject().put("type", "ping"));
       }
@@ -74,6 +81,7 @@ class LimitsTest {
       assertThat(a.received()).anyMatch(f -> "rate_limited".equals(f.getString("code")));
       long pongs = a.received().stream().filter(f -> "pong".equals(f.getString("type"))).count();
       assertThat(pongs).isBetween(5L, 20L);
+      assertThat(counts.moved()).containsOnlyKeys(Limit.FLOOD);
     }
   }
 
@@ -82,8 +90,10 @@ class LimitsTest {
   void roomsPerNode() {
     BurnroomNode small = nodes.embedded(Map.of("BURNROOM_MAX_ROOMS_PER_NODE", "1"));
     nodes.createRoom(small, 600);
+    LimitCounts counts = LimitCounts.of(small.metrics());
     Reply full = nodes.request(HttpMethod.POST, small.httpPort(), "/api/rooms", new JsonObject().put("ttlSeconds", 600).encode());
     assertThat(full.status()).isEqualTo(503);
     assertThat(full.body().getJsonObject("error").getString("code")).isEqualTo("node_full");
+    assertThat(counts.moved()).containsExactly(Map.entry(Limit.ROOMS_NODE_FULL, 1.0));
   }
 }

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.burnroom.app.BurnroomNode;
+import io.burnroom.metrics.BurnroomMetrics.Limit;
 import io.burnroom.security.Hostile.RawResponse;
 import io.burnroom.security.RawWebSocket.Frame;
+import io.burnroom.support.LimitCounts;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
 import io.vertx.core.json.JsonObject;
@@ -55,8 +57,10 @@ class EdgeLimitsTest {
     for (int i = 0; i < 3; i++) {
       open.add(handshake(node, roomId, Map.of("X-Forwarded-For", "198.51.100." + i)));
     }
+    LimitCounts counts = LimitCounts.of(node.metrics());
     RawResponse limited = rawHandshake(node, roomId, "198.51.100.99");
     assertThat(limited.status()).isEqualTo(429);
+    assertThat(counts.moved()).containsExactly(Map.entry(Limit.CONNECT_RATE, 1.0));
     assertThat(Integer.parseInt(limited.headers().get("retry-after"))).isBetween(1, 60);
     assertThat(new JsonObject(limited.body()).getJsonObject("error").getString("code")).isEqualTo("rate_limited");
     Hostile.assertSecurityHeaders(limited.headers(), "429 handshake", false);
@@ -88,8 +92,10 @@ class EdgeLimitsTest {
     String roomId = nodes.createRoom(node, 600).getString("roomId");
     WsClient a = nodes.ws(node, roomId);
     WsClient b = nodes.ws(node, roomId);
+    LimitCounts counts = LimitCounts.of(node.metrics());
     RawResponse full = rawHandshake(node, roomId, "1.2.3.4");
     assertThat(full.status()).isEqualTo(503);
+    assertThat(counts.moved()).containsExactly(Map.entry(Limit.SOCKETS_NODE_FULL, 1.0));
     assertThat(new JsonObject(full.body()).getJsonObject("error").getString("code")).isEqualTo("node_full");
     a.close();
     long deadline = System.currentTimeMillis() + 5_000;
@@ -113,8 +119,10 @@ class EdgeLimitsTest {
         creator.admin(room.getString("pin"), op);
         assertThat(creator.expect("admin_ok").getString("op")).isEqualTo(op);
       }
+      LimitCounts counts = LimitCounts.of(node.metrics());
       creator.admin(room.getString("pin"), "unlock");
       assertThat(creator.expect("error").getString("code")).isEqualTo("rate_limited");
+      assertThat(counts.moved()).containsExactly(Map.entry(Limit.ADMIN_RATE, 1.0));
       creator.send(new JsonObject().put("type", "ping"));
       assertThat(creator.expect("pong")).isNotNull();
       assertThat(creator.isClosed()).isFalse();
@@ -133,6 +141,7 @@ class EdgeLimitsTest {
       slow.sendText(new JsonObject().put("type", "join").put("profile", PROFILE).encode());
       flooder.expect("member_joined");
       bystander.expect("member_joined");
+      LimitCounts counts = LimitCounts.of(node.metrics());
       String body = "A".repeat(60_000);
       int count = 400; // ~24 MB: far more than the socket buffers and Netty's write queue can hold
       // The bystander reads as it goes and the flooder stays at most 32 messages (~2 MB) ahead of it, so only the
@@ -168,6 +177,7 @@ class EdgeLimitsTest {
         }
       }
       assertThat(errorCode).isEqualTo("slow_consumer");
+      assertThat(counts.moved()).containsExactly(Map.entry(Limit.SLOW_CONSUMER, 1.0));
       assertThat(msgs).as("the server stopped queueing for the slow consumer").isLessThan(count);
       // The room is unaffected: a new message still flows between the others.
       flooder.msg("after", "AAAA");
