@@ -208,12 +208,7 @@ public final class BusCodecs {
     }
 
     long number() {
-      if (buffer.length() - pos < 8) {
-        throw new IllegalArgumentException("bad number");
-      }
-      long n = buffer.getLong(pos);
-      pos += 8;
-      return n;
+      return buffer.getLong(take(8));
     }
 
     /** A list written by {@link #putAll}. */
@@ -227,19 +222,21 @@ public final class BusCodecs {
     }
 
     int integer() {
-      if (buffer.length() - pos < 4) {
-        throw new IllegalArgumentException("bad number");
-      }
-      int n = buffer.getInt(pos);
-      pos += 4;
-      return n;
+      return buffer.getInt(take(4));
     }
 
     boolean flag() {
-      if (buffer.length() - pos < 1) {
-        throw new IllegalArgumentException("bad flag");
+      return buffer.getByte(take(1)) != 0;
+    }
+
+    /** Moves past the next {@code n} bytes and answers where they start; fails when fewer are left. */
+    private int take(int n) {
+      if (buffer.length() - pos < n) {
+        throw new IllegalArgumentException("cut short");
       }
-      return buffer.getByte(pos++) != 0;
+      int at = pos;
+      pos += n;
+      return at;
     }
 
     int count() {
