@@ -15,20 +15,17 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Owns this node's set of room deployments: creates rooms (enforcing rooms-per-node), undeploys a room once it has
- * burned, and restores rooms whose node died. Listens locally on {@code burnroom.host}: {@link HostRequest.Create} is
- * answered {@link io.burnroom.bus.HostReply.Created}; {@link HostRequest.Gone} removes a burned room. On {@code burnroom.node-left}
- * the one elected survivor (lowest live node id) restores every orphaned room from its replicated snapshot, after
- * winning a compare-and-set on the directory entry, so a room never has two owners.
+ * burned, and deploys the rooms its {@link FailoverRestore} brings back when a node dies. Listens locally on
+ * {@code burnroom.host}: {@link HostRequest.Create} is answered {@link io.burnroom.bus.HostReply.Created};
+ * {@link HostRequest.Gone} removes a burned room; and on {@code burnroom.node-left}.
  */
 public final class RoomHostVerticle extends VerticleBase {
   public record Settings(String nodeId, int maxRoomsPerNode, int maxMembersPerRoom, long resumeGraceMs,
@@ -41,29 +38,33 @@ public final class RoomHostVerticle extends VerticleBase {
   private final RoomDirectory directory;
   private final SnapshotStore snapshots;
   private final BurnroomMetrics metrics;
+  private final FailoverRestore failover;
   /** roomId → deployment id; a null value marks a deployment still starting. */
   private final Map<String, String> deployments = new HashMap<>();
   private final Map<String, RoomVerticle> rooms = new HashMap<>();
-  private final ClusterView cluster;
   private MessageConsumer<HostRequest> consumer;
   private MessageConsumer<NodeEvent.NodeLeft> nodeLeft;
   private boolean closing;
 
   public RoomHostVerticle(Settings settings, Clock clock, Ids ids, RoomDirectory directory, SnapshotStore snapshots,
                           BurnroomMetrics metrics, ClusterView cluster) {
-    this.cluster = cluster;
     this.settings = settings;
     this.clock = clock;
     this.ids = ids;
     this.directory = directory;
     this.snapshots = snapshots;
     this.metrics = metrics;
+    this.failover = new FailoverRestore(settings.nodeId(), clock, ids, directory, snapshots, metrics, cluster);
   }
 
   @Override
   public Future<?> start() {
     consumer = vertx.eventBus().localConsumer(Addresses.ROOM_HOST, this::onRequest);
-    nodeLeft = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> restoreOrphans());
+    nodeLeft = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
+      if (!closing) {
+        failover.restoreOrphans(restoreTarget());
+      }
+    });
     return Future.all(consumer.completion(), nodeLeft.completion());
   }
 
@@ -124,49 +125,25 @@ public final class RoomHostVerticle extends VerticleBase {
     });
   }
 
-  // ---- failover ----
+  /** This host as its failover restore sees it. */
+  private FailoverRestore.Host restoreTarget() {
+    return new FailoverRestore.Host() {
+      @Override
+      public boolean hosts(String roomId) {
+        return deployments.containsKey(roomId);
+      }
 
-  /** A node left: if this node is the elected restorer, bring back every room whose owner is not alive. */
-  private void restoreOrphans() {
-    if (closing || !snapshots.enabled() || !cluster.isRestorer()) {
-      return;
-    }
-    Set<String> live = cluster.liveNodes();
-    directory.all().onSuccess(entries -> entries.forEach(entry -> {
-      if (!live.contains(entry.owner()) && !deployments.containsKey(entry.roomId())) {
-        restore(entry, live);
+      @Override
+      public Future<String> deployRestored(RoomState state) {
+        deployments.put(state.roomId(), null);
+        return deploy(state, true);
       }
-    }));
-  }
 
-  private void restore(RoomDirectory.Entry entry, Set<String> live) {
-    long now = clock.millis();
-    String roomId = entry.roomId();
-    long expiresAt = entry.expiresAt();
-    directory.claim(entry, settings.nodeId()).onSuccess(won -> {
-      if (!won) {
-        return; // another node claimed it first
+      @Override
+      public void gone(String roomId) {
+        RoomHostVerticle.this.gone(roomId);
       }
-      if (expiresAt <= now) {
-        // Its time ran out while its node was down: burn it at once, everywhere.
-        metrics.roomBurned(BurnroomMetrics.BurnReason.FAILOVER_EXPIRED, now - expiresAt);
-        Future.join(directory.remove(roomId), snapshots.remove(roomId, List.of())); // frames expire with it
-        return;
-      }
-      Future.all(snapshots.load(roomId), snapshots.loadFrames(roomId)).onSuccess(loaded -> {
-        JsonObject snapshot = loaded.resultAt(0);
-        if (snapshot == null) {
-          directory.remove(roomId);
-          return;
-        }
-        RoomState state = RoomState.fromSnapshot(snapshot, loaded.resultAt(1), ids, clock.millis(), live);
-        deployments.put(roomId, null);
-        deploy(state, true)
-            .compose(id -> directory.put(new RoomDirectory.Entry(roomId, settings.nodeId(), state.expiresAt())))
-            .onSuccess(v -> metrics.failover())
-            .onFailure(e -> gone(roomId));
-      });
-    });
+    };
   }
 
   /**
