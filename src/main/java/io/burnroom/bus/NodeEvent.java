@@ -1,6 +1,6 @@
 package io.burnroom.bus;
 
-/** The node's own cluster news for its rooms and room host, published locally ({@link Bus#publish(io.vertx.core.eventbus.EventBus, NodeEvent)}). */
+/** The node's own cluster news for its rooms and room host, published locally only. */
 public sealed interface NodeEvent extends BusMessage {
 
   /** A cluster member disappeared; {@code nodeId} is its Vert.x node id. At {@link Addresses#NODE_LEFT}. */

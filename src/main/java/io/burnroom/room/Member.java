@@ -1,5 +1,8 @@
 package io.burnroom.room;
 
+import io.vertx.core.json.JsonObject;
+import java.util.Set;
+
 /**
  * One seat in a room. The connection fields ({@code node}, {@code connId}) say where the member's socket is right now;
  * they are null while the member is disconnected and within its resume grace.
@@ -37,5 +40,30 @@ public final class Member {
     this.node = null;
     this.connId = null;
     this.disconnectedAt = now;
+  }
+
+  /** This seat in the room's snapshot, with the newest {@code dedupe} client ids. */
+  JsonObject toSnapshot(int dedupeIds) {
+    return new JsonObject().put("memberId", memberId).put("profile", profile).put("resumeToken", resumeToken)
+        .put("node", node).put("connId", connId).put("disconnectedAt", disconnectedAt)
+        .put("dedupe", dedupe.toJson(dedupeIds));
+  }
+
+  /**
+   * A seat read back from a snapshot. A member whose socket was on a node that is no longer live starts its resume
+   * grace at {@code now}; one on a live node stays connected.
+   */
+  static Member fromSnapshot(JsonObject j, long now, Set<String> liveNodes) {
+    Member m = new Member(j.getString("memberId"), j.getString("profile"), j.getString("resumeToken"),
+        DedupeWindow.fromJson(j.getJsonObject("dedupe"), DedupeWindow.DEFAULT_SIZE));
+    String node = j.getString("node");
+    if (node != null && liveNodes.contains(node)) {
+      m.connect(node, j.getString("connId"));
+    } else if (node != null) {
+      m.disconnect(now);
+    } else {
+      m.disconnect(j.getLong("disconnectedAt", now));
+    }
+    return m;
   }
 }

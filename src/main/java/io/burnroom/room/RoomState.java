@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -33,9 +32,8 @@ public final class RoomState {
   private final Map<String, String> memberByToken = new HashMap<>();
   private final Set<String> bannedTokens = new HashSet<>();
   private ReplayLog replay = new ReplayLog();
-  /** Replicated frames (clustered rooms only): slot occupancy, and writes not yet handed to the cluster map. */
-  private FrameRing ring;
-  private Map<Integer, String> frameWrites = new HashMap<>();
+  /** Replicated frames (clustered rooms only). */
+  private FrameReplication frames;
   private boolean lockoutStarted;
   private PinGuard pinGuard = new PinGuard();
   private long expiresAt;
@@ -183,8 +181,8 @@ public final class RoomState {
     // encoded once: the replay log keeps these bytes and every node's edges write them
     byte[] utf8 = frame.getBytes(StandardCharsets.UTF_8);
     replay.add(s, sender.memberId, target == null ? null : target.memberId, utf8, now);
-    if (ring != null) {
-      replicate(s, memberId, to, clientId, frame, now);
+    if (frames != null) {
+      frames.record(s, memberId, to, clientId, frame, now);
     }
     List<Member> recipients;
     if (target != null) {
@@ -324,19 +322,9 @@ public final class RoomState {
 
   // ---- replication: a small snapshot on every state change, each relayed frame once ----
 
-  /*
-   * A clustered room replicates itself in two parts. The snapshot (members, tokens, bans, lock, lockouts, seq, the join
-   * hash and the newest client ids per member) is rewritten only when that state changes: joins, leaves, kicks, lock, extend, PIN
-   * failures. A relayed message does not rewrite it; instead the frame is written once, with its sender, client id
-   * and seq, to its slot of the room's FrameRing. Restoring reads both and replays the frames over the snapshot, which
-   * gives back the seq, the de-duplication of every recent client id and the replay tail.
-   *
-   * Acks and deliveries are released only after the writes that hold them (write-then-effect), so what a restored room
-   * must know is what the last write batches covered: client ids whose ack died with the owner, and frames the owner
-   * relayed but could not deliver. The ring's 64 frames cover the batches in flight (what arrives during one map
-   * write, a few ms) with room to spare, and a slot is never rewritten while its write is in flight (WritePipeline);
-   * the in-memory window (1024 ids, 256 frames) still serves reconnects while the owner lives.
-   */
+  // The snapshot (members, tokens, bans, lock, lockouts, seq, the join hash and the newest client ids per member) is
+  // rewritten only when that state changes: joins, leaves, kicks, lock, extend, PIN failures. Relayed frames are
+  // written once each instead (FrameReplication), and replayed over the snapshot on restore.
   /** Client ids per member kept in a snapshot (the unacknowledged tail a reconnecting client resends). */
   static final int SNAPSHOT_DEDUPE = 32;
   /** Frame slots a room uses in the cluster: what a restore reads. */
@@ -344,33 +332,19 @@ public final class RoomState {
 
   /** Turns on frame replication: called for rooms of a clustered node, which drains {@link #takeFrameWrites()}. */
   public void replicateFrames() {
-    if (ring == null) {
-      ring = new FrameRing();
+    if (frames == null) {
+      frames = new FrameReplication();
     }
-  }
-
-  private void replicate(long s, String from, String to, String clientId, String frame, long now) {
-    String record = new JsonObject().put("seq", s).put("from", from).put("to", to).put("id", clientId).put("at", now)
-        .put("frame", frame).encode();
-    for (int cleared : ring.put(s, record.length())) {
-      frameWrites.put(cleared, null);
-    }
-    frameWrites.put(FrameRing.slot(s), record);
   }
 
   /** Frame writes since the last call, by slot: a record to store, or null for a slot to clear. */
   public Map<Integer, String> takeFrameWrites() {
-    if (frameWrites.isEmpty()) {
-      return Map.of();
-    }
-    Map<Integer, String> out = frameWrites;
-    frameWrites = new HashMap<>();
-    return out;
+    return frames == null ? Map.of() : frames.takeWrites();
   }
 
   /** Every frame slot this room has written in the cluster: what its burn must remove. */
   public List<Integer> replicatedSlots() {
-    return ring == null ? List.of() : ring.everUsed();
+    return frames == null ? List.of() : frames.everUsed();
   }
 
   /**
@@ -379,11 +353,7 @@ public final class RoomState {
    */
   public JsonObject toSnapshot() {
     JsonArray ms = new JsonArray();
-    for (Member m : members.values()) {
-      ms.add(new JsonObject().put("memberId", m.memberId).put("profile", m.profile).put("resumeToken", m.resumeToken)
-          .put("node", m.node).put("connId", m.connId).put("disconnectedAt", m.disconnectedAt)
-          .put("dedupe", m.dedupe.toJson(SNAPSHOT_DEDUPE)));
-    }
+    members.values().forEach(m -> ms.add(m.toSnapshot(SNAPSHOT_DEDUPE)));
     return new JsonObject().put("roomId", roomId).put("createdAt", createdAt).put("expiresAt", expiresAt)
         .put("pin", pin.encode()).put("sourceSalt", Base64.getEncoder().encodeToString(sourceSalt))
         .put("maxMembers", maxMembers).put("locked", locked).put("seq", seq).put("members", ms)
@@ -405,17 +375,7 @@ public final class RoomState {
     r.locked = s.getBoolean("locked", false);
     r.seq = s.getLong("seq");
     for (Object o : s.getJsonArray("members")) {
-      JsonObject j = (JsonObject) o;
-      Member m = new Member(j.getString("memberId"), j.getString("profile"), j.getString("resumeToken"),
-          DedupeWindow.fromJson(j.getJsonObject("dedupe"), DedupeWindow.DEFAULT_SIZE));
-      String node = j.getString("node");
-      if (node != null && liveNodes.contains(node)) {
-        m.connect(node, j.getString("connId"));
-      } else if (node != null) {
-        m.disconnect(now);
-      } else {
-        m.disconnect(j.getLong("disconnectedAt", now));
-      }
+      Member m = Member.fromSnapshot((JsonObject) o, now, liveNodes);
       r.members.put(m.memberId, m);
       r.memberByToken.put(m.resumeToken, m.memberId);
     }
@@ -424,28 +384,16 @@ public final class RoomState {
     // absent in the snapshots of open rooms (and of nodes from before join tokens): the room stays open
     r.joinHash = JoinHash.fromWire(s.getString("joinHash"));
     r.replicateFrames();
-    frames.stream().map(Replica::parse).sorted(Comparator.comparingLong(Replica::seq)).forEach(r::replay);
+    r.frames.restore(frames).forEach(r::replay);
     return r;
   }
 
-  private record Replica(long seq, JsonObject json, int length) {
-    static Replica parse(String raw) {
-      JsonObject j = new JsonObject(raw);
-      return new Replica(j.getLong("seq"), j, raw.length());
+  private void replay(FrameReplication.Replica f) {
+    Member sender = members.get(f.from());
+    replay.add(f.seq(), sender != null ? sender.memberId : f.from(), f.to(), f.frame(), f.at());
+    if (sender != null && sender.dedupe.seqOf(f.clientId()) < 0) {
+      sender.dedupe.remember(f.clientId(), f.seq());
     }
-  }
-
-  private void replay(Replica r) {
-    JsonObject f = r.json();
-    long s = r.seq();
-    String from = f.getString("from");
-    String frame = f.getString("frame");
-    Member sender = members.get(from);
-    replay.add(s, sender != null ? sender.memberId : from, f.getString("to"), frame, f.getLong("at"));
-    if (sender != null && sender.dedupe.seqOf(f.getString("id")) < 0) {
-      sender.dedupe.remember(f.getString("id"), s);
-    }
-    seq = Math.max(seq, s);
-    ring.put(s, r.length());
+    seq = Math.max(seq, f.seq());
   }
 }

@@ -22,7 +22,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One room, the single writer of its {@link RoomState}: members, profiles, resume tokens, seq, de-duplication,
@@ -31,9 +30,7 @@ import java.util.Map;
  * burn it closes every socket with 4000, erases its directory entry and snapshot, and asks the host to undeploy it.
  *
  * <p>On a clustered node every change is replicated before its effects (acks, deliveries, join replies) are
- * released, so a room restored on another node never forgets anything a client saw: a relayed message as one frame
- * record, any other change as a rewrite of the (small) snapshot. Several write batches may be in flight; effects
- * are released in the order they were asked for ({@link WritePipeline}).
+ * released ({@link RoomReplication}), so a room restored on another node never forgets anything a client saw.
  */
 public final class RoomVerticle extends VerticleBase {
   private final RoomState state;
@@ -42,7 +39,6 @@ public final class RoomVerticle extends VerticleBase {
   private final long resumeGraceMs;
   private final long maxLifetimeMs;
   private final RoomDirectory directory;
-  private final SnapshotStore snapshots;
   private final BurnroomMetrics metrics;
   private FanOut fanOut;
   private MessageConsumer<Object> consumer;
@@ -50,7 +46,7 @@ public final class RoomVerticle extends VerticleBase {
   private MessageConsumer<NodeEvent.ClusterMerged> mergedConsumer;
   private long timerId = -1;
   /** Write-then-effect: every effect waits for the cluster writes behind it (clustered nodes only). */
-  private final WritePipeline writes = new WritePipeline(store());
+  private final RoomReplication replication;
   private boolean burned;
   private boolean quiesced;
   private boolean resyncOnStart;
@@ -63,11 +59,8 @@ public final class RoomVerticle extends VerticleBase {
     this.resumeGraceMs = resumeGraceMs;
     this.maxLifetimeMs = maxLifetimeMs;
     this.directory = directory;
-    this.snapshots = snapshots;
     this.metrics = metrics;
-    if (snapshots.enabled()) {
-      state.replicateFrames();
-    }
+    this.replication = new RoomReplication(state, snapshots, () -> burned);
   }
 
   /**
@@ -90,7 +83,7 @@ public final class RoomVerticle extends VerticleBase {
     consumer = vertx.eventBus().consumer(Addresses.room(state.roomId()), this::onRequest);
     nodeLeftConsumer = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
       state.nodeGone(m.body().nodeId(), clock.millis());
-      afterWrite(null);
+      replication.afterWrite(null);
     });
     mergedConsumer = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> checkOwnership());
     metrics.roomOpened();
@@ -99,7 +92,7 @@ public final class RoomVerticle extends VerticleBase {
     }
     scheduleTimer();
     return Future.all(consumer.completion(), nodeLeftConsumer.completion(), mergedConsumer.completion(),
-        saveSnapshot());
+        replication.saveSnapshot());
   }
 
   @Override
@@ -152,7 +145,7 @@ public final class RoomVerticle extends VerticleBase {
     RoomReply.Joined reply = new RoomReply.Joined(m.memberId, state.roomId(), state.seq(), joined.encode(),
         r.replay());
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
-    afterWrite(() -> {
+    replication.afterWrite(() -> {
       fanOut.replyJoined(msg, reply);
       fanOut.deliver(others, ServerFrames.memberJoined(m.memberId, m.profile).encode());
     });
@@ -168,11 +161,11 @@ public final class RoomVerticle extends VerticleBase {
     RoomReply.Acked ack = new RoomReply.Acked(r.seq());
     if (r.duplicate()) {
       // The original's write may still be in flight: its ack, even a repeated one, waits for it.
-      afterReplication(() -> Bus.reply(msg, ack));
+      replication.afterReplication(() -> Bus.reply(msg, ack));
       return;
     }
     metrics.relayed(body.length());
-    afterReplication(() -> {
+    replication.afterReplication(() -> {
       fanOut.deliver(r.recipients(), r.frameUtf8(), ack.seq());
       Bus.reply(msg, ack);
     });
@@ -190,7 +183,7 @@ public final class RoomVerticle extends VerticleBase {
       if (state.lastCheckStartedLockout()) {
         metrics.lockout();
       }
-      afterWrite(() -> fail(msg, pinError));
+      replication.afterWrite(() -> fail(msg, pinError));
       return;
     }
     AdminOp op = a.op();
@@ -212,7 +205,7 @@ public final class RoomVerticle extends VerticleBase {
       Bus.reply(msg, done);
       burn(BurnReason.CREATOR);
     } else {
-      afterWrite(() -> Bus.reply(msg, done));
+      replication.afterWrite(() -> Bus.reply(msg, done));
     }
   }
 
@@ -222,7 +215,7 @@ public final class RoomVerticle extends VerticleBase {
       return ErrorCode.UNKNOWN_MEMBER;
     }
     List<Member> remaining = state.connectedMembers();
-    afterWrite(() -> {
+    replication.afterWrite(() -> {
       if (m.connected()) {
         fanOut.close(List.of(m), CloseCodes.KICKED, ServerFrames.memberLeft(m.memberId, "kicked").encode());
       }
@@ -243,7 +236,7 @@ public final class RoomVerticle extends VerticleBase {
   private ErrorCode setLocked(boolean locked) {
     state.setLocked(locked);
     List<Member> everyone = state.connectedMembers();
-    afterWrite(() -> fanOut.deliver(everyone, ServerFrames.locked(locked).encode()));
+    replication.afterWrite(() -> fanOut.deliver(everyone, ServerFrames.locked(locked).encode()));
     return null;
   }
 
@@ -256,7 +249,7 @@ public final class RoomVerticle extends VerticleBase {
     long expiresAt = state.expiresAt();
     directory.put(new RoomDirectory.Entry(state.roomId(), nodeId, expiresAt));
     scheduleTimer();
-    afterWrite(() -> fanOut.deliver(everyone, ServerFrames.extended(expiresAt).encode()));
+    replication.afterWrite(() -> fanOut.deliver(everyone, ServerFrames.extended(expiresAt).encode()));
     return null;
   }
 
@@ -266,12 +259,12 @@ public final class RoomVerticle extends VerticleBase {
     RoomReply.Left ok = new RoomReply.Left();
     if (d == RoomState.Departure.LEFT) {
       List<Member> everyone = state.connectedMembers();
-      afterWrite(() -> {
+      replication.afterWrite(() -> {
         fanOut.deliver(everyone, ServerFrames.memberLeft(memberId, "left").encode());
         Bus.reply(msg, ok);
       });
     } else if (d == RoomState.Departure.GRACE) {
-      afterWrite(() -> Bus.reply(msg, ok));
+      replication.afterWrite(() -> Bus.reply(msg, ok));
     } else {
       Bus.reply(msg, ok);
     }
@@ -293,7 +286,7 @@ public final class RoomVerticle extends VerticleBase {
     }
     for (Member gone : state.expireGrace(now, resumeGraceMs)) {
       List<Member> everyone = state.connectedMembers();
-      afterWrite(() -> fanOut.deliver(everyone, ServerFrames.memberLeft(gone.memberId, "left").encode()));
+      replication.afterWrite(() -> fanOut.deliver(everyone, ServerFrames.memberLeft(gone.memberId, "left").encode()));
     }
     fanOut.deliver(state.connectedMembers(), ServerFrames.tick(state.expiresAt(), now).encode());
     scheduleTimer();
@@ -306,7 +299,7 @@ public final class RoomVerticle extends VerticleBase {
    * on every tick and at once when Hazelcast reports a merge.
    */
   private void checkOwnership() {
-    if (!snapshots.enabled() || burned || quiesced) {
+    if (!replication.enabled() || burned || quiesced) {
       return;
     }
     directory.get(state.roomId()).onSuccess(entry -> {
@@ -343,8 +336,8 @@ public final class RoomVerticle extends VerticleBase {
     metrics.roomBurned(reason, clock.millis() - state.expiresAt());
     String roomId = state.roomId();
     // A write still in flight must land before the snapshot is removed, or it would bring the room back.
-    writes.whenIdle()
-        .transform(ignored -> Future.join(directory.remove(roomId), snapshots.remove(roomId, state.replicatedSlots())))
+    replication.whenIdle()
+        .transform(ignored -> Future.join(directory.remove(roomId), replication.remove()))
         .onComplete(ignored -> tellHostGone());
   }
 
@@ -363,52 +356,11 @@ public final class RoomVerticle extends VerticleBase {
       quiesced = true;
       vertx.cancelTimer(timerId);
       consumer.unregister()
-          .transform(ignored -> writes.whenIdle())
-          .transform(ignored -> burned ? Future.<Void>succeededFuture() : saveSnapshot())
+          .transform(ignored -> replication.whenIdle())
+          .transform(ignored -> burned ? Future.<Void>succeededFuture() : replication.saveSnapshot())
           .onComplete(done);
     });
     return done.future();
-  }
-
-  // ---- replication ----
-
-  /** Runs {@code effect} (may be null) once a snapshot containing the current state is written. */
-  private void afterWrite(Runnable effect) {
-    replicate(effect, true);
-  }
-
-  /** Runs {@code effect} once the frame writes so far, and every write asked for before, have landed. */
-  private void afterReplication(Runnable effect) {
-    replicate(effect, false);
-  }
-
-  private void replicate(Runnable effect, boolean snapshotChanged) {
-    if (!snapshots.enabled()) {
-      if (effect != null) {
-        effect.run();
-      }
-      return;
-    }
-    writes.add(effect == null ? () -> { } : effect, state.takeFrameWrites(), snapshotChanged);
-  }
-
-  /** The cluster writes behind {@link #writes}; after a burn nothing is written, so nothing comes back. */
-  private WritePipeline.Store store() {
-    return new WritePipeline.Store() {
-      @Override
-      public Future<Void> saveSnapshot() {
-        return burned ? Future.succeededFuture() : RoomVerticle.this.saveSnapshot();
-      }
-
-      @Override
-      public Future<Void> saveFrames(Map<Integer, String> frames) {
-        return burned ? Future.succeededFuture() : snapshots.saveFrames(state.roomId(), frames, state.expiresAt());
-      }
-    };
-  }
-
-  private Future<Void> saveSnapshot() {
-    return snapshots.save(state.roomId(), state.toSnapshot(), state.expiresAt());
   }
 
   private List<Member> othersThan(Member m) {
