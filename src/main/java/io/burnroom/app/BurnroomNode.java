@@ -113,7 +113,7 @@ public final class BurnroomNode {
         RoomState.REPLICATED_FRAMES) : SnapshotStore.disabled();
     RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
-        config.maxTtlSeconds() * 1000L), clock, new Ids(), directory, snapshots, metrics,
+        config.maxTtlSeconds() * 1000L, config.chunkLimits()), clock, new Ids(), directory, snapshots, metrics,
         mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId) : ClusterView.single(nodeId));
     // One edge per core: they share the port, so sockets (parsing, checks, writes) spread over the event loops.
     // Vert.x binds a port once and shares it among its servers; port 0 ("any") is not shared, but a negative port

@@ -24,13 +24,13 @@ public final class BusCodecs {
 
   // ---- edge → room ----
 
-  static final Codec<RoomRequest.Relay> RELAY = new Codec<>("burnroom.relay", RoomRequest.Relay.class, (b, r) -> {
-    put(b, r.memberId());
-    put(b, r.connId());
-    put(b, r.id());
-    put(b, r.body());
-    put(b, r.to());
-  }, in -> new RoomRequest.Relay(in.string(), in.string(), in.string(), in.string(), in.string()));
+  static final Codec<RoomRequest.Relay> RELAY = new Codec<>("burnroom.relay", RoomRequest.Relay.class,
+      (b, r) -> put(b, r.memberId(), r.connId(), r.id(), r.body(), r.to()),
+      in -> new RoomRequest.Relay(in.string(), in.string(), in.string(), in.string(), in.string()));
+
+  static final Codec<RoomRequest.Chunk> CHUNK = new Codec<>("burnroom.chunk", RoomRequest.Chunk.class,
+      (b, c) -> put(b, c.memberId(), c.connId(), c.id(), c.body(), c.to()),
+      in -> new RoomRequest.Chunk(in.string(), in.string(), in.string(), in.string(), in.string()));
 
   static final Codec<RoomRequest.Join> JOIN = new Codec<>("burnroom.join", RoomRequest.Join.class, (b, j) -> {
     put(b, j.node());
@@ -76,6 +76,9 @@ public final class BusCodecs {
     put(b, j.frame());
     putAll(b, j.replay());
   }, in -> new RoomReply.Joined(in.string(), in.string(), in.number(), in.string(), in.strings()));
+
+  static final Codec<RoomReply.ChunkAcked> CHUNK_ACKED = new Codec<>("burnroom.chunk-acked",
+      RoomReply.ChunkAcked.class, (b, a) -> b.appendLong(a.waitMs()), in -> new RoomReply.ChunkAcked(in.number()));
 
   static final Codec<RoomReply.AdminDone> ADMIN_DONE = new Codec<>("burnroom.admin-done", RoomReply.AdminDone.class,
       (b, a) -> put(b, a.op().name()), in -> new RoomReply.AdminDone(AdminOp.valueOf(in.string())));
@@ -151,11 +154,17 @@ public final class BusCodecs {
   static final Codec<NodeEvent.ClusterMerged> CLUSTER_MERGED = new Codec<>("burnroom.cluster-merged",
       NodeEvent.ClusterMerged.class, (b, m) -> { }, in -> new NodeEvent.ClusterMerged());
 
-  static final List<Codec<?>> ALL = List.of(RELAY, JOIN, ADMIN, LEAVE, INFO, ACKED, JOINED, ADMIN_DONE, LEFT,
-      INFO_REPLY, DELIVERIES, CLOSE, DROP, CREATE, GONE, CREATED, NODE_LEFT, CLUSTER_MERGED);
+  static final List<Codec<?>> ALL = List.of(RELAY, CHUNK, JOIN, ADMIN, LEAVE, INFO, ACKED, CHUNK_ACKED, JOINED,
+      ADMIN_DONE, LEFT, INFO_REPLY, DELIVERIES, CLOSE, DROP, CREATE, GONE, CREATED, NODE_LEFT, CLUSTER_MERGED);
 
   public static void register(EventBus bus) {
     ALL.forEach(c -> c.registerOn(bus));
+  }
+
+  private static void put(Buffer b, String... strings) {
+    for (String s : strings) {
+      put(b, s);
+    }
   }
 
   static void put(Buffer b, String s) {

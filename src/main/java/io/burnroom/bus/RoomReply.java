@@ -23,6 +23,10 @@ public sealed interface RoomReply extends BusMessage {
   record Acked(long seq) implements RoomReply {
   }
 
+  /** A relayed chunk: its sender's ack waits {@code waitMs} for the room's byte budget (0: at once). */
+  record ChunkAcked(long waitMs) implements RoomReply {
+  }
+
   record AdminDone(AdminOp op) implements RoomReply {
   }
 

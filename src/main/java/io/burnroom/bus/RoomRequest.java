@@ -25,6 +25,17 @@ public sealed interface RoomRequest<R extends RoomReply> extends BusMessage {
     }
   }
 
+  /**
+   * A member's attachment chunk (decision 47): relayed like a message, without seq, replay or replication. The room
+   * answers how long the sender's ack waits for the room's byte budget, or refuses with {@code RATE_LIMITED}.
+   */
+  record Chunk(String memberId, String connId, String id, String body, String to)
+      implements RoomRequest<RoomReply.ChunkAcked> {
+    public static Chunk of(String memberId, String connId, ClientFrame.Chunk c) {
+      return new Chunk(memberId, connId, c.id(), c.body(), c.to());
+    }
+  }
+
   /** A creator operation, PIN included; {@code source} is the client address the PIN lockout counts against. */
   record Admin(String memberId, String connId, String source, String pin, AdminOp op, String target, long seconds,
                String joinHash) implements RoomRequest<RoomReply.AdminDone> {

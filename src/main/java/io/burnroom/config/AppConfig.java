@@ -28,6 +28,7 @@ public record AppConfig(
     int minTtlSeconds,
     int maxTtlSeconds,
     Limits limits,
+    ChunkLimits chunkLimits,
     List<String> trustedProxies,
     int connectsPerMinutePerSource,
     int adminAttemptsPerMinutePerSource,
@@ -111,11 +112,25 @@ public record AppConfig(
         minTtl,
         maxTtl,
         limits,
+        chunkLimits(r),
         r.addresses("TRUSTED_PROXIES"),
         r.integer("CONNECTS_PER_MINUTE_PER_SOURCE", 300, 1, 1_000_000),
         r.integer("ADMIN_ATTEMPTS_PER_MINUTE_PER_SOURCE", 30, 1, 1_000_000),
         r.tls(),
         r.bool("NATIVE_TRANSPORT", true));
+  }
+
+  /** Attachment limits (decision 47); a connection may not outrun its room, nor a room its node. */
+  private static ChunkLimits chunkLimits(Reader r) {
+    ChunkLimits d = ChunkLimits.defaults();
+    int node = r.integer("NODE_BYTES_PER_SECOND", d.nodeBytesPerSecond(), 65_536, Integer.MAX_VALUE);
+    int room = r.integer("ROOM_BYTES_PER_SECOND", Math.min(d.roomBytesPerSecond(), node), 65_536, node);
+    return new ChunkLimits(
+        r.integer("MAX_ATTACHMENT_BYTES", d.maxAttachmentBytes(), 1, 1 << 30),
+        r.integer("CHUNK_BYTES_PER_SECOND_PER_CONNECTION", Math.min(d.connectionBytesPerSecond(), room), 65_536, room),
+        room,
+        node,
+        d.maxUnackedChunks());
   }
 
   /** The defaults, as a node started with an empty environment would use them. */

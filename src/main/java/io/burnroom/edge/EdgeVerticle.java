@@ -69,7 +69,7 @@ public final class EdgeVerticle extends VerticleBase {
     RoomClient rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L);
     sockets = new LocalSockets(shared.sockets, metrics);
     HttpHardening http = new HttpHardening(new ClientAddress(config.trustedProxies()));
-    SessionContext sessions = new SessionContext(nodeId, config.limits(),
+    SessionContext sessions = new SessionContext(nodeId, config.limits(), config.chunkLimits(),
         new ClientFrameParser(config.limits(), config.maxTtlSeconds()), clock, metrics, rooms, SessionContext.Timers.of(vertx),
         new FlushBatch(task -> context.runOnContext(v -> task.run())), sockets,
         new SourceBudget(shared.adminAttempts, Limit.ADMIN_RATE, clock, metrics));

@@ -32,6 +32,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   private final String source;
   private final String connId;
   private final TokenBucket rate;
+  private final ChunkWindow chunks;
   /** How far (in bytes) a reader may fall behind beyond Netty's write-queue mark before it is closed. */
   static final long SLOW_CONSUMER_BACKLOG_BYTES = 8L << 20;
   private boolean flushQueued;
@@ -58,6 +59,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     this.connId = connId;
     int perSecond = ctx.limits().msgsPerSecond();
     this.rate = new TokenBucket(perSecond, Math.max(2.0 * perSecond, 10), ctx.clock().millis());
+    this.chunks = new ChunkWindow(ctx.chunks(), ctx.clock().millis());
   }
 
   String roomId() { return roomId; }
@@ -113,13 +115,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
 
   private void onText(String text) {
     long now = ctx.clock().millis();
-    if (!rate.tryTake(now)) {
-      ctx.metrics().limited(Limit.FLOOD);
-      if (++rateViolations >= 3 * Math.max(10, ctx.limits().msgsPerSecond())) {
-        closeWith(ErrorCode.RATE_LIMIT_CLOSE);
-      } else {
-        send(ServerFrames.error(ErrorCode.RATE_LIMITED));
-      }
+    if (ChunkWindow.isChunk(text) ? chunks.full() : !rate.tryTake(now)) {
+      rateLimited();
       return;
     }
     ClientFrameParser.Result r = ctx.parser().parse(text);
@@ -148,6 +145,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
       case JOINED -> {
         if (f instanceof ClientFrame.Msg m) {
           relay(m);
+        } else if (f instanceof ClientFrame.Chunk c) {
+          chunk(c, text.length(), now);
         } else if (f instanceof ClientFrame.Admin a) {
           admin(a);
         } else {
@@ -197,6 +196,43 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     call(RoomRequest.Relay.of(memberId, connId, m))
         .onSuccess(acked -> write(ServerFrames.ack(m.id(), acked.seq())))
         .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
+  }
+
+  /** Relays a chunk at once; its ack waits until the connection's and the room's byte budgets are out of debt. */
+  private void chunk(ClientFrame.Chunk c, int frameBytes, long now) {
+    long ackNotBefore = chunks.admit(frameBytes, now);
+    if (ackNotBefore < 0) {
+      rateLimited();
+      return;
+    }
+    call(RoomRequest.Chunk.of(memberId, connId, c))
+        .onSuccess(acked -> {
+          long wait = Math.max(acked.waitMs(), ackNotBefore - ctx.clock().millis());
+          if (wait <= 0) {
+            chunkAcked(c.id());
+          } else {
+            ctx.timers().setTimer(wait, t -> chunkAcked(c.id()));
+          }
+        })
+        .onFailure(e -> {
+          chunks.release();
+          reportRoomError(RoomClient.codeOf(e));
+        });
+  }
+
+  private void chunkAcked(String id) {
+    chunks.release();
+    write(ServerFrames.chunkAck(id));
+  }
+
+  /** A frame over this connection's rates: dropped with an error, and a sustained flood closes the socket (4029). */
+  private void rateLimited() {
+    ctx.metrics().limited(Limit.FLOOD);
+    if (++rateViolations >= 3 * Math.max(10, ctx.limits().msgsPerSecond())) {
+      closeWith(ErrorCode.RATE_LIMIT_CLOSE);
+    } else {
+      send(ServerFrames.error(ErrorCode.RATE_LIMITED));
+    }
   }
 
   private void admin(ClientFrame.Admin a) {

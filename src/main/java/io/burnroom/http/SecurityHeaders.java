@@ -4,14 +4,15 @@ import io.vertx.core.MultiMap;
 
 /**
  * Headers on every response of the chat port. The client has no inline script or style, so the CSP needs no
- * 'unsafe-inline'; images allow data: only for the QR code the browser draws itself.
+ * 'unsafe-inline'; images allow data: only for the QR code the browser draws itself, and blob: for the attachments it
+ * decrypts into object URLs (decision 47).
  */
 public final class SecurityHeaders {
   static final String CSP = String.join("; ",
       "default-src 'self'",
       "script-src 'self'",
       "style-src 'self'",
-      "img-src 'self' data:",
+      "img-src 'self' data: blob:",
       "connect-src 'self'",
       "font-src 'self'",
       "object-src 'none'",

@@ -1,6 +1,9 @@
 package io.burnroom.room;
 
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -29,6 +32,20 @@ public final class Member {
   public String node() { return node; }
   public String connId() { return connId; }
   public boolean connected() { return node != null; }
+
+  /** Who gets a frame from {@code sender}: {@code target} alone when set, else every other connected member. */
+  static List<Member> recipients(Collection<Member> members, Member sender, Member target) {
+    if (target != null) {
+      return target.connected() ? List.of(target) : List.of();
+    }
+    List<Member> recipients = new ArrayList<>(members.size());
+    for (Member m : members) {
+      if (m != sender && m.connected()) {
+        recipients.add(m);
+      }
+    }
+    return recipients;
+  }
 
   void connect(String node, String connId) {
     this.node = node;

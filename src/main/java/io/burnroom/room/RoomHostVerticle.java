@@ -8,6 +8,8 @@ import io.burnroom.bus.NodeEvent;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
+import io.burnroom.config.ByteRate;
+import io.burnroom.config.ChunkLimits;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.wire.ErrorCode;
 import io.vertx.core.Future;
@@ -29,10 +31,12 @@ import java.util.Map;
  */
 public final class RoomHostVerticle extends VerticleBase {
   public record Settings(String nodeId, int maxRoomsPerNode, int maxMembersPerRoom, long resumeGraceMs,
-                         long maxLifetimeMs) {
+                         long maxLifetimeMs, ChunkLimits chunkLimits) {
   }
 
   private final Settings settings;
+  /** What all rooms of this node may deliver of attachment chunks, shared by them (decision 47). */
+  private final ByteRate nodeChunkRate;
   private final Clock clock;
   private final Ids ids;
   private final RoomDirectory directory;
@@ -49,6 +53,7 @@ public final class RoomHostVerticle extends VerticleBase {
   public RoomHostVerticle(Settings settings, Clock clock, Ids ids, RoomDirectory directory, SnapshotStore snapshots,
                           BurnroomMetrics metrics, ClusterView cluster) {
     this.settings = settings;
+    this.nodeChunkRate = settings.chunkLimits().nodeRate(clock.millis());
     this.clock = clock;
     this.ids = ids;
     this.directory = directory;
@@ -111,7 +116,7 @@ public final class RoomHostVerticle extends VerticleBase {
 
   private Future<String> deploy(RoomState state, boolean restored) {
     RoomVerticle room = new RoomVerticle(state, settings.nodeId(), clock, settings.resumeGraceMs(),
-        settings.maxLifetimeMs(), directory, snapshots, metrics);
+        settings.maxLifetimeMs(), directory, snapshots, metrics, settings.chunkLimits(), nodeChunkRate);
     if (restored) {
       room.resyncMembersOnStart();
     }

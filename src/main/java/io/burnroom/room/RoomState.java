@@ -184,18 +184,7 @@ public final class RoomState {
     if (frames != null) {
       frames.record(s, memberId, to, clientId, frame, now);
     }
-    List<Member> recipients;
-    if (target != null) {
-      recipients = target.connected() ? List.of(target) : List.of();
-    } else {
-      recipients = new ArrayList<>(members.size());
-      for (Member m : members.values()) {
-        if (m != sender && m.connected()) {
-          recipients.add(m);
-        }
-      }
-    }
-    return new RelayResult(null, s, false, frame, utf8, recipients);
+    return new RelayResult(null, s, false, frame, utf8, Member.recipients(members.values(), sender, target));
   }
 
   // ---- leaving ----

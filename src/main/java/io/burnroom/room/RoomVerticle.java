@@ -8,8 +8,10 @@ import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
-import io.burnroom.metrics.BurnroomMetrics;
+import io.burnroom.config.ByteRate;
+import io.burnroom.config.ChunkLimits;
 import io.burnroom.metrics.BurnroomMetrics.BurnReason;
+import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.wire.AdminOp;
 import io.burnroom.wire.CloseCodes;
 import io.burnroom.wire.ErrorCode;
@@ -40,6 +42,8 @@ public final class RoomVerticle extends VerticleBase {
   private final long maxLifetimeMs;
   private final RoomDirectory directory;
   private final BurnroomMetrics metrics;
+  private final int maxAttachmentBytes;
+  private final ChunkGate chunks;
   private FanOut fanOut;
   private MessageConsumer<Object> consumer;
   private MessageConsumer<NodeEvent.NodeLeft> nodeLeftConsumer;
@@ -52,8 +56,11 @@ public final class RoomVerticle extends VerticleBase {
   private boolean resyncOnStart;
 
   public RoomVerticle(RoomState state, String nodeId, Clock clock, long resumeGraceMs, long maxLifetimeMs,
-                      RoomDirectory directory, SnapshotStore snapshots, BurnroomMetrics metrics) {
+                      RoomDirectory directory, SnapshotStore snapshots, BurnroomMetrics metrics,
+                      ChunkLimits chunkLimits, ByteRate nodeChunkRate) {
     this.state = state;
+    this.maxAttachmentBytes = chunkLimits.maxAttachmentBytes();
+    this.chunks = new ChunkGate(state, chunkLimits.roomRate(clock.millis()), nodeChunkRate);
     this.nodeId = nodeId;
     this.clock = clock;
     this.resumeGraceMs = resumeGraceMs;
@@ -114,6 +121,8 @@ public final class RoomVerticle extends VerticleBase {
     Object body = msg.body();
     if (body instanceof RoomRequest.Relay r) {
       onMsg(msg, r);
+    } else if (body instanceof RoomRequest.Chunk c) {
+      onChunk(msg, c);
     } else if (body instanceof RoomRequest.Join j) {
       onJoin(msg, j);
     } else if (body instanceof RoomRequest.Admin a) {
@@ -141,7 +150,7 @@ public final class RoomVerticle extends VerticleBase {
     }
     long now = clock.millis();
     JsonObject joined = ServerFrames.joined(m.memberId, m.resumeToken, state.memberList(), state.expiresAt(), now,
-        state.locked(), state.seq());
+        state.locked(), state.seq(), maxAttachmentBytes);
     RoomReply.Joined reply = new RoomReply.Joined(m.memberId, state.roomId(), state.seq(), joined.encode(),
         r.replay());
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
@@ -167,6 +176,24 @@ public final class RoomVerticle extends VerticleBase {
     metrics.relayed(body.length());
     replication.afterReplication(() -> {
       fanOut.deliver(r.recipients(), r.frameUtf8(), ack.seq());
+      Bus.reply(msg, ack);
+    });
+  }
+
+  /**
+   * Relays a chunk at once and answers with how long the sender's ack waits for the room's byte budget; nothing of it
+   * is kept or replicated. It still waits behind cluster writes in flight, so it never overtakes the message (say,
+   * the attachment's manifest) its sender sent before it.
+   */
+  private void onChunk(Message<Object> msg, RoomRequest.Chunk c) {
+    ChunkGate.Result r = chunks.relay(c.memberId(), c.connId(), c.id(), c.body(), c.to(), clock.millis());
+    if (r.error() != null) {
+      fail(msg, r.error());
+      return;
+    }
+    RoomReply.ChunkAcked ack = new RoomReply.ChunkAcked(r.waitMs());
+    replication.afterReplication(() -> {
+      fanOut.deliver(r.recipients(), r.frameUtf8());
       Bus.reply(msg, ack);
     });
   }

@@ -18,6 +18,13 @@ public sealed interface ClientFrame {
   }
 
   /**
+   * One encrypted, padded piece of an attachment, for everyone else or for {@code to}: relayed like a {@link Msg}
+   * but without a seq, replay or relay-once window (decision 47).
+   */
+  record Chunk(String id, String body, String to) implements ClientFrame {
+  }
+
+  /**
    * A creator operation; {@code target} is set for kick, {@code seconds} for extend, {@code joinHash} (32 bytes,
    * base64url) for rotate and optionally for kick.
    */

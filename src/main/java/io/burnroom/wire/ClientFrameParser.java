@@ -61,6 +61,7 @@ public final class ClientFrameParser {
     return switch (t) {
       case "join" -> join(json);
       case "msg" -> msg(json);
+      case "chunk" -> chunk(json);
       case "admin" -> admin(json);
       case "ping" -> Result.ok(new ClientFrame.Ping());
       default -> Result.fail(ErrorCode.UNKNOWN_TYPE);
@@ -95,6 +96,16 @@ public final class ClientFrameParser {
     return msg(json.getValue("id"), json.getValue("body"), json.getValue("to"));
   }
 
+  private Result chunk(JsonObject json) {
+    return chunk(msg(json));
+  }
+
+  /** A chunk has exactly a msg's fields and rules. */
+  private static Result chunk(Result asMsg) {
+    return asMsg.frame() instanceof ClientFrame.Msg m ? Result.ok(new ClientFrame.Chunk(m.id(), m.body(), m.to()))
+        : asMsg;
+  }
+
   /** The rules of a msg frame, on its raw field values (whichever way they were read). */
   private Result msg(Object rawId, Object rawBody, Object rawTo) {
     String id = string(rawId, limits.maxClientIdChars());
@@ -120,7 +131,7 @@ public final class ClientFrameParser {
 
   /**
    * The common case read straight off a token stream: an object of string fields (and {@code "to": null}) whose
-   * type is "msg", nothing after it. That is almost every frame a room sees, and skipping the map a JsonObject would
+   * type is "msg" (or "chunk"), nothing after it. That is almost every frame a room sees, and skipping the map a JsonObject would
    * build (and Jackson's data binding) is a tenth of an edge's time. Anything else, including every malformed frame,
    * answers null and goes the general way, so errors are decided in one place.
    */
@@ -152,13 +163,14 @@ public final class ClientFrameParser {
           default -> { } // unknown fields are ignored, as in the general way
         }
       }
-      if (t != JsonToken.END_OBJECT || p.nextToken() != null || !"msg".equals(type)) {
+      if (t != JsonToken.END_OBJECT || p.nextToken() != null || !("msg".equals(type) || "chunk".equals(type))) {
         return null;
       }
     } catch (IOException | RuntimeException e) {
       return null;
     }
-    return msg(id, body, to);
+    Result m = msg(id, body, to);
+    return "chunk".equals(type) ? chunk(m) : m;
   }
 
   private static final JsonFactory STREAMS = new JsonFactory();

@@ -12,10 +12,10 @@ public final class ServerFrames {
   }
 
   public static JsonObject joined(String memberId, String resumeToken, JsonArray members, long expiresAt,
-                                  long serverTime, boolean locked, long seq) {
+                                  long serverTime, boolean locked, long seq, int maxAttachmentBytes) {
     return new JsonObject().put("type", "joined").put("memberId", memberId).put("resumeToken", resumeToken)
         .put("members", members).put("expiresAt", expiresAt).put("serverTime", serverTime).put("locked", locked)
-        .put("seq", seq);
+        .put("seq", seq).put("maxAttachmentBytes", maxAttachmentBytes);
   }
 
   public static JsonObject member(String memberId, String profile) {
@@ -38,8 +38,19 @@ public final class ServerFrames {
    */
   public static String msg(String from, long seq, String id, String body, boolean direct) {
     StringBuilder b = new StringBuilder(body.length() + id.length() + from.length() + 80)
-        .append("{\"type\":\"msg\",\"from\":\"").append(from).append("\",\"seq\":").append(seq)
-        .append(",\"id\":\"").append(ESCAPER.quoteAsString(id)).append("\",\"body\":\"").append(body).append('"');
+        .append("{\"type\":\"msg\",\"from\":\"").append(from).append("\",\"seq\":").append(seq);
+    return relayed(b, id, body, direct);
+  }
+
+  /** A relayed attachment chunk: a msg without a seq, written the same direct way (decision 47). */
+  public static String chunk(String from, String id, String body, boolean direct) {
+    StringBuilder b = new StringBuilder(body.length() + id.length() + from.length() + 80)
+        .append("{\"type\":\"chunk\",\"from\":\"").append(from).append('"');
+    return relayed(b, id, body, direct);
+  }
+
+  private static String relayed(StringBuilder b, String id, String body, boolean direct) {
+    b.append(",\"id\":\"").append(ESCAPER.quoteAsString(id)).append("\",\"body\":\"").append(body).append('"');
     return (direct ? b.append(",\"direct\":true}") : b.append('}')).toString();
   }
 
@@ -47,6 +58,12 @@ public final class ServerFrames {
   public static String ack(String id, long seq) {
     return new StringBuilder(id.length() + 48).append("{\"type\":\"ack\",\"id\":\"").append(ESCAPER.quoteAsString(id))
         .append("\",\"seq\":").append(seq).append('}').toString();
+  }
+
+  /** The sender's acknowledgement of a chunk, held back while its byte budgets are in debt. */
+  public static String chunkAck(String id) {
+    return new StringBuilder(id.length() + 32).append("{\"type\":\"chunk_ack\",\"id\":\"")
+        .append(ESCAPER.quoteAsString(id)).append("\"}").toString();
   }
 
   public static JsonObject tick(long expiresAt, long serverTime) {

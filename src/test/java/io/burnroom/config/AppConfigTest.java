@@ -41,6 +41,26 @@ class AppConfigTest {
   }
 
   @Test
+  @DisplayName("attachment limits: 10 MiB files, 8 MiB/s per connection, 64 MiB/s per room, 256 MiB/s per node; none outruns the next")
+  void attachmentLimits() {
+    ChunkLimits d = AppConfig.defaults().chunkLimits();
+    assertThat(d).isEqualTo(new ChunkLimits(10 << 20, 8 << 20, 64 << 20, 256 << 20, 8));
+    ChunkLimits set = AppConfig.from(Map.of("BURNROOM_MAX_ATTACHMENT_BYTES", "1048576",
+        "BURNROOM_CHUNK_BYTES_PER_SECOND_PER_CONNECTION", "100000", "BURNROOM_ROOM_BYTES_PER_SECOND", "200000",
+        "BURNROOM_NODE_BYTES_PER_SECOND", "300000")).chunkLimits();
+    assertThat(set).isEqualTo(new ChunkLimits(1 << 20, 100_000, 200_000, 300_000, 8));
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_NODE_BYTES_PER_SECOND", "1000000",
+        "BURNROOM_ROOM_BYTES_PER_SECOND", "2000000"))).hasMessageContaining("BURNROOM_ROOM_BYTES_PER_SECOND");
+    assertThat(AppConfig.from(Map.of("BURNROOM_ROOM_BYTES_PER_SECOND", "1000000")).chunkLimits()
+        .connectionBytesPerSecond()).as("the default connection budget shrinks to a smaller room's").isEqualTo(1_000_000);
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_ROOM_BYTES_PER_SECOND", "1000000",
+        "BURNROOM_CHUNK_BYTES_PER_SECOND_PER_CONNECTION", "2000000")))
+        .hasMessageContaining("BURNROOM_CHUNK_BYTES_PER_SECOND_PER_CONNECTION");
+    assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_MAX_ATTACHMENT_BYTES", "0")))
+        .hasMessageContaining("BURNROOM_MAX_ATTACHMENT_BYTES");
+  }
+
+  @Test
   @DisplayName("invalid values fail fast and name the variable")
   void invalid() {
     assertThatThrownBy(() -> AppConfig.from(Map.of("BURNROOM_HTTP_PORT", "eighty")))

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.burnroom.bus.EdgeEvent;
 import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
+import io.burnroom.config.ChunkLimits;
 import io.burnroom.config.Limits;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.metrics.BurnroomMetrics.Limit;
@@ -56,7 +57,7 @@ class SocketSessionTest {
   /** Admin attempts: 2 per source, then one a minute. */
   private final SourceLimiter adminAttempts = new SourceLimiter(1 / 60.0, 2);
   private final Limits limits = Limits.defaults().withRates(5, 10);
-  private final SessionContext context = new SessionContext("node-1", limits,
+  private final SessionContext context = new SessionContext("node-1", limits, ChunkLimits.defaults(),
       new ClientFrameParser(limits, 86_400), clock, metrics, rooms, timers, new FlushBatch(loop::add), sockets,
       new SourceBudget(adminAttempts, Limit.ADMIN_RATE, clock, metrics));
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
+import io.burnroom.config.ChunkLimits;
 import io.burnroom.config.Limits;
 import io.burnroom.http.ClientAddress;
 import io.burnroom.http.OriginCheck;
@@ -67,7 +68,8 @@ class SocketUpgradeTest {
             "{\"type\":\"joined\",\"memberId\":\"m1\"}", List.of())) : Future.succeededFuture();
       }
     };
-    SessionContext sessions = new SessionContext("node-1", limits, new ClientFrameParser(limits, 86_400), clock,
+    SessionContext sessions = new SessionContext("node-1", limits, ChunkLimits.defaults(),
+        new ClientFrameParser(limits, 86_400), clock,
         metrics, rooms, SessionContext.Timers.of(vertx), new FlushBatch(task -> vertx.runOnContext(v -> task.run())),
         new LocalSockets(nodeSockets, metrics),
         new SourceBudget(new SourceLimiter(1 / 60.0, 100), Limit.ADMIN_RATE, clock, metrics));

@@ -41,6 +41,9 @@ final class Hostile {
       assertThat(source).as(what + ": connect-src allows only self and same-origin ws(s)")
           .matches("'self'|wss?://(127\\.0\\.0\\.1|localhost)(:\\d+)?");
     }
+    // images: the page's own, the QR code it draws (data:) and attachments it decrypted into object URLs (blob:)
+    assertThat(Arrays.stream(csp.split(";")).map(String::trim).filter(d -> d.startsWith("img-src")).toList())
+        .as(what + ": img-src").containsExactly("img-src 'self' data: blob:");
     assertThat(h.get("referrer-policy")).as(what).isEqualTo("no-referrer");
     assertThat(h.get("x-content-type-options")).as(what).isEqualTo("nosniff");
     assertThat(h.get("permissions-policy")).as(what).contains("camera=()").contains("microphone=()")

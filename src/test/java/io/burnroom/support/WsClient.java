@@ -92,6 +92,28 @@ public final class WsClient implements AutoCloseable {
     send(new JsonObject().put("type", "msg").put("id", id).put("body", body).put("to", to));
   }
 
+  /** Sends an attachment chunk, {@code type} first as the web client writes it, to everyone else or to {@code to}. */
+  public void chunk(String id, String body, String to) {
+    JsonObject f = new JsonObject().put("type", "chunk").put("id", id).put("body", body);
+    send(to == null ? f : f.put("to", to));
+  }
+
+  /**
+   * Sends chunks {@code prefix.0} to {@code prefix.(n-1)} as the web client does, keeping at most {@code window}
+   * unacknowledged, and returns once every one is acknowledged.
+   */
+  public void chunks(String prefix, int n, String body, int window) {
+    for (int i = 0; i < n; i++) {
+      chunk(prefix + "." + i, body, null);
+      if (i >= window - 1) {
+        expect("chunk_ack");
+      }
+    }
+    for (int i = 0; i < Math.min(n, window - 1); i++) {
+      expect("chunk_ack");
+    }
+  }
+
   public void admin(String pin, String op) {
     send(new JsonObject().put("type", "admin").put("pin", pin).put("op", op));
   }

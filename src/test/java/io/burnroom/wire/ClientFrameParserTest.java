@@ -101,6 +101,24 @@ class ClientFrameParserTest {
   }
 
   @Test
+  @DisplayName("a chunk has exactly a msg's fields and rules, read the fast way or the general way")
+  void chunks() {
+    ClientFrame.Chunk c = new ClientFrame.Chunk("a.0", "AA-_", "m");
+    assertThat(parser.parse("{\"type\":\"chunk\",\"id\":\"a.0\",\"body\":\"AA-_\",\"to\":\"m\"}").frame()).isEqualTo(c);
+    assertThat(parser.parse("{\"to\":\"m\",\"body\":\"AA-_\",\"id\":\"a.0\",\"type\":\"chunk\",\"n\":1}").frame())
+        .as("any field order, an unknown number field (the general way)").isEqualTo(c);
+    assertThat(parser.parse("{\"type\":\"chunk\",\"id\":\"a.0\",\"body\":\"AA-_\",\"to\":\"m\"}", false).frame())
+        .isEqualTo(c);
+    assertThat(parser.parse("{\"type\":\"chunk\",\"id\":\"1\",\"body\":\"" + "A".repeat(65536) + "\"}").ok()).isTrue();
+    assertThat(error("{\"type\":\"chunk\",\"id\":\"1\",\"body\":\"" + "A".repeat(65537) + "\"}"))
+        .isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE);
+    assertThat(error("{\"type\":\"chunk\",\"id\":\"\",\"body\":\"AA\"}")).isEqualTo(ErrorCode.BAD_FIELD);
+    assertThat(error("{\"type\":\"chunk\",\"id\":\"1\",\"body\":\"not base64\"}")).isEqualTo(ErrorCode.BAD_FIELD);
+    assertThat(error("{\"type\":\"chunk\",\"id\":\"1\"}")).isEqualTo(ErrorCode.BAD_FIELD);
+    assertThat(error("{\"type\":\"chunk\",\"id\":\"1\",\"body\":\"AA\",\"to\":5}")).isEqualTo(ErrorCode.BAD_FIELD);
+  }
+
+  @Test
   @DisplayName("limits: id 64, profile 4 KiB, body 64 KiB, frame 65 KiB")
   void limits() {
     assertThat(parser.parse("{\"type\":\"msg\",\"id\":\"" + "i".repeat(64) + "\",\"body\":\"YQ\"}").ok()).isTrue();
