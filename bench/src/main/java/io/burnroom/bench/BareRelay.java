@@ -16,12 +16,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * The baseline: the ceiling of this stack. A bare Vert.x WebSocket server on {@code /ws/rooms/{id}} that relays every
  * text frame verbatim to the other sockets of the same "room". No protocol, no JSON parsing, no event bus, no acks,
- * no limits — only the same fan-out Burnroom does. One verticle instance per core share the port.
+ * no limits — only the same fan-out Burnroom does. One exception: a frame that begins like an attachment chunk is
+ * answered with a bare {@code chunk_ack}, so the attachment bench drives both with the same window. One verticle instance per core share the port.
  *
  * <p>Prints {@code Relay ready: port N} when listening (see {@link ServerProcess}).
  */
 public final class BareRelay extends VerticleBase {
   private static final String PREFIX = "/ws/rooms/";
+  private static final String CHUNK = "{\"type\":\"chunk\"";
+  private static final String CHUNK_ACK = "{\"type\":\"chunk_ack\"}";
   private static final Map<String, List<ServerWebSocket>> ROOMS = new ConcurrentHashMap<>();
   private final int port;
   private HttpServer server;
@@ -72,6 +75,9 @@ public final class BareRelay extends VerticleBase {
         if (other != ws) {
           other.writeTextMessage(frame);
         }
+      }
+      if (frame.startsWith(CHUNK)) {
+        ws.writeTextMessage(CHUNK_ACK); // the attachment bench's window, as Burnroom's chunk_ack drives it
       }
     });
     ws.closeHandler(v -> {

@@ -26,7 +26,7 @@ import org.HdrHistogram.Histogram;
  * <pre>
  *   bench/run.sh                 # everything, twice (about 26 minutes)
  *   bench/run.sh --quick         # small sizes, once: a smoke test of the bench itself
- *   bench/run.sh --only=a,b,d    # a subset; --repeat=N, --rounds=N, --latency-rounds=N, --measure=S, --warmup=S,
+ *   bench/run.sh --only=a,b,d    # a subset (h: attachments, --attachment-rooms=N --attachment-members=N --attachment-raised); --repeat=N, --rounds=N, --latency-rounds=N, --measure=S, --warmup=S,
  *                                # --rooms=N, --members=N
  *   bench/run.sh --only=a,b --compare=/tmp/other.jar   # A/B: a second build's nodes take turns with the first's
  * </pre>
@@ -56,7 +56,7 @@ public final class BenchMain {
     boolean quick = opts.containsKey("quick");
     this.jar = Paths.get(opts.getOrDefault("jar", "target/burnroom.jar"));
     this.outDir = Paths.get(opts.getOrDefault("out", "."));
-    this.only = Set.of(opts.getOrDefault("only", "a,b,c,d,e,f,g").split(","));
+    this.only = Set.of(opts.getOrDefault("only", "a,b,c,d,e,f,g,h").split(","));
     this.repeat = num("repeat", quick ? 1 : 2);
     this.rooms = num("rooms", quick ? 10 : 100);
     this.members = num("members", quick ? 5 : 10);
@@ -123,6 +123,11 @@ public final class BenchMain {
       }
       if (only.contains("g")) {
         step("g one node full of sockets", () -> r.put("scale", new Scale(this).run()));
+      }
+      if (only.contains("h")) {
+        step("h attachments", () -> r.put("attachments", new AttachmentBench(this::startServers,
+            num("attachment-rooms", 10), num("attachment-members", 10), warmupS, measureS,
+            opts.containsKey("attachment-raised")).run()));
       }
     }
     result.put("finishedAt", Instant.now().toString()).put("loadavgAtEnd", loadavg())
