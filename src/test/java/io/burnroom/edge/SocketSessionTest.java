@@ -221,6 +221,50 @@ class SocketSessionTest {
     assertThat(counts.moved()).containsExactly(Map.entry(Limit.ADMIN_RATE, 1.0));
   }
 
+  // ---- attachment chunks (decision 47) ----
+
+  @Test
+  @DisplayName("a chunk goes to the room at once; its chunk_ack waits as long as the room asks; a 9th unacked chunk is refused unparsed")
+  void chunkWindow() {
+    Peer p = joined("c1", "m1", 0);
+    p.text(chunk("a.0"));
+    Rooms.Call first = rooms.next();
+    assertThat(first.body).isEqualTo(new RoomRequest.Chunk("m1", "c1", "a.0", "QUJD", null));
+    first.reply(new RoomReply.ChunkAcked(250));
+    assertThat(timers.pending()).as("the ack waits for the room's budget").containsExactly(250L);
+    assertThat(p.socket.types()).doesNotContain("chunk_ack");
+    timers.fireAll();
+    assertThat(p.socket.texts()).endsWith("{\"type\":\"chunk_ack\",\"id\":\"a.0\"}");
+    for (int i = 1; i <= 8; i++) {
+      p.text(chunk("a." + i)); // none answered yet: 8 unacknowledged
+    }
+    LimitCounts counts = LimitCounts.of(metrics);
+    p.text(chunk("a.9"));
+    assertThat(p.socket.errors()).containsExactly("rate_limited");
+    assertThat(counts.moved()).containsExactly(Map.entry(Limit.FLOOD, 1.0));
+    rooms.next().fail(ErrorCode.RATE_LIMITED); // the room's budget refuses a.1: it leaves the window, socket open
+    assertThat(p.socket.errors()).containsExactly("rate_limited", "rate_limited");
+    assertThat(p.socket.closedWith).isNull();
+    p.text(chunk("a.10"));
+    assertThat(p.socket.errors()).as("a place in the window again").hasSize(2);
+  }
+
+  @Test
+  @DisplayName("chunks do not take the msg rate: 20 chunks where 10 msgs are the burst")
+  void chunksSkipTheFrameRate() {
+    Peer p = joined("c1", "m1", 0);
+    for (int i = 0; i < 20; i++) {
+      p.text(chunk("s." + i));
+      rooms.next().reply(new RoomReply.ChunkAcked(0));
+    }
+    assertThat(p.socket.errors()).isEmpty();
+    assertThat(p.socket.types().stream().filter("chunk_ack"::equals).count()).isEqualTo(20);
+  }
+
+  private static String chunk(String id) {
+    return "{\"type\":\"chunk\",\"id\":\"" + id + "\",\"body\":\"QUJD\"}";
+  }
+
   // ---- the socket table ----
 
   @Test
