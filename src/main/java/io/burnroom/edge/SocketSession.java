@@ -115,7 +115,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
 
   private void onText(String text) {
     long now = ctx.clock().millis();
-    if (ChunkWindow.isChunk(text) ? chunks.full() : !rate.tryTake(now)) {
+    // only a seated member's chunks skip the frame rate: before that they are paced like any frame
+    if (phase == Phase.JOINED && ChunkWindow.isChunk(text) ? chunks.full() : !rate.tryTake(now)) {
       rateLimited();
       return;
     }

@@ -261,6 +261,19 @@ class SocketSessionTest {
     assertThat(p.socket.types().stream().filter("chunk_ack"::equals).count()).isEqualTo(20);
   }
 
+  @Test
+  @DisplayName("while the room seats a member, its chunk frames take the frame rate like any other frame")
+  void chunksWhileJoiningTakeTheFrameRate() {
+    Peer p = open("c1");
+    p.text(JOIN); // the room has not answered: the socket is joining
+    LimitCounts counts = LimitCounts.of(metrics);
+    for (int i = 0; i < 10; i++) {
+      p.text(chunk("early." + i));
+    }
+    assertThat(counts.moved()).as("a burst of 10 frames, the join among them").containsExactly(Map.entry(Limit.FLOOD, 1.0));
+    assertThat(p.socket.errors()).containsOnly("not_joined", "rate_limited");
+  }
+
   private static String chunk(String id) {
     return "{\"type\":\"chunk\",\"id\":\"" + id + "\",\"body\":\"QUJD\"}";
   }
