@@ -7,7 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -99,67 +98,13 @@ final class Fleet implements AutoCloseable {
     this.msgTail = ascii("\",\"body\":\"" + body + "\"}");
   }
 
-  /**
-   * What the fleet needs of a member's socket: the lean client, or (with {@code BENCH_GENERATOR=vertx}) Vert.x's own
-   * WebSocket client, which decodes and checks every message as an application's client would (a heavier generator:
-   * issue 31 compares the two).
-   */
+  /** What the fleet needs of a member's socket ({@link LeanSocket}; a second client could stand in for it). */
   interface Sock {
     void send(String text);
 
     void send(byte[]... parts);
 
     void close(int code);
-  }
-
-  /** {@code BENCH_GENERATOR=vertx}: members on Vert.x's WebSocket client instead of {@link LeanSocket}. */
-  static final boolean VERTX_CLIENT = "vertx".equalsIgnoreCase(System.getenv().getOrDefault("BENCH_GENERATOR", "lean"));
-
-  private io.vertx.core.http.WebSocketClient wsClient;
-
-  /** Vert.x's client, connected on the calling (lane) context: its handlers run on that lane's event loop. */
-  private Future<Sock> connectVertx(Member m, int port, String path) {
-    if (wsClient == null) {
-      synchronized (this) {
-        if (wsClient == null) {
-          wsClient = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
-              .setMaxFrameSize(128 * 1024).setMaxMessageSize(128 * 1024));
-        }
-      }
-    }
-    return wsClient.connect(new io.vertx.core.http.WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
-        .setURI(path)).map(ws -> {
-          ws.textMessageHandler(text -> {
-            byte[] b = text.substring(0, Math.min(text.length(), LeanSocket.PREFIX)).getBytes(StandardCharsets.UTF_8);
-            m.onMessage(null, b, b.length, text.length());
-          });
-          ws.closeHandler(v -> m.onClose(null, ws.closeStatusCode() == null ? 1006 : ws.closeStatusCode(),
-              String.valueOf(ws.closeReason())));
-          return new Sock() {
-            @Override
-            public void send(String text) {
-              ws.writeTextMessage(text);
-            }
-
-            @Override
-            public void send(byte[]... parts) {
-              int n = 0;
-              for (byte[] p : parts) {
-                n += p.length;
-              }
-              Buffer b = Buffer.buffer(n);
-              for (byte[] p : parts) {
-                b.appendBytes(p);
-              }
-              ws.writeTextMessage(b.toString(StandardCharsets.UTF_8));
-            }
-
-            @Override
-            public void close(int code) {
-              ws.close((short) code);
-            }
-          };
-        });
   }
 
   // ---- rooms and members ----
@@ -263,9 +208,8 @@ final class Fleet implements AutoCloseable {
     Promise<Member> result = Promise.promise();
     room.lane.ctx.runOnContext(v -> {
       Member m = new Member(room);
-      Future<Sock> opened = VERTX_CLIENT ? connectVertx(m, port, "/ws/rooms/" + room.id)
-          : LeanSocket.connect(room.lane.loop, vertx.isNativeTransportEnabled(), "127.0.0.1", port,
-              "/ws/rooms/" + room.id, m).map(ws -> (Sock) ws);
+      Future<Sock> opened = LeanSocket.connect(room.lane.loop, vertx.isNativeTransportEnabled(), "127.0.0.1", port,
+          "/ws/rooms/" + room.id, m).map(ws -> (Sock) ws);
       opened.compose(ws -> {
         m.ws = ws;
         room.members.add(m);
