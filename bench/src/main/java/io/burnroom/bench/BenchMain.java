@@ -603,22 +603,7 @@ public final class BenchMain {
          Fleet fleet = new Fleet(Fleet.Kind.BURNROOM, lanes, bodyChars)) {
       long leadMs = Long.parseLong(opts.getOrDefault("expiry-lead", "30")) * 1000;
       long target = ((System.currentTimeMillis() + leadMs) / 1000 + 1) * 1000;
-      List<Callable<Future<Fleet.Room>>> creating = new ArrayList<>();
-      for (int i = 0; i < expiryRooms; i++) {
-        creating.add(() -> {
-          int ttl = (int) Math.ceil((target - System.currentTimeMillis()) / 1000.0);
-          return fleet.createRoom(node.port(), ttl);
-        });
-      }
-      // few requests in flight: the TTL is whole seconds from the client's clock, so queueing delay widens the spread
-      List<Fleet.Room> made = Fleet.throttled(creating, 4, 120_000);
-      List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
-      for (Fleet.Room room : made) {
-        fleet.adopt(room);
-        joining.add(() -> fleet.connect(room, node.port()));
-        joining.add(() -> fleet.connect(room, node.port()));
-      }
-      Fleet.throttled(joining, 64, 120_000);
+      List<Fleet.Room> made = Scale.expiringRooms(fleet, node.port(), expiryRooms, target);
       long joinedAt = System.currentTimeMillis();
       long first = made.stream().mapToLong(r -> r.expiresAt).min().orElse(0);
       long last = made.stream().mapToLong(r -> r.expiresAt).max().orElse(0);
@@ -626,35 +611,7 @@ public final class BenchMain {
         System.out.println("   WARNING: joins finished after the first expiry; raise --expiry-lead");
       }
       Thread.sleep(Math.max(0, last - System.currentTimeMillis()) + 5000);
-      Histogram late = new Histogram(60_000_000L, 3);
-      int missing = 0;
-      long minLate = Long.MAX_VALUE;
-      for (Fleet.Room room : made) {
-        for (Fleet.Member m : room.members) {
-          if (m.burnedAtMillis == 0) {
-            missing++;
-          } else {
-            long l = m.burnedAtMillis - room.expiresAt;
-            minLate = Math.min(minLate, l);
-            late.recordValue(Math.max(0, l) * 1000);
-          }
-        }
-      }
-      long[] sorted = made.stream().mapToLong(r -> r.expiresAt).sorted().toArray();
-      int busiest = 0;
-      for (int i = 0, j = 0; i < sorted.length; i++) {
-        while (sorted[i] - sorted[j] >= 1000) {
-          j++;
-        }
-        busiest = Math.max(busiest, i - j + 1);
-      }
-      JsonObject out = new JsonObject().put("rooms", expiryRooms).put("members", expiryRooms * 2)
-          .put("expiresAtSpreadMs", last - first).put("roomsInBusiestSecond", busiest).put("joinedBeforeFirstExpiryMs", first - joinedAt)
-          .put("burnedFrames", late.getTotalCount()).put("missingBurnedFrames", missing)
-          .put("earliestMs", minLate == Long.MAX_VALUE ? 0 : minLate)
-          .put("latenessP50Ms", ms(late.getValueAtPercentile(50)))
-          .put("latenessP99Ms", ms(late.getValueAtPercentile(99)))
-          .put("latenessMaxMs", ms(late.getMaxValue()));
+      JsonObject out = Scale.lateness(made, first, last, joinedAt).put("members", expiryRooms * 2);
       System.out.println("   " + out.encode());
       return out;
     }

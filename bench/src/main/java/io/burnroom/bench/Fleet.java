@@ -471,7 +471,7 @@ final class Fleet implements AutoCloseable {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
-  private static boolean startsWith(byte[] frame, int length, byte[] prefix) {
+  static boolean startsWith(byte[] frame, int length, byte[] prefix) {
     if (length < prefix.length) {
       return false;
     }

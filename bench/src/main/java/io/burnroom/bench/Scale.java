@@ -114,19 +114,7 @@ final class Scale {
       // full GC of the memory figures) runs near their second
       long leadMs = bench.num("expiry-lead", quick ? 10 : 20) * 1000L;
       long target = ((System.currentTimeMillis() + leadMs) / 1000 + 1) * 1000;
-      creating.clear();
-      for (int i = 0; i < expiringRooms; i++) {
-        creating.add(() -> expiring.createRoom(node.port(),
-            (int) Math.ceil((target - System.currentTimeMillis()) / 1000.0)));
-      }
-      List<Fleet.Room> dying = Fleet.throttled(creating, 4, 120_000);
-      List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
-      for (Fleet.Room r : dying) {
-        expiring.adopt(r);
-        joining.add(() -> expiring.connect(r, node.port()));
-        joining.add(() -> expiring.connect(r, node.port()));
-      }
-      Fleet.throttled(joining, 64, 120_000);
+      List<Fleet.Room> dying = expiringRooms(expiring, node.port(), expiringRooms, target);
       long joinedAt = System.currentTimeMillis();
       double atExpiry = wsCount(node);
       long first = dying.stream().mapToLong(r -> r.expiresAt).min().orElse(0);
@@ -309,15 +297,40 @@ final class Scale {
 
   // ---- expiry ----
 
-  private static JsonObject lateness(List<Fleet.Room> made, long first, long last, long joinedAt) {
+  /**
+   * {@code n} rooms whose {@code expiresAt} falls in the second that starts at {@code target}, each joined by two
+   * members of {@code fleet} (scenarios f and g).
+   */
+  static List<Fleet.Room> expiringRooms(Fleet fleet, int port, int n, long target) {
+    List<Callable<Future<Fleet.Room>>> creating = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      creating.add(() -> fleet.createRoom(port, (int) Math.ceil((target - System.currentTimeMillis()) / 1000.0)));
+    }
+    // few requests in flight: the TTL is whole seconds from the client's clock, so queueing delay widens the spread
+    List<Fleet.Room> made = Fleet.throttled(creating, 4, 120_000);
+    List<Callable<Future<Fleet.Member>>> joining = new ArrayList<>();
+    for (Fleet.Room r : made) {
+      fleet.adopt(r);
+      joining.add(() -> fleet.connect(r, port));
+      joining.add(() -> fleet.connect(r, port));
+    }
+    Fleet.throttled(joining, 64, 120_000);
+    return made;
+  }
+
+  /** Each member's {@code burned} frame against its room's {@code expiresAt} (same machine, same clock). */
+  static JsonObject lateness(List<Fleet.Room> made, long first, long last, long joinedAt) {
     Histogram late = new Histogram(60_000_000L, 3);
     int missing = 0;
+    long minLate = Long.MAX_VALUE;
     for (Fleet.Room room : made) {
       for (Fleet.Member m : room.members) {
         if (m.burnedAtMillis == 0) {
           missing++;
         } else {
-          late.recordValue(Math.max(0, m.burnedAtMillis - room.expiresAt) * 1000);
+          long l = m.burnedAtMillis - room.expiresAt;
+          minLate = Math.min(minLate, l);
+          late.recordValue(Math.max(0, l) * 1000);
         }
       }
     }
@@ -332,6 +345,7 @@ final class Scale {
     return new JsonObject().put("rooms", made.size()).put("expiresAtSpreadMs", last - first)
         .put("roomsInBusiestSecond", busiest).put("joinedBeforeFirstExpiryMs", first - joinedAt)
         .put("burnedFrames", late.getTotalCount()).put("missingBurnedFrames", missing)
+        .put("earliestMs", minLate == Long.MAX_VALUE ? 0 : minLate)
         .put("latenessP50Ms", BenchMain.ms(late.getValueAtPercentile(50)))
         .put("latenessP99Ms", BenchMain.ms(late.getValueAtPercentile(99)))
         .put("latenessMaxMs", BenchMain.ms(late.getMaxValue()));

@@ -135,9 +135,9 @@ public final class ScaleGenerator {
 
     @Override
     public void onMessage(LeanSocket socket, byte[] prefix, int length, int size) {
-      if (startsWith(prefix, length, JOINED)) {
+      if (Fleet.startsWith(prefix, length, JOINED)) {
         finish(true, null);
-      } else if (startsWith(prefix, length, ERROR)) {
+      } else if (Fleet.startsWith(prefix, length, ERROR)) {
         finish(false, new String(prefix, 0, length, StandardCharsets.UTF_8));
       }
     }
@@ -146,17 +146,5 @@ public final class ScaleGenerator {
     public void onClose(LeanSocket socket, int code, String reason) {
       finish(false, "closed " + code + " " + reason);
     }
-  }
-
-  private static boolean startsWith(byte[] frame, int length, byte[] prefix) {
-    if (length < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (frame[i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 }
