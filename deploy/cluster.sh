@@ -197,6 +197,7 @@ start_node() {
   BURNROOM_CLUSTER_HOST="$NODE_HOST" \
   BURNROOM_CLUSTER_PORT="${hz_ports[$i]}" \
   BURNROOM_CLUSTER_MEMBERS="$members" \
+  BURNROOM_CLUSTER_SIZE="${BURNROOM_CLUSTER_SIZE:-${#chat_ports[@]}}" \
   BURNROOM_HTTP_HOST="$NODE_HOST" \
   BURNROOM_HTTP_PORT="${chat_ports[$i]}" \
   BURNROOM_MGMT_HOST=127.0.0.1 \
@@ -220,9 +221,9 @@ await_url() {
 }
 
 await_ready() {
-  local i="$1" name="node$(( $1 + 1 ))"
-  await_url "${node_pids[$i]}" "http://127.0.0.1:${mgmt_ports[$i]}/health/ready" 1200 \
-    "$name exited before it was ready (is a port already in use?)" "$name not ready within 120 s"
+  local i="$1" name="node$(( $1 + 1 ))" check="${2:-ready}"
+  await_url "${node_pids[$i]}" "http://127.0.0.1:${mgmt_ports[$i]}/health/$check" 1200 \
+    "$name exited before it was $check (is a port already in use?)" "$name not $check within 120 s"
 }
 
 start_haproxy() {
@@ -235,10 +236,11 @@ start_haproxy() {
 
 say "starting $n nodes of cluster '$CLUSTER_NAME' from $BURNROOM_JAR"
 # The first node forms the cluster; the others then join it (starting all at once can briefly form two clusters).
+# Alone it is live but not ready: it serves once it sees a majority of BURNROOM_CLUSTER_SIZE (docs/deploy.md).
 start_node 0
-await_ready 0
+await_ready 0 live
 for (( i = 1; i < n; i++ )); do start_node "$i"; done
-for (( i = 1; i < n; i++ )); do await_ready "$i"; done
+for (( i = 0; i < n; i++ )); do await_ready "$i"; done
 start_haproxy
 say "Burnroom cluster ready: http://$LB_HOST:$LB_PORT ($n nodes behind haproxy pid $haproxy_pid; stop with Ctrl-C or '$0 stop')"
 

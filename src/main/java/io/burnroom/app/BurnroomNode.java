@@ -111,23 +111,26 @@ public final class BurnroomNode {
     RoomDirectory directory = new RoomDirectory(vertx, clock);
     SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, mgr.getHazelcastInstance(), clock,
         RoomState.REPLICATED_FRAMES) : SnapshotStore.disabled();
+    ClusterView cluster = mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId, config.quorum())
+        : ClusterView.single(nodeId);
     RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
         config.maxTtlSeconds() * 1000L, config.chunkLimits()), clock, new Ids(), directory, snapshots, metrics,
-        mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId) : ClusterView.single(nodeId));
+        cluster);
     // One edge per core: they share the port, so sockets (parsing, checks, writes) spread over the event loops.
     // Vert.x binds a port once and shares it among its servers; port 0 ("any") is not shared, but a negative port
     // is: every server asking for -1 shares one random port.
-    EdgeShared shared = new EdgeShared(config);
+    EdgeShared shared = new EdgeShared(config, cluster::hasQuorum);
     int port = config.httpPort() == 0 ? -1 : config.httpPort();
     List<EdgeVerticle> edges = new ArrayList<>();
     for (int i = 0; i < EDGE_INSTANCES; i++) {
       edges.add(new EdgeVerticle(config, nodeId, clock, directory, metrics, files, shared, port));
     }
     Edges edge = new Edges(List.copyOf(edges));
-    // Ready = serving chat and (when clustered) still a running member of the cluster.
+    // Ready = serving chat and (when clustered) still a running member of the cluster that sees its quorum, so the
+    // load balancer moves members off the losing side of a split (decision 48).
     java.util.function.BooleanSupplier ready = mgr == null ? edge::ready
-        : () -> edge.ready() && mgr.getHazelcastInstance().getLifecycleService().isRunning();
+        : () -> edge.ready() && mgr.getHazelcastInstance().getLifecycleService().isRunning() && cluster.hasQuorum();
     ManagementVerticle management = new ManagementVerticle(config.mgmtHost(), config.mgmtPort(), registry, metrics,
         nodeId, clock, ready, config.limits().joinTimeoutMs(), files.bundle().toJson());
     if (mgr != null) {

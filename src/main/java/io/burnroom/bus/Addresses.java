@@ -20,6 +20,8 @@ public final class Addresses {
 
   /** Local broadcast when a cluster member disappears ({@link NodeEvent.NodeLeft}). */
   public static final String NODE_LEFT = "burnroom.node-left";
+  /** Local broadcast when a member joins or comes back ({@link NodeEvent.NodeJoined}). */
+  public static final String NODE_JOINED = "burnroom.node-joined";
   /** Local only: Hazelcast merged this node's side back after a split ({@link NodeEvent.ClusterMerged}). */
   public static final String CLUSTER_MERGED = "burnroom.cluster-merged";
 

@@ -49,7 +49,9 @@ public final class Bus {
 
   /** Node wiring → this node's rooms and room host. */
   public static void publish(EventBus bus, NodeEvent event) {
-    bus.publish(event instanceof NodeEvent.NodeLeft ? Addresses.NODE_LEFT : Addresses.CLUSTER_MERGED, event, LOCAL);
+    String address = event instanceof NodeEvent.NodeLeft ? Addresses.NODE_LEFT
+        : event instanceof NodeEvent.NodeJoined ? Addresses.NODE_JOINED : Addresses.CLUSTER_MERGED;
+    bus.publish(address, event, LOCAL);
   }
 
   public static void reply(Message<?> request, RoomReply reply) {

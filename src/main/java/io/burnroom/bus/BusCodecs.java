@@ -151,11 +151,15 @@ public final class BusCodecs {
   static final Codec<NodeEvent.NodeLeft> NODE_LEFT = new Codec<>("burnroom.node-left", NodeEvent.NodeLeft.class,
       (b, n) -> put(b, n.nodeId()), in -> new NodeEvent.NodeLeft(in.string()));
 
+  static final Codec<NodeEvent.NodeJoined> NODE_JOINED = new Codec<>("burnroom.node-joined",
+      NodeEvent.NodeJoined.class, (b, n) -> put(b, n.nodeId()), in -> new NodeEvent.NodeJoined(in.string()));
+
   static final Codec<NodeEvent.ClusterMerged> CLUSTER_MERGED = new Codec<>("burnroom.cluster-merged",
       NodeEvent.ClusterMerged.class, (b, m) -> { }, in -> new NodeEvent.ClusterMerged());
 
   static final List<Codec<?>> ALL = List.of(RELAY, CHUNK, JOIN, ADMIN, LEAVE, INFO, ACKED, CHUNK_ACKED, JOINED,
-      ADMIN_DONE, LEFT, INFO_REPLY, DELIVERIES, CLOSE, DROP, CREATE, GONE, CREATED, NODE_LEFT, CLUSTER_MERGED);
+      ADMIN_DONE, LEFT, INFO_REPLY, DELIVERIES, CLOSE, DROP, CREATE, GONE, CREATED, NODE_LEFT, NODE_JOINED,
+      CLUSTER_MERGED);
 
   public static void register(EventBus bus) {
     ALL.forEach(c -> c.registerOn(bus));

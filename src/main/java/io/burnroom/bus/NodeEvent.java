@@ -7,6 +7,10 @@ public sealed interface NodeEvent extends BusMessage {
   record NodeLeft(String nodeId) implements NodeEvent {
   }
 
+  /** A member joined or came back; {@code nodeId} is its Vert.x node id. At {@link Addresses#NODE_JOINED}. */
+  record NodeJoined(String nodeId) implements NodeEvent {
+  }
+
   /** Hazelcast merged this node's side back after a split: rooms check they are still the owner. */
   record ClusterMerged() implements NodeEvent {
   }

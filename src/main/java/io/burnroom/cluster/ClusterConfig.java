@@ -46,6 +46,11 @@ public final class ClusterConfig {
     String merge = String.valueOf(app.failureDetectSeconds());
     c.setProperty("hazelcast.merge.first.run.delay.seconds", merge);
     c.setProperty("hazelcast.merge.next.run.delay.seconds", merge);
+    // A write whose backup copy is not confirmed completes anyway after this timeout (Hazelcast: 5 s). Cut off from
+    // the backup's node, that write then exists only on this side of the split, and the room would release its ack.
+    // Waiting past failure detection lets Hazelcast first tell this node it lost its quorum, and the room keeps the
+    // ack back (decision 48).
+    c.setProperty("hazelcast.operation.backup.timeout.millis", String.valueOf((app.failureDetectSeconds() + 2) * 1000L));
     NetworkConfig net = c.getNetworkConfig();
     net.setPort(app.clusterPort());
     net.setPortAutoIncrement(app.clusterPort() == 0 || app.clusterMembers().isEmpty());

@@ -11,8 +11,9 @@ import io.vertx.core.eventbus.EventBus;
 
 /**
  * Hazelcast's view of the cluster, told to this node's verticles: a member that disappears becomes a local
- * {@link NodeEvent.NodeLeft} broadcast (rooms mark its sockets gone, the elected survivor restores its rooms), and a
- * merge after a split becomes {@link NodeEvent.ClusterMerged} (room copies check they still own their room).
+ * {@link NodeEvent.NodeLeft} broadcast (rooms mark its sockets gone, the elected survivor restores its rooms), one that
+ * joins becomes {@link NodeEvent.NodeJoined} (a side that regained its quorum restores what it could not before), and
+ * a merge after a split becomes {@link NodeEvent.ClusterMerged} (room copies check they still own their room).
  * Hazelcast calls these listeners on its own threads; the event bus hands the news to each verticle's event loop.
  */
 public final class ClusterEvents implements MembershipListener, LifecycleListener {
@@ -31,6 +32,7 @@ public final class ClusterEvents implements MembershipListener, LifecycleListene
 
   @Override
   public void memberAdded(MembershipEvent e) {
+    Bus.publish(bus, new NodeEvent.NodeJoined(ClusterView.vertxNodeId(e.getMember())));
   }
 
   @Override

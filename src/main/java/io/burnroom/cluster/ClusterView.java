@@ -5,11 +5,21 @@ import com.hazelcast.core.HazelcastInstance;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** Which nodes are alive right now, and which one of them restores orphaned rooms (the lowest id: all agree). */
+/**
+ * Which nodes are alive right now, which one of them restores orphaned rooms (the lowest id: all agree), and whether
+ * this node sees enough of the cluster to serve at all (decision 48).
+ */
 public interface ClusterView {
   String localNode();
 
   Set<String> liveNodes();
+
+  /**
+   * True while this node sees at least the quorum: a strict majority of the cluster's expected size (1 when no size
+   * is given, or it is below 3). A node without it is on the losing side of a split: it neither serves rooms nor
+   * restores any, so the members move to the side that has it and nothing is said on two copies of a room.
+   */
+  boolean hasQuorum();
 
   /** Exactly one live node answers true, so an orphaned room is restored once. */
   default boolean isRestorer() {
@@ -28,6 +38,11 @@ public interface ClusterView {
       public Set<String> liveNodes() {
         return Set.of(nodeId);
       }
+
+      @Override
+      public boolean hasQuorum() {
+        return true;
+      }
     };
   }
 
@@ -42,7 +57,8 @@ public interface ClusterView {
     return id != null ? id : m.getUuid().toString();
   }
 
-  static ClusterView hazelcast(HazelcastInstance hz, String nodeId) {
+  /** @param quorum how many members (this one included) the node must see to serve */
+  static ClusterView hazelcast(HazelcastInstance hz, String nodeId, int quorum) {
     return new ClusterView() {
       @Override
       public String localNode() {
@@ -56,6 +72,12 @@ public interface ClusterView {
           out.add(vertxNodeId(m));
         }
         return out;
+      }
+
+      @Override
+      public boolean hasQuorum() {
+        // The member set is Hazelcast's current view, kept up to date by its membership protocol: no remote call.
+        return quorum <= 1 || (hz.getLifecycleService().isRunning() && hz.getCluster().getMembers().size() >= quorum);
       }
     };
   }

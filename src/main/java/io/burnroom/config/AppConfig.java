@@ -25,6 +25,7 @@ public record AppConfig(
     String clusterServiceDns,
     String clusterName,
     int failureDetectSeconds,
+    int clusterSize,
     int minTtlSeconds,
     int maxTtlSeconds,
     Limits limits,
@@ -51,6 +52,14 @@ public record AppConfig(
    * discovery, which looks up every address behind a DNS name (a headless Service) and joins them on the cluster port.
    */
   public enum Discovery { MEMBERS, KUBERNETES }
+
+  /**
+   * How many members this node must see to serve: a strict majority of {@code BURNROOM_CLUSTER_SIZE} when that is 3 or
+   * more, otherwise 1 (an embedded node, a 2-node cluster, or no size given: every node serves alone; decision 48).
+   */
+  public int quorum() {
+    return !cluster || clusterSize < 3 ? 1 : clusterSize / 2 + 1;
+  }
 
   /** True when the chat port serves TLS itself (otherwise a reverse proxy terminates it). */
   public boolean tlsEnabled() {
@@ -109,6 +118,7 @@ public record AppConfig(
         serviceDns,
         r.string("CLUSTER_NAME", "burnroom"),
         r.integer("FAILURE_DETECT_SECONDS", 5, 1, 300),
+        r.integer("CLUSTER_SIZE", 0, 0, 1_000),
         minTtl,
         maxTtl,
         limits,

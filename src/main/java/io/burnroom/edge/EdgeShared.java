@@ -2,6 +2,7 @@ package io.burnroom.edge;
 
 import io.burnroom.config.AppConfig;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * What every edge instance of one node shares. A node runs one edge per event loop (they share the listening port, so
@@ -13,8 +14,11 @@ public final class EdgeShared {
   final SourceLimiter connects;
   final SourceLimiter adminAttempts;
   final AtomicInteger sockets = new AtomicInteger();
+  /** False while the node lacks its cluster's quorum: room requests are refused at once (decision 48). */
+  final BooleanSupplier serving;
 
-  public EdgeShared(AppConfig config) {
+  public EdgeShared(AppConfig config, BooleanSupplier serving) {
+    this.serving = serving;
     int perMinute = config.limits().roomsPerMinute();
     this.roomCreation = new SourceLimiter(perMinute / 60.0, perMinute);
     this.connects = new SourceLimiter(config.connectsPerMinutePerSource() / 60.0, config.connectsPerMinutePerSource());

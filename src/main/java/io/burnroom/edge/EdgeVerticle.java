@@ -66,7 +66,7 @@ public final class EdgeVerticle extends VerticleBase {
     // A request head gets as long as a new socket gets for its join.
     deadlines = new RequestDeadlines(config.limits().joinTimeoutMs(), clock);
     deadlineSweeper = deadlines.startSweeping(vertx);
-    RoomClient rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L);
+    RoomClient rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L, shared.serving);
     sockets = new LocalSockets(shared.sockets, metrics);
     HttpHardening http = new HttpHardening(new ClientAddress(config.trustedProxies()));
     SessionContext sessions = new SessionContext(nodeId, config.limits(), config.chunkLimits(),

@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import java.util.function.BooleanSupplier;
 
 /**
  * How an edge talks to a room. A request that finds nobody at the room's address, times out, or reaches a room that
@@ -34,9 +35,11 @@ final class RoomClient implements RoomRequests {
   private final Vertx vertx;
   private final RoomDirectory directory;
   private final long retryBudgetMs;
+  private final BooleanSupplier serving;
   private final DeliveryOptions options = new DeliveryOptions().setSendTimeout(ATTEMPT_TIMEOUT_MS);
 
-  RoomClient(Vertx vertx, RoomDirectory directory, long retryBudgetMs) {
+  RoomClient(Vertx vertx, RoomDirectory directory, long retryBudgetMs, BooleanSupplier serving) {
+    this.serving = serving;
     this.vertx = vertx;
     this.directory = directory;
     this.retryBudgetMs = retryBudgetMs;
@@ -47,6 +50,10 @@ final class RoomClient implements RoomRequests {
   public <R extends RoomReply> Future<R> request(String roomId, RoomRequest<R> body) {
     if (!isRoomId(roomId)) {
       return Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND)); // never put client text on the bus
+    }
+    if (!serving.getAsBoolean()) {
+      // This node lacks its cluster's quorum (decision 48): the member reconnects (1012) and lands on the other side.
+      return Future.failedFuture(new RoomError(ErrorCode.NODE_SHUTTING_DOWN));
     }
     // Each attempt is bounded, but the directory look-up between attempts is a Hazelcast call, which can wait for
     // partition migration (a killed node restarting) or a merge for much longer; meanwhile the socket's queue stalls
@@ -72,7 +79,7 @@ final class RoomClient implements RoomRequests {
           if (!retryable(e)) {
             return Future.failedFuture(new RoomError(Bus.errorOf(e)));
           }
-          if (System.currentTimeMillis() >= deadline) {
+          if (System.currentTimeMillis() >= deadline || !serving.getAsBoolean()) {
             return Future.failedFuture(new RoomError(ErrorCode.NODE_SHUTTING_DOWN));
           }
           return directory.get(roomId).recover(x -> Future.succeededFuture(null)).compose(entry -> entry == null

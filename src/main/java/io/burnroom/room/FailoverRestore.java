@@ -48,9 +48,13 @@ final class FailoverRestore {
     this.cluster = cluster;
   }
 
-  /** A node left: if this node is the elected restorer, bring back every room whose owner is not alive. */
+  /**
+   * A node left (or the cluster changed): if this node is the elected restorer and sees the quorum, bring back every
+   * room whose owner is not alive. A node without the quorum restores nothing: the other side has the quorum and
+   * restores them (decision 48).
+   */
   void restoreOrphans(Host host) {
-    if (!snapshots.enabled() || !cluster.isRestorer()) {
+    if (!snapshots.enabled() || !cluster.hasQuorum() || !cluster.isRestorer()) {
       return;
     }
     Set<String> live = cluster.liveNodes();

@@ -43,11 +43,14 @@ public final class RoomHostVerticle extends VerticleBase {
   private final SnapshotStore snapshots;
   private final BurnroomMetrics metrics;
   private final FailoverRestore failover;
+  private final ClusterView cluster;
   /** roomId → deployment id; a null value marks a deployment still starting. */
   private final Map<String, String> deployments = new HashMap<>();
   private final Map<String, RoomVerticle> rooms = new HashMap<>();
   private MessageConsumer<HostRequest> consumer;
   private MessageConsumer<NodeEvent.NodeLeft> nodeLeft;
+  private MessageConsumer<NodeEvent.NodeJoined> nodeJoined;
+  private MessageConsumer<NodeEvent.ClusterMerged> merged;
   private boolean closing;
 
   public RoomHostVerticle(Settings settings, Clock clock, Ids ids, RoomDirectory directory, SnapshotStore snapshots,
@@ -59,18 +62,24 @@ public final class RoomHostVerticle extends VerticleBase {
     this.directory = directory;
     this.snapshots = snapshots;
     this.metrics = metrics;
+    this.cluster = cluster;
     this.failover = new FailoverRestore(settings.nodeId(), clock, ids, directory, snapshots, metrics, cluster);
   }
 
   @Override
   public Future<?> start() {
     consumer = vertx.eventBus().localConsumer(Addresses.ROOM_HOST, this::onRequest);
-    nodeLeft = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
-      if (!closing) {
-        failover.restoreOrphans(restoreTarget());
-      }
-    });
-    return Future.all(consumer.completion(), nodeLeft.completion());
+    nodeLeft = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> restoreOrphans());
+    // A side that lacked the quorum when a node left restores that node's rooms once it has the quorum again.
+    nodeJoined = vertx.eventBus().localConsumer(Addresses.NODE_JOINED, m -> restoreOrphans());
+    merged = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> restoreOrphans());
+    return Future.all(consumer.completion(), nodeLeft.completion(), nodeJoined.completion(), merged.completion());
+  }
+
+  private void restoreOrphans() {
+    if (!closing) {
+      failover.restoreOrphans(restoreTarget());
+    }
   }
 
   private void onRequest(Message<HostRequest> msg) {
@@ -86,7 +95,7 @@ public final class RoomHostVerticle extends VerticleBase {
 
   /** @param joinHash null for an open room (the edge refused a malformed one) */
   private void create(Message<HostRequest> msg, long ttlSeconds, JoinHash joinHash) {
-    if (closing) {
+    if (closing || !cluster.hasQuorum()) {
       Bus.fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
       return;
     }
@@ -116,7 +125,7 @@ public final class RoomHostVerticle extends VerticleBase {
 
   private Future<String> deploy(RoomState state, boolean restored) {
     RoomVerticle room = new RoomVerticle(state, settings.nodeId(), clock, settings.resumeGraceMs(),
-        settings.maxLifetimeMs(), directory, snapshots, metrics, settings.chunkLimits(), nodeChunkRate);
+        settings.maxLifetimeMs(), directory, snapshots, metrics, settings.chunkLimits(), nodeChunkRate, cluster);
     if (restored) {
       room.resyncMembersOnStart();
     }

@@ -6,6 +6,7 @@ import io.burnroom.bus.HostRequest;
 import io.burnroom.bus.NodeEvent;
 import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
+import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.config.ByteRate;
@@ -44,6 +45,7 @@ public final class RoomVerticle extends VerticleBase {
   private final BurnroomMetrics metrics;
   private final int maxAttachmentBytes;
   private final ChunkGate chunks;
+  private final ClusterView cluster;
   private FanOut fanOut;
   private MessageConsumer<Object> consumer;
   private MessageConsumer<NodeEvent.NodeLeft> nodeLeftConsumer;
@@ -57,7 +59,8 @@ public final class RoomVerticle extends VerticleBase {
 
   public RoomVerticle(RoomState state, String nodeId, Clock clock, long resumeGraceMs, long maxLifetimeMs,
                       RoomDirectory directory, SnapshotStore snapshots, BurnroomMetrics metrics,
-                      ChunkLimits chunkLimits, ByteRate nodeChunkRate) {
+                      ChunkLimits chunkLimits, ByteRate nodeChunkRate, ClusterView cluster) {
+    this.cluster = cluster;
     this.state = state;
     this.maxAttachmentBytes = chunkLimits.maxAttachmentBytes();
     this.chunks = new ChunkGate(state, chunkLimits.roomRate(clock.millis()), nodeChunkRate);
@@ -110,7 +113,8 @@ public final class RoomVerticle extends VerticleBase {
   }
 
   private void onRequest(Message<Object> msg) {
-    if (quiesced) {
+    if (quiesced || !cluster.hasQuorum()) {
+      // Without the quorum this copy may be the losing side of a split: the edge retries, the member moves.
       fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
       return;
     }
@@ -175,6 +179,12 @@ public final class RoomVerticle extends VerticleBase {
     }
     metrics.relayed(body.length());
     replication.afterReplication(() -> {
+      if (!cluster.hasQuorum()) {
+        // The write landed only on this side of a split (the other side restored the room without it): nobody
+        // hears of it, and the sender resends to the copy on the side with the quorum (decision 48).
+        Bus.fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
+        return;
+      }
       fanOut.deliver(r.recipients(), r.frameUtf8(), ack.seq());
       Bus.reply(msg, ack);
     });

@@ -61,6 +61,7 @@ class BusContractTest {
       new HostRequest.Gone("room"),
       new HostReply.Created("room", "123456", 1_800_000_000_000L),
       new NodeEvent.NodeLeft("node-2"),
+      new NodeEvent.NodeJoined("node-3"),
       new NodeEvent.ClusterMerged());
 
   @Test

@@ -36,6 +36,7 @@ class ClusterConfigTest {
     // for minutes, and members stuck on the far half never got an ack.
     assertThat(c.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("3");
     assertThat(c.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("3");
+    assertThat(c.getProperty("hazelcast.operation.backup.timeout.millis")).as("past failure detection").isEqualTo("5000");
   }
 
   @Test

@@ -55,7 +55,8 @@ class SplitBrainTest {
       assertThat(copy.seq()).isEqualTo(seqBefore);
       TestNodes.await(b.vertx().deployVerticle(new RoomVerticle(copy, b.nodeId(), Clock.systemUTC(), 30_000,
           86_400_000L, b.directory(), store, BurnroomMetrics.noop(),
-          io.burnroom.config.ChunkLimits.defaults(), io.burnroom.config.ChunkLimits.defaults().nodeRate(0))), 5_000);
+          io.burnroom.config.ChunkLimits.defaults(), io.burnroom.config.ChunkLimits.defaults().nodeRate(0),
+          ClusterView.single(b.nodeId()))), 5_000);
       assertThat(b.vertx().deploymentIDs()).hasSize(deploymentsOnB + 1);
 
       // Hazelcast reports the merge.
