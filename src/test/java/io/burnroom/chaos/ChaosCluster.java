@@ -34,13 +34,15 @@ final class ChaosCluster implements AutoCloseable {
   private final int detectSeconds;
   private final Path root;
   private final String clusterName;
+  private final boolean quorum;
   private final NodeProcess[] nodes;
   /** Every node process started, restarts included, for the report. */
   private final List<NodeProcess> started = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
   private Process haproxy;
 
-  ChaosCluster(int size, int detectSeconds, Path root, String clusterName) {
+  ChaosCluster(int size, int detectSeconds, Path root, String clusterName, boolean quorum) {
+    this.quorum = quorum;
     this.size = size;
     this.detectSeconds = detectSeconds;
     this.root = root;
@@ -91,9 +93,13 @@ final class ChaosCluster implements AutoCloseable {
             "BURNROOM_MGMT_HOST", address(i), "BURNROOM_MGMT_PORT", String.valueOf(MGMT_PORT),
             "BURNROOM_FAILURE_DETECT_SECONDS", String.valueOf(detectSeconds),
             "BURNROOM_RESUME_GRACE_MS", "60000",
+            "BURNROOM_CLUSTER_SIZE", quorum ? String.valueOf(size) : "0",
             "BURNROOM_TRUSTED_PROXIES", LB_HOST))
         // Hazelcast listens on and connects from the node's own address only (not 0.0.0.0).
         .jvmArg("-Dhazelcast.socket.bind.any=false", "-Dhazelcast.socket.client.bind.any=false", "-Xmx256m")
+        // Extra JVM flags for an investigation (e.g. -Xlog:gc:stdout; never a flag that writes a file).
+        .jvmArg(System.getenv().getOrDefault("CHAOS_NODE_JVM", "").isBlank() ? new String[0]
+            : System.getenv("CHAOS_NODE_JVM").trim().split("\\s+"))
         .wrapWith("setpriv", "--regid=" + gid(i), "--clear-groups", "--pdeathsig", "KILL")
         .readyTimeout(Duration.ofSeconds(120))
         .start();

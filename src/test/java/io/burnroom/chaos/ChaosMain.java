@@ -38,11 +38,12 @@ import java.util.function.Consumer;
  *   --faults=KILL9,SIGTERM,PAUSE,PARTITION,SLOW (all; a subset leaves the others out)
  *   --check=FILE (no run: the checker's verdict on a history written by --history)
  *   --history=FILE (also write the history there, one event a line; it names rooms r1, r2, … never by id)
+ *   --quorum=true|false (true: nodes get BURNROOM_CLUSTER_SIZE=N and the checker lets no split excuse a loss)
  * </pre>
  */
 public final class ChaosMain {
   static final String IN_NAMESPACE = "BURNROOM_CHAOS_NETNS";
-  private static final String[] KEYS = {"minutes", "seed", "nodes", "rooms", "members", "detect", "root", "history", "faults", "check"};
+  private static final String[] KEYS = {"minutes", "seed", "nodes", "rooms", "members", "detect", "root", "history", "faults", "check", "quorum"};
 
   private final Map<String, String> opts;
   private final History history = new History();
@@ -59,7 +60,7 @@ public final class ChaosMain {
   public static void main(String[] args) throws Exception {
     Map<String, String> opts = parse(args);
     if (opts.containsKey("check")) {
-      Checker.Verdict v = checker(Integer.parseInt(opts.get("detect")))
+      Checker.Verdict v = checker(Integer.parseInt(opts.get("detect")), Boolean.parseBoolean(opts.get("quorum")))
           .check(History.parse(Files.readAllLines(Paths.get(opts.get("check")))));
       System.out.print(v.report());
       System.exit(v.passed() ? 0 : 1);
@@ -72,7 +73,7 @@ public final class ChaosMain {
 
   static Map<String, String> parse(String[] args) {
     Map<String, String> o = new HashMap<>(Map.of("minutes", "2", "seed", "1", "nodes", "3", "rooms", "6",
-        "members", "3", "detect", "3", "root", System.getProperty("user.dir")));
+        "members", "3", "detect", "3", "root", System.getProperty("user.dir"), "quorum", "true"));
     for (String a : args) {
       int eq = a.indexOf('=');
       String k = a.startsWith("--") && eq > 2 ? a.substring(2, eq) : null;
@@ -132,7 +133,8 @@ public final class ChaosMain {
     System.out.print(schedule);
     System.out.flush();
 
-    ChaosCluster cluster = new ChaosCluster(nodes, detect, root, "chaos-" + UUID.randomUUID());
+    boolean quorum = Boolean.parseBoolean(opts.get("quorum"));
+    ChaosCluster cluster = new ChaosCluster(nodes, detect, root, "chaos-" + UUID.randomUUID(), quorum);
     ChaosNet net = new ChaosNet(cluster.addresses(), cluster.gids(), root.resolve("chaos/slowlink.py"), seed);
     Vertx vertx = null;
     try {
@@ -177,9 +179,10 @@ public final class ChaosMain {
     if (opts.containsKey("history")) {
       Files.write(Paths.get(opts.get("history")), history.events().stream().map(Object::toString).toList());
     }
-    Checker.Verdict v = checker(detect).check(history.events());
+    Checker.Verdict v = checker(detect, quorum).check(history.events());
     System.out.println("chaos run: seed " + seed + ", " + opts.get("minutes") + " min, " + nodes + " nodes, "
-        + rooms.size() + " rooms, " + history.size() + " events, network faults: namespace + iptables + NFQUEUE");
+        + rooms.size() + " rooms, " + history.size() + " events, quorum " + (quorum ? "on" : "off")
+        + ", network faults: namespace + iptables + NFQUEUE");
     System.out.print(v.report());
     return v.passed();
   }
@@ -303,8 +306,8 @@ public final class ChaosMain {
   }
 
   /** Faults count as active until detection + 2 s after they end; the halves of a split get 20 s to merge. */
-  static Checker checker(int detectSeconds) {
-    return new Checker(detectSeconds * 1000L, detectSeconds * 1000L + 2000, 20_000);
+  static Checker checker(int detectSeconds, boolean quorum) {
+    return new Checker(detectSeconds * 1000L, detectSeconds * 1000L + 2000, 20_000, quorum);
   }
 
   private static Thread daemon(String name, Runnable r) {

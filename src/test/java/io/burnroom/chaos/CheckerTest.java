@@ -106,6 +106,23 @@ class CheckerTest {
   }
 
   @Test
+  @DisplayName("with a quorum, a split excuses no lost or doubled message")
+  void quorumSplitRule() {
+    Checker strict = new Checker(3_000, 5_000, 20_000, true);
+    List<Event> lost = clean();
+    lost.removeIf(x -> x.kind() == Kind.DELIVER && x.id().equals("a-1"));
+    lost.add(0, new Event(9_000, Kind.FAULT_START, null, null, null, "PARTITION node2 #1", -1, -1));
+    lost.add(new Event(20_000, Kind.FAULT_END, null, null, null, "PARTITION node2 #1", -1, -1));
+    assertThat(strict.check(lost).violations()).extracting(Checker.Violation::rule).containsExactly("exactly-once");
+
+    List<Event> twice = clean();
+    twice.add(8, e(10_012, Kind.DELIVER, "b", "a", "a-1", 7, -1));
+    twice.add(0, new Event(9_000, Kind.FAULT_START, null, null, null, "PAUSE node2 #1", -1, -1));
+    twice.add(new Event(20_000, Kind.FAULT_END, null, null, null, "PAUSE node2 #1", -1, -1));
+    assertThat(strict.check(twice).violations()).extracting(Checker.Violation::rule).contains("exactly-once");
+  }
+
+  @Test
   @DisplayName("more room verticles than live rooms outside a split, or a room left after the run, is reported")
   void copiesAndLeftovers() {
     List<Event> h = clean();
