@@ -17,24 +17,25 @@ import java.util.function.BooleanSupplier;
 final class RoomReplication {
   private final RoomState state;
   private final SnapshotStore snapshots;
-  private final BooleanSupplier burned;
+  /** True when nothing may be written: after a burn, and while the node lacks its quorum. */
+  private final BooleanSupplier silent;
   private final WritePipeline writes = new WritePipeline(new WritePipeline.Store() {
     @Override
     public Future<Void> saveSnapshot() {
-      return burned.getAsBoolean() ? Future.succeededFuture() : RoomReplication.this.saveSnapshot();
+      return silent.getAsBoolean() ? Future.succeededFuture() : RoomReplication.this.saveSnapshot();
     }
 
     @Override
     public Future<Void> saveFrames(Map<Integer, String> frames) {
-      return burned.getAsBoolean() ? Future.succeededFuture()
+      return silent.getAsBoolean() ? Future.succeededFuture()
           : snapshots.saveFrames(state.roomId(), frames, state.expiresAt());
     }
   });
 
-  RoomReplication(RoomState state, SnapshotStore snapshots, BooleanSupplier burned) {
+  RoomReplication(RoomState state, SnapshotStore snapshots, BooleanSupplier silent) {
     this.state = state;
     this.snapshots = snapshots;
-    this.burned = burned;
+    this.silent = silent;
     if (snapshots.enabled()) {
       state.replicateFrames();
     }

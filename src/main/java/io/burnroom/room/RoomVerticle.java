@@ -70,7 +70,10 @@ public final class RoomVerticle extends VerticleBase {
     this.maxLifetimeMs = maxLifetimeMs;
     this.directory = directory;
     this.metrics = metrics;
-    this.replication = new RoomReplication(state, snapshots, () -> burned);
+    // Nothing is written after a burn, nor without the quorum: at the merge the newer write wins (cluster.xml), and a
+    // write from the losing side (members marked gone, graces expired) would be newer than the winning side's room
+    // (decision 48).
+    this.replication = new RoomReplication(state, snapshots, () -> burned || !cluster.hasQuorum());
   }
 
   /**

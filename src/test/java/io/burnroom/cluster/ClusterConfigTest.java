@@ -6,6 +6,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import io.burnroom.config.AppConfig;
 import java.util.Map;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +38,13 @@ class ClusterConfigTest {
     assertThat(c.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("3");
     assertThat(c.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("3");
     assertThat(c.getProperty("hazelcast.operation.backup.timeout.millis")).as("past failure detection").isEqualTo("5000");
+    // A node woken from a pause can be the side the others merge into; Hazelcast's default (put if absent) then kept
+    // its stale rooms over the ones restored meanwhile (found by chaos/, decision 48).
+    for (String map : List.of(RoomDirectory.MAP, SnapshotStore.MAP, SnapshotStore.FRAMES)) {
+      assertThat(c.getMapConfig(map).getMergePolicyConfig().getPolicy()).as(map)
+          .isEqualTo(com.hazelcast.spi.merge.LatestUpdateMergePolicy.class.getName());
+      assertThat(c.getMapConfig(map).isPerEntryStatsEnabled()).as(map + ": the update time is kept").isTrue();
+    }
   }
 
   @Test
