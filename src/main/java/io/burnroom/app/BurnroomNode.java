@@ -5,6 +5,7 @@ import io.burnroom.cluster.ClusterConfig;
 import io.burnroom.cluster.ClusterEvents;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.HazelcastCallbacks;
+import io.burnroom.cluster.LocalEntries;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.config.AppConfig;
@@ -135,6 +136,7 @@ public final class BurnroomNode {
         nodeId, clock, ready, config.limits().joinTimeoutMs(), files.bundle().toJson());
     if (mgr != null) {
       ClusterEvents.install(mgr.getHazelcastInstance(), vertx.eventBus());
+      metrics.clusterMapEntries(() -> LocalEntries.count(mgr.getHazelcastInstance()));
     }
     return vertx.deployVerticle(host)
         .compose(id -> {

@@ -144,6 +144,17 @@ public final class BurnroomMetrics {
 
   public MeterRegistry registry() { return registry; }
 
+  /**
+   * {@code burnroom_cluster_map_entries}: entries of the room maps this node holds, backups included (a count from
+   * the cluster, e.g. {@code LocalEntries}); only clustered nodes have it.
+   */
+  public void clusterMapEntries(java.util.function.LongSupplier entries) {
+    Gauge.builder("burnroom_cluster_map_entries", entries, s -> (double) s.getAsLong())
+        .description("Entries of the room maps (directory, snapshots, frames) held by this node, backups included")
+        .strongReference(true) // the supplier is a lambda nobody else holds: a weak reference would lose it
+        .register(registry);
+  }
+
   public void roomOpened() {
     roomsActive.incrementAndGet();
   }
