@@ -6,6 +6,7 @@ import io.burnroom.cluster.ClusterEvents;
 import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.HazelcastCallbacks;
 import io.burnroom.cluster.LocalEntries;
+import io.burnroom.cluster.PauseFence;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.config.AppConfig;
@@ -112,8 +113,9 @@ public final class BurnroomNode {
     RoomDirectory directory = new RoomDirectory(vertx, clock);
     SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, mgr.getHazelcastInstance(), clock,
         RoomState.REPLICATED_FRAMES) : SnapshotStore.disabled();
-    ClusterView cluster = mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId, config.quorum())
-        : ClusterView.single(nodeId);
+    long detectMs = config.failureDetectSeconds() * 1000L;
+    ClusterView cluster = mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId, config.quorum(),
+        PauseFence.start(vertx, Math.max(1000, detectMs - 1000), detectMs + 2000)) : ClusterView.single(nodeId);
     RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
         config.maxTtlSeconds() * 1000L, config.chunkLimits()), clock, new Ids(), directory, snapshots, metrics,

@@ -57,8 +57,11 @@ public interface ClusterView {
     return id != null ? id : m.getUuid().toString();
   }
 
-  /** @param quorum how many members (this one included) the node must see to serve */
-  static ClusterView hazelcast(HazelcastInstance hz, String nodeId, int quorum) {
+  /**
+   * @param quorum how many members (this one included) the node must see to serve
+   * @param fence  keeps a node just back from a pause from serving on a member list that is no longer true
+   */
+  static ClusterView hazelcast(HazelcastInstance hz, String nodeId, int quorum, PauseFence fence) {
     return new ClusterView() {
       @Override
       public String localNode() {
@@ -77,7 +80,8 @@ public interface ClusterView {
       @Override
       public boolean hasQuorum() {
         // The member set is Hazelcast's current view, kept up to date by its membership protocol: no remote call.
-        return quorum <= 1 || (hz.getLifecycleService().isRunning() && hz.getCluster().getMembers().size() >= quorum);
+        return quorum <= 1 || (!fence.fenced() && hz.getLifecycleService().isRunning()
+            && hz.getCluster().getMembers().size() >= quorum);
       }
     };
   }
