@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Timeout;
 class ChaosIT {
   private static final long SEED = 1;
   /**
-   * Every kind but PAUSE: a node woken from a SIGSTOP past failure detection rejoins through Hazelcast's merge, and a
-   * member whose socket is on it can get neither acks nor the burn until its room ends (docs/reliability.md, open).
+   * Every kind but PAUSE: on this shared 2-core machine a pause past failure detection makes the other nodes miss
+   * each other's heartbeats too, and the cluster falls apart before it merges (docs/reliability.md, open).
    * chaos/run.sh runs PAUSE too.
    */
   private static final List<String> KINDS = List.of("KILL9", "SIGTERM", "PARTITION", "SLOW");
