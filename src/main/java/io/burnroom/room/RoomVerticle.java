@@ -183,9 +183,12 @@ public final class RoomVerticle extends VerticleBase {
     metrics.relayed(body.length());
     replication.afterReplication(() -> {
       if (!cluster.hasQuorum()) {
-        // The write landed only on this side of a split (the other side restored the room without it): nobody
-        // hears of it, and the sender resends to the copy on the side with the quorum (decision 48).
+        // The write may have landed only on this side of a split (the other side restored the room without it):
+        // nobody hears of it now, the sender resends it, and every member resumes (1012), so whichever copy serves
+        // on gives each of them, from its own replay, exactly what it holds: this copy if the quorum comes back
+        // here (the resend is then a duplicate of this seq), the other side's otherwise (decision 48).
         Bus.fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
+        fanOut.close(state.connectedMembers(), CloseCodes.SHUTTING_DOWN, null);
         return;
       }
       fanOut.deliver(r.recipients(), r.frameUtf8(), ack.seq());
