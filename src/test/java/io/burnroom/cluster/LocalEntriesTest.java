@@ -22,25 +22,30 @@ class LocalEntriesTest {
     try (TestNodes nodes = new TestNodes()) {
       BurnroomNode a = nodes.clustered();
       BurnroomNode b = nodes.clustered();
-      String id = nodes.createRoom(a, 3).getString("roomId");
+      io.vertx.core.json.JsonObject room = nodes.createRoom(a, 600);
+      String id = room.getString("roomId");
       try (WsClient m = nodes.ws(b, id)) {
         m.join(PROFILE);
         m.msg("one", "AAAA");
         m.expect("ack");
         // directory + snapshot + one frame, each with one backup: 6 entries over the two nodes
-        assertThat(entries(a) + entries(b)).isEqualTo(6);
+        awaitEntries(a, b, 6);
         assertThat(entries(a)).as("each node holds owned entries or backups").isPositive();
         assertThat(entries(b)).isPositive();
+        m.admin(room.getString("pin"), "burn");
         m.expect("burned");
       }
-      // The burn removes the entries; a backup copy whose TTL ran out with the room is dropped by Hazelcast's expiry
-      // sweep instead, within about 10 s (measured: 10.9 and 12.0 s on a loaded 2-core machine).
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (entries(a) + entries(b) != 0) {
-        assertThat(System.currentTimeMillis()).as("nothing left of the burned room").isLessThan(deadline);
-        Thread.sleep(100);
-      }
+      awaitEntries(a, b, 0);
       assertThat(List.of(a, b)).allSatisfy(n -> assertThat(entries(n)).isZero());
+    }
+  }
+
+  private static void awaitEntries(BurnroomNode a, BurnroomNode b, long expected) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (entries(a) + entries(b) != expected) {
+      assertThat(System.currentTimeMillis()).as("%d entries over both nodes, seen %d", expected, entries(a) + entries(b))
+          .isLessThan(deadline);
+      Thread.sleep(50);
     }
   }
 
