@@ -90,6 +90,27 @@ public class ArchitectureTest {
         .anyMatch(line -> line.contains(ROOT + "app.BurnroomNode"));
   }
 
+  @Test
+  @DisplayName("no main source file is over 400 lines: a file that outgrows one job is split by job (issue 29)")
+  void smallFiles() throws java.io.IOException {
+    try (var files = java.nio.file.Files.walk(Path.of("src", "main", "java"))) {
+      List<String> big = files.filter(f -> f.toString().endsWith(".java"))
+          .filter(f -> lineCount(f) > MAX_LINES)
+          .map(f -> f + " (" + lineCount(f) + " lines)").sorted().toList();
+      assertThat(big).as("main sources over %d lines", MAX_LINES).isEmpty();
+    }
+  }
+
+  private static final int MAX_LINES = 400;
+
+  private static long lineCount(Path f) {
+    try (var lines = java.nio.file.Files.lines(f)) {
+      return lines.count();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Classes of {@code pkg} use no package of the same or a higher rank. */
   private static ArchRule layerRule(String pkg) {
     int rank = RANK.get(pkg);

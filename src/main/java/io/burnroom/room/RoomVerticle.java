@@ -47,6 +47,7 @@ public final class RoomVerticle extends VerticleBase {
   private final ChunkGate chunks;
   private final ClusterView cluster;
   private FanOut fanOut;
+  private AdminEffects admin;
   private MessageConsumer<Object> consumer;
   private MessageConsumer<NodeEvent.NodeLeft> nodeLeftConsumer;
   private MessageConsumer<NodeEvent.ClusterMerged> mergedConsumer;
@@ -93,6 +94,7 @@ public final class RoomVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), state.roomId());
+    admin = new AdminEffects(state, replication, fanOut, directory, nodeId, maxLifetimeMs, this::scheduleTimer);
     consumer = vertx.eventBus().consumer(Addresses.room(state.roomId()), this::onRequest);
     nodeLeftConsumer = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
       state.nodeGone(m.body().nodeId(), clock.millis());
@@ -233,10 +235,10 @@ public final class RoomVerticle extends VerticleBase {
     // the edge's parser let only a well-formed hash through; null when the op carries none
     JoinHash nextJoinHash = JoinHash.fromWire(a.joinHash());
     ErrorCode error = switch (op) {
-      case KICK -> kick(a.target(), nextJoinHash);
-      case ROTATE -> rotate(nextJoinHash);
-      case LOCK, UNLOCK -> setLocked(op == AdminOp.LOCK);
-      case EXTEND -> extend(a.seconds());
+      case KICK -> admin.kick(a.target(), nextJoinHash);
+      case ROTATE -> admin.rotate(nextJoinHash);
+      case LOCK, UNLOCK -> admin.setLocked(op == AdminOp.LOCK);
+      case EXTEND -> admin.extend(a.seconds());
       case BURN -> null;
     };
     if (error != null) {
@@ -250,50 +252,6 @@ public final class RoomVerticle extends VerticleBase {
     } else {
       replication.afterWrite(() -> Bus.reply(msg, done));
     }
-  }
-
-  private ErrorCode kick(String target, JoinHash nextJoinHash) {
-    Member m = state.kick(target, nextJoinHash);
-    if (m == null) {
-      return ErrorCode.UNKNOWN_MEMBER;
-    }
-    List<Member> remaining = state.connectedMembers();
-    replication.afterWrite(() -> {
-      if (m.connected()) {
-        fanOut.close(List.of(m), CloseCodes.KICKED, ServerFrames.memberLeft(m.memberId, "kicked").encode());
-      }
-      fanOut.deliver(remaining, ServerFrames.memberLeft(m.memberId, "kicked").encode());
-    });
-    return null;
-  }
-
-  /** Only the room's join hash changes; the members learn the new link end to end, not from the server. */
-  private ErrorCode rotate(JoinHash next) {
-    if (next == null) {
-      return ErrorCode.BAD_FIELD;
-    }
-    state.replaceJoinHash(next);
-    return null;
-  }
-
-  private ErrorCode setLocked(boolean locked) {
-    state.setLocked(locked);
-    List<Member> everyone = state.connectedMembers();
-    replication.afterWrite(() -> fanOut.deliver(everyone, ServerFrames.locked(locked).encode()));
-    return null;
-  }
-
-  private ErrorCode extend(long seconds) {
-    ErrorCode e = state.extend(seconds, maxLifetimeMs);
-    if (e != null) {
-      return e;
-    }
-    List<Member> everyone = state.connectedMembers();
-    long expiresAt = state.expiresAt();
-    directory.put(new RoomDirectory.Entry(state.roomId(), nodeId, expiresAt));
-    scheduleTimer();
-    replication.afterWrite(() -> fanOut.deliver(everyone, ServerFrames.extended(expiresAt).encode()));
-    return null;
   }
 
   private void onLeave(Message<Object> msg, RoomRequest.Leave l) {
