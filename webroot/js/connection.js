@@ -111,6 +111,8 @@ export const connection = {
       case 'member_left': return this.roster.onSeatLeft(f.memberId, f.reason);
       case 'msg': return this.onMsg(f);
       case 'ack': return this.onAck(f);
+      case 'chunk': return this.transfers.onChunk(f);
+      case 'chunk_ack': return this.transfers.onAck(f.id);
       case 'tick':
         this.syncClock(f.serverTime);
         this.serverExp = f.expiresAt;
@@ -133,6 +135,7 @@ export const connection = {
         this.lastError = f.code;
         if (f.code === 'wrong_pin' || f.code === 'pin_lockout') this.pin = null;
         if (ADMIN_ERRORS.has(f.code)) this.adminPending.shift();
+        if (f.code === 'rate_limited') this.transfers.onRateLimited();
         // Only the code: the server's own text is never shown (it could say anything, e.g. "re-enter your link").
         return this.emit('error', { code: f.code });
       default:
@@ -160,6 +163,7 @@ export const connection = {
     this.resumeToken = f.resumeToken;
     this.serverExp = f.expiresAt;
     this.locked = f.locked;
+    this.transfers.setLimit(f.maxAttachmentBytes);
     this.syncClock(f.serverTime);
     if (!resumed) {
       this.lastSeq = Number.isSafeInteger(f.seq) ? f.seq : 0;

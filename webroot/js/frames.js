@@ -18,11 +18,14 @@ const optional = (v, check) => v === undefined || check(v);
 const SCHEMAS = {
   joined: (f) => id(f.memberId) && str(f.resumeToken, 512) && Array.isArray(f.members) && f.members.length <= MAX_MEMBERS
     && f.members.every((m) => m && typeof m === 'object' && id(m.memberId) && str(m.profile, MAX_PROFILE))
-    && time(f.expiresAt) && time(f.serverTime) && typeof f.locked === 'boolean' && optional(f.seq, seq),
+    && time(f.expiresAt) && time(f.serverTime) && typeof f.locked === 'boolean' && optional(f.seq, seq)
+    && optional(f.maxAttachmentBytes, (n) => Number.isSafeInteger(n) && n > 0),
   member_joined: (f) => id(f.memberId) && str(f.profile, MAX_PROFILE),
   member_left: (f) => id(f.memberId) && (f.reason === 'left' || f.reason === 'kicked'),
   msg: (f) => id(f.from) && seq(f.seq) && str(f.id, 64) && str(f.body, MAX_BODY) && optional(f.direct, (d) => typeof d === 'boolean'),
   ack: (f) => str(f.id, 64) && seq(f.seq),
+  chunk: (f) => id(f.from) && str(f.id, 64) && str(f.body, MAX_BODY) && optional(f.direct, (d) => typeof d === 'boolean'),
+  chunk_ack: (f) => str(f.id, 64),
   tick: (f) => time(f.expiresAt) && time(f.serverTime) && Number.isFinite(f.remainingMs),
   pong: (f) => time(f.serverTime),
   extended: (f) => time(f.expiresAt),

@@ -153,6 +153,8 @@ export const inbox = {
       await this.applyCharter(content.ch, sender);
       return;
     }
+    if (content.t === 'file') return this.transfers.onManifest(sender, content);
+    if (content.t === 'file-end' || content.t === 'file-x') return this.transfers.onNote(sender, content);
     if (content.t === 'react') {
       if (typeof content.k !== 'string' || content.k.length > 64 || !REACTIONS.includes(content.e) || typeof content.on !== 'boolean') {
         this.reject(sender, 'bad_format');

@@ -68,12 +68,37 @@ export const outbox = {
     return item;
   },
 
-  /** Resends what was not acknowledged, re-sealed under the current epoch and identity if those changed. */
+  /**
+   * After every (re)join: resends what was not acknowledged, re-sealed under the current epoch and identity if those
+   * changed, then the attachment chunks still unacknowledged (transfers.js).
+   */
   async flushOutbox() {
     for (const item of this.outbox) {
       if (item.epoch !== this.chain.epoch || item.fp !== this.identity.fp || this.rekeyDue()) await this.seal(item);
       this.sendFrame({ type: 'msg', id: item.id, body: item.body });
     }
+    this.transfers.onRejoined();
+  },
+
+  /**
+   * Chunk frames are paced by the relay (it holds back `chunk_ack`) and by the attachment window, not by the
+   * message token bucket; they still queue behind anything already waiting there, so a chunk never overtakes
+   * its manifest.
+   */
+  sendChunk(frame) {
+    if (!(this.ws && this.ws.readyState === 1 && this.state === 'joined')) return false;
+    if (this.outQueue.length) return this.sendFrame(frame);
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  },
+
+  /**
+   * Encrypts and sends a file (attachments.js, transfers.js); refused before upload when it is too big.
+   * @param {{name: string, type: string, bytes: Uint8Array}} file
+   */
+  sendFile(file) {
+    if (!this.memberId || this.isOver()) return Promise.resolve({ error: 'Not connected to the room: nothing was sent.' });
+    return this.transfers.send(file);
   },
 
   /**

@@ -3,6 +3,7 @@
 
 import { MessageList } from './messages.js';
 import { Attention } from './attention.js';
+import { AttachmentView } from './attachview.js';
 import { $ } from './screens.js';
 
 const MINUTE_MS = 60_000;
@@ -49,6 +50,7 @@ export class RoomView {
       onReact: (key, emoji, on) => this.session && this.session.react(key, emoji, on),
     });
     this.attention = new Attention(document);
+    this.attachments = new AttachmentView({ append: (li) => this.list.append(li), session: () => this.session });
     this.loop = setInterval(() => this.tick(), 200);
   }
 
@@ -69,6 +71,10 @@ export class RoomView {
       case 'message':
         this.list.add(e);
         if (!e.self) this.attention.onMessage();
+        break;
+      case 'attachment':
+        this.attachments.on(e);
+        if (e.phase === 'start' && !e.self) this.attention.onMessage();
         break;
       case 'reaction':
         this.list.onReaction(e);
@@ -240,6 +246,11 @@ export class RoomView {
 
   setComposer(enabled) {
     $('message').disabled = !enabled;
+    // The file button only where the server relays files (its `joined` names a size limit).
+    const files = enabled && !!this.session && this.session.transfers.maxBytes > 0;
+    $('attach').disabled = !files;
+    $('attach').hidden = !files;
+    $('attach-label').hidden = !files;
     document.querySelector('[data-testid="send"]').disabled = !enabled;
   }
 
@@ -285,6 +296,7 @@ export class RoomView {
   wipe() {
     clearInterval(this.loop);
     this.attention.reset();
+    this.attachments.wipe();
     this.list.wipe();
     this.cancelReply();
     this.onboardingPin = null;

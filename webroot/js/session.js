@@ -21,6 +21,7 @@ import { epochs } from './epochs.js';
 import { outbox, SEND_BURST } from './outbox.js';
 import { inbox } from './inbox.js';
 import { charter } from './charter.js';
+import { Transfers } from './transfers.js';
 
 /**
  * The server's clock keeps every screen burning together, but a server claiming to be further behind our own
@@ -110,6 +111,8 @@ export class Session {
     this.lastRefill = 0;
     this.drainTimer = null;
     this.warned = new Set();
+    /** Attachments in flight, both ways */
+    this.transfers = new Transfers(this);
   }
 
   emit(type, data = {}) {
@@ -331,6 +334,7 @@ export class Session {
     this.roster.wipe();
     this.outbox = [];
     this.held.clear();
+    this.transfers.wipe();
     this.resumeToken = null;
   }
 }

@@ -9,6 +9,7 @@ import { firstNonce, fragmentOf, joinHashOf, newRoomSecret, parseFragment } from
 import { adminKeyFromSeed } from './adminkey.js';
 import { Session } from './session.js';
 import { RoomView, drawQr } from './room.js';
+import { wireAttachments } from './attachview.js';
 
 const ROOM_PATH = /^\/r\/([A-Za-z0-9_-]{22})$/;
 const BURN_ANIMATION_MS = 700;
@@ -237,7 +238,10 @@ function burn() {
   const burnedAt = Date.now();
   const reduced = globalThis.matchMedia && matchMedia('(prefers-reduced-motion: reduce)').matches;
   // The message texts are gone from the DOM at once; what burns on screen is an empty shell.
-  if (app.view) app.view.list.clearTexts();
+  if (app.view) {
+    app.view.list.clearTexts();
+    app.view.attachments.wipe();
+  }
   $('screen-room').classList.add('burning');
   setTimeout(() => {
     wipeRoom();
@@ -312,6 +316,7 @@ function wire() {
   });
   $('onboard-copy').addEventListener('click', () => copy($('onboard-link').value, 'Link copied.'));
   $('composer').addEventListener('submit', onSend);
+  wireAttachments(() => (app && app.view && app.session && !app.session.isOver() ? app.view.attachments : null));
   $('message').addEventListener('keydown', onComposerKey);
   $('copy').addEventListener('click', () => copy($('share').value, 'Link copied.'));
   $('pin-form').addEventListener('submit', onPin);

@@ -15,6 +15,14 @@ export class FakeRelay {
     this.nextMember = 0;
     this.expiresAt = Date.now() + 600_000;
     this.dropBeforeAck = null; // memberId whose next msg is relayed but whose socket drops before the ack
+    /** As BURNROOM_MAX_ATTACHMENT_BYTES; announced in `joined`. */
+    this.maxAttachmentBytes = 10 * 1024 * 1024;
+    /** Every chunk relayed: {frame, to: [memberIds]}. Chunks have no seq and are never replayed on resume. */
+    this.chunks = [];
+    /** How many of the next chunk frames are refused with `error rate_limited` (not relayed, not acked). */
+    this.refuseChunks = 0;
+    /** memberId whose socket drops right after its next chunk was relayed, before the ack */
+    this.dropAfterChunk = null;
   }
 
   get Socket() {
@@ -74,6 +82,7 @@ export class FakeRelay {
     const seat = sock.seat;
     if (!seat) return;
     if (f.type === 'msg') return this.msg(seat, f);
+    if (f.type === 'chunk') return this.chunk(seat, f);
     if (f.type === 'admin') return this.admin(seat, f);
     if (f.type === 'ping') return this.deliver(sock, { type: 'pong', serverTime: Date.now() });
     return undefined;
@@ -113,6 +122,7 @@ export class FakeRelay {
     return {
       type: 'joined', memberId: seat.memberId, resumeToken: seat.token, members: this.members(),
       expiresAt: this.expiresAt, serverTime: Date.now(), locked: false, seq: this.seq,
+      maxAttachmentBytes: this.maxAttachmentBytes,
     };
   }
 
@@ -140,6 +150,26 @@ export class FakeRelay {
       return;
     }
     this.deliver(seat.sock, { type: 'ack', id: f.id, seq });
+  }
+
+  /** Relayed like a msg but without a seq, never buffered for resume and never de-duplicated; acked by id. */
+  chunk(seat, f) {
+    if (this.refuseChunks > 0) {
+      this.refuseChunks--;
+      this.deliver(seat.sock, { type: 'error', code: 'rate_limited', message: 'Slow down.' });
+      return;
+    }
+    const frame = { type: 'chunk', from: seat.memberId, id: f.id, body: f.body };
+    if (f.to) frame.direct = true;
+    const to = f.to ? [f.to] : this.others(seat.memberId).map((s) => s.memberId);
+    this.chunks.push({ frame, to });
+    for (const id of to) this.deliver(this.seats.get(id) && this.seats.get(id).sock, frame);
+    if (this.dropAfterChunk === seat.memberId) {
+      this.dropAfterChunk = null;
+      this.drop(seat.memberId);
+      return;
+    }
+    this.deliver(seat.sock, { type: 'chunk_ack', id: f.id });
   }
 
   /** The broadcast `msg` frames relayed from one member, in order; `kind` 'm' for messages, 'K' for key bundles. */
