@@ -69,10 +69,19 @@ public final class RoomHostVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     consumer = vertx.eventBus().localConsumer(Addresses.ROOM_HOST, this::onRequest);
-    nodeLeft = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> restoreOrphans());
+    // The node's rooms hear of cluster changes through this one consumer, not one each on the shared address (see
+    // RoomVerticle.onNodeLeft): the cost of a room's deploy and undeploy does not grow with the rooms on the node.
+    nodeLeft = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
+      String gone = m.body().nodeId();
+      rooms.values().forEach(r -> r.onNodeLeft(gone));
+      restoreOrphans();
+    });
     // A side that lacked the quorum when a node left restores that node's rooms once it has the quorum again.
     nodeJoined = vertx.eventBus().localConsumer(Addresses.NODE_JOINED, m -> restoreOrphans());
-    merged = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> restoreOrphans());
+    merged = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> {
+      rooms.values().forEach(RoomVerticle::onMerged);
+      restoreOrphans();
+    });
     return Future.all(consumer.completion(), nodeLeft.completion(), nodeJoined.completion(), merged.completion());
   }
 
