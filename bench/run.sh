@@ -15,4 +15,4 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != "1" ]]; then
 fi
 # 10,000 idle sockets need more descriptors than the usual 1024 on each side
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-exec java -Xmx2g -XX:-UsePerfData -Djava.library.path="$root/target/native" -jar bench/target/burnroom-bench.jar --jar=target/burnroom.jar --out="$root" "$@"
+exec java -Xmx2g -XX:-UsePerfData ${BENCH_JVM_FLAGS:-} -Djava.library.path="$root/target/native" -jar bench/target/burnroom-bench.jar --jar=target/burnroom.jar --out="$root" "$@"

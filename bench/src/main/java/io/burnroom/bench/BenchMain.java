@@ -411,15 +411,21 @@ public final class BenchMain {
   JsonObject measure(Fleet fleet, List<ServerProcess> servers, String curveLabel) throws Exception {
     String load0 = loadavg();
     String startedAt = Instant.now().toString();
-    long srv0 = servers.stream().mapToLong(ServerProcess::cpuNanos).sum();
+    long[] each0 = servers.stream().mapToLong(ServerProcess::cpuNanos).toArray();
+    long srv0 = java.util.Arrays.stream(each0).sum();
     long gen0 = ownCpuNanos();
     long t0 = System.nanoTime();
     fleet.beginMeasure();
     Thread.sleep(measureS * 1000L);
     Fleet.Window w = fleet.endMeasure();
     double secs = (System.nanoTime() - t0) / 1e9;
-    long srv1 = servers.stream().mapToLong(ServerProcess::cpuNanos).sum();
+    long[] each1 = servers.stream().mapToLong(ServerProcess::cpuNanos).toArray();
+    long srv1 = java.util.Arrays.stream(each1).sum();
     long gen1 = ownCpuNanos();
+    JsonArray each = new JsonArray();
+    for (int i = 0; i < each0.length; i++) {
+      each.add(round((each1[i] - each0[i]) / 1e9 / secs));
+    }
     Histogram h = w.latencyMicros();
     if (curveLabel != null) {
       curves.put(curveLabel, h);
@@ -438,6 +444,9 @@ public final class BenchMain {
         .put("generatorSendLagMaxMs", ms(w.sendLagMicros().getMaxValue()))
         .put("slowSlices", slowSlices(w.worstPerSliceMicros(), secs))
         .put("serverCpuCores", round((srv1 - srv0) / 1e9 / secs))
+        .put("serverCpuCoresEach", each)
+        // server CPU per delivered message: what one node and two nodes pay for the same work
+        .put("serverCpuMicrosPerDelivered", w.delivered() == 0 ? 0 : round((srv1 - srv0) / 1e3 / w.delivered()))
         .put("generatorCpuCores", round((gen1 - gen0) / 1e9 / secs))
         .put("errors", w.errors())
         .put("loadavgBefore", load0)

@@ -179,6 +179,16 @@ final class Report {
         r -> path(r, "scale", "expiry", "latenessP99Ms"));
     row(runs, "(g) expiry with all sockets: missing burned frames", "0", v -> v == 0, "",
         r -> path(r, "scale", "expiry", "missingBurnedFrames"));
+    row(runs, "(g) expiry: the node's own burn lateness p99 at most (ms)", "", null, "",
+        r -> path(r, "scale", "expiry", "nodeBurnLatenessP99AtMostMs"));
+    row(runs, "(g) expiry: cores around the burst, node", "", null, "",
+        r -> path(r, "scale", "expiry", "cpuCoresAroundBurst", "node"));
+    row(runs, "(g) expiry: cores around the burst, bench (its members)", "", null, "",
+        r -> path(r, "scale", "expiry", "cpuCoresAroundBurst", "bench"));
+    row(runs, "(g) expiry: cores around the burst, generators", "", null, "",
+        r -> path(r, "scale", "expiry", "cpuCoresAroundBurst", "generators"));
+    row(runs, "(g) expiry: cores around the burst, whole machine", "", null, "",
+        r -> path(r, "scale", "expiry", "cpuCoresAroundBurst", "machine"));
 
     // issue 31's table: each figure with the relay's from the same run beside it
     issue(runs, "one node, p99 at the relay's half rate (ms)", "<= 1.5x relay", (v, relay) -> v <= 1.5 * relay,

@@ -122,19 +122,32 @@ final class Scale {
       if (joinedAt >= first) {
         System.out.println("   WARNING: joins finished after the first expiry; raise --expiry-lead");
       }
-      // what the node spent around the burst: CPU, and GC pauses from its own meters (scraped 2 s before and after)
+      // --scale-jfr=DIR (a tmpfs such as /dev/shm): a JFR profile of the node and of the bench around the burst
+      String jfr = bench.opts.get("scale-jfr");
+      Profiles profiles = jfr == null ? null : Profiles.start(node, Paths.get(jfr));
+      // what every process spent around the burst: CPU (node, bench, generators, the whole machine), the node's GC
+      // pauses and its own burn lateness (when each room's burn began, before any frame left), scraped 2 s before
+      // and after, so the node's lateness can be told from the delivery's and the generators'
       Thread.sleep(Math.max(0, first - 2000 - System.currentTimeMillis()));
-      long cpu0 = node.cpuNanos();
+      Cpu cpu0 = Cpu.now(node, generators);
       double gc0 = sum(node, "jvm_gc_pause_seconds_sum");
+      Map<String, Double> late0 = buckets(node, "burnroom_burn_lateness_seconds_bucket");
       long w0 = System.nanoTime();
       String load0 = BenchMain.loadavg();
       Thread.sleep(Math.max(0, last + 2000 - System.currentTimeMillis()));
       double secs = (System.nanoTime() - w0) / 1e9;
-      long cpu1 = node.cpuNanos();
+      Cpu cpu1 = Cpu.now(node, generators);
       double gc1 = sum(node, "jvm_gc_pause_seconds_sum");
+      Map<String, Double> late1 = buckets(node, "burnroom_burn_lateness_seconds_bucket");
+      if (profiles != null) {
+        out.put("profiles", profiles.stop());
+      }
       Thread.sleep(3000);
       out.put("expiry", lateness(dying, first, last, joinedAt).put("nodeWebSockets", atExpiry)
-          .put("nodeCpuCoresAroundBurst", BenchMain.round((cpu1 - cpu0) / 1e9 / secs))
+          .put("nodeCpuCoresAroundBurst", BenchMain.round((cpu1.node - cpu0.node) / 1e9 / secs))
+          .put("cpuCoresAroundBurst", cpu1.minus(cpu0, secs))
+          .put("nodeBurnLatenessBuckets", delta(late0, late1))
+          .put("nodeBurnLatenessP99AtMostMs", p99Bound(delta(late0, late1)))
           .put("nodeGcPauseMsAroundBurst", BenchMain.round((gc1 - gc0) * 1000)).put("windowSeconds", BenchMain.round(secs))
           .put("loadavgBefore", load0).put("loadavgAfter", BenchMain.loadavg()));
       System.out.println("   expiry with every socket connected: " + out.getJsonObject("expiry").encode());
@@ -283,6 +296,120 @@ final class Scale {
       }
     }
     return sum;
+  }
+
+  /** Cumulative histogram buckets of one meter in the node's scrape, summed over its series, by {@code le}. */
+  private static Map<String, Double> buckets(ServerProcess node, String name) {
+    Map<String, Double> out = new java.util.TreeMap<>(Comparator.comparingDouble(Scale::le));
+    for (String line : node.scrape().split("\n")) {
+      if (line.startsWith(name + "{")) {
+        int i = line.indexOf("le=\"");
+        String le = line.substring(i + 4, line.indexOf('"', i + 4));
+        out.merge(le, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
+      }
+    }
+    return out;
+  }
+
+  private static double le(String le) {
+    return le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
+  }
+
+  /** Burns per bucket in the window: "≤ le seconds" → count (cumulative, as Prometheus keeps them). */
+  private static JsonObject delta(Map<String, Double> before, Map<String, Double> after) {
+    JsonObject out = new JsonObject();
+    after.forEach((le, n) -> out.put(le, Math.round(n - before.getOrDefault(le, 0.0))));
+    return out;
+  }
+
+  /** The smallest bucket bound (ms) that holds 99 % of the window's burns, or -1 if none burned. */
+  private static double p99Bound(JsonObject cumulative) {
+    long total = cumulative.getLong("+Inf", 0L);
+    if (total == 0) {
+      return -1;
+    }
+    List<String> les = new ArrayList<>(cumulative.fieldNames());
+    les.sort(Comparator.comparingDouble(Scale::le));
+    for (String le : les) {
+      if (cumulative.getLong(le) >= Math.ceil(total * 0.99)) {
+        return le.equals("+Inf") ? Double.POSITIVE_INFINITY : BenchMain.round(le(le) * 1000);
+      }
+    }
+    return -1;
+  }
+
+  /** CPU time used so far by the node, this bench process, each generator process and the whole machine. */
+  private record Cpu(long node, long bench, long generators, long machineBusy, long machineAll) {
+    static Cpu now(ServerProcess node, List<Generator> generators) {
+      long g = 0;
+      for (Generator gen : generators) {
+        g += gen.cpuNanos();
+      }
+      long[] m = machine();
+      long own = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+          .getOperatingSystemMXBean()).getProcessCpuTime();
+      return new Cpu(node.cpuNanos(), own, g, m[0], m[1]);
+    }
+
+    /** Cores each used between {@code before} and this, over {@code secs}; the machine's from /proc/stat. */
+    JsonObject minus(Cpu before, double secs) {
+      double machine = machineAll == before.machineAll ? 0
+          : (double) (machineBusy - before.machineBusy) / (machineAll - before.machineAll)
+              * Runtime.getRuntime().availableProcessors();
+      return new JsonObject().put("node", BenchMain.round((node - before.node) / 1e9 / secs))
+          .put("bench", BenchMain.round((bench - before.bench) / 1e9 / secs))
+          .put("generators", BenchMain.round((generators - before.generators) / 1e9 / secs))
+          .put("machine", BenchMain.round(machine));
+    }
+
+    /** {busy, all} jiffies of the first line of /proc/stat (idle and iowait are not busy). */
+    private static long[] machine() {
+      try {
+        String[] f = java.nio.file.Files.readAllLines(Paths.get("/proc/stat")).get(0).trim().split("\\s+");
+        long all = 0;
+        for (int i = 1; i < f.length && i <= 8; i++) {
+          all += Long.parseLong(f[i]);
+        }
+        return new long[] {all - Long.parseLong(f[4]) - Long.parseLong(f[5]), all};
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  /**
+   * JFR recordings of the node (through {@code jcmd}, its repository moved to {@code dir} first so nothing lands on
+   * the disk) and of this bench process, from about 10 s before a burst until after it.
+   */
+  private static final class Profiles {
+    private final ServerProcess node;
+    private final java.nio.file.Path dir;
+    private final jdk.jfr.Recording own;
+
+    private Profiles(ServerProcess node, java.nio.file.Path dir, jdk.jfr.Recording own) {
+      this.node = node;
+      this.dir = dir;
+      this.own = own;
+    }
+
+    static Profiles start(ServerProcess node, java.nio.file.Path dir) throws Exception {
+      java.nio.file.Files.createDirectories(dir.resolve("node-repo"));
+      node.jcmdText("JFR.configure repositorypath=" + dir.resolve("node-repo"));
+      node.jcmdText("JFR.start name=burst settings=profile");
+      jdk.jfr.Recording r = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+      r.start();
+      return new Profiles(node, dir, r);
+    }
+
+    JsonObject stop() throws Exception {
+      java.nio.file.Path n = dir.resolve("node-" + node.pid() + ".jfr");
+      java.nio.file.Path b = dir.resolve("bench-" + ProcessHandle.current().pid() + ".jfr");
+      node.jcmdText("JFR.stop name=burst filename=" + n);
+      own.stop();
+      own.dump(b);
+      own.close();
+      return new JsonObject().put("node", n.toString()).put("bench", b.toString());
+    }
   }
 
   private static double wsCount(ServerProcess node) {
@@ -487,6 +614,10 @@ final class Scale {
         throw new IllegalStateException("generator " + source + " answered " + line);
       }
       return line;
+    }
+
+    long cpuNanos() {
+      return process.toHandle().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     }
 
     /** Ends the process: its sockets drop without a close frame, as after a crash or a lost network. */

@@ -394,10 +394,17 @@ final class ServerProcess implements AutoCloseable {
     return String.join("\n", jcmd("GC.class_histogram").lines().limit(lines + 3).toList());
   }
 
+  /** One {@code jcmd} command (its words split on spaces) against this process; its output. */
+  String jcmdText(String command) {
+    return jcmd(command);
+  }
+
   private String jcmd(String command) {
     Path jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd");
+    List<String> cmd = new java.util.ArrayList<>(List.of(jcmd.toString(), String.valueOf(pid())));
+    cmd.addAll(split(command));
     try {
-      Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid()), command).redirectErrorStream(true).start();
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
         throw new IllegalStateException("jcmd " + command + " failed for " + name + ": " + text);
