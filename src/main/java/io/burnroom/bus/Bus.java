@@ -32,6 +32,11 @@ public final class Bus {
     return bus.<R>request(Addresses.room(roomId), request, options).map(Message::body);
   }
 
+  /** Edge → room, wherever it lives; nobody answers (a room that is gone drops it). */
+  public static void send(EventBus bus, String roomId, RoomNotice notice) {
+    bus.send(Addresses.room(roomId), notice);
+  }
+
   /** Edge → this node's room host. */
   public static Future<HostReply.Created> request(EventBus bus, HostRequest.Create create) {
     return bus.<HostReply.Created>request(Addresses.ROOM_HOST, create, LOCAL_REQUEST).map(Message::body);

@@ -64,6 +64,12 @@ public final class BusCodecs {
   static final Codec<RoomRequest.Info> INFO = new Codec<>("burnroom.info", RoomRequest.Info.class, (b, i) -> { },
       in -> new RoomRequest.Info());
 
+  static final Codec<RoomNotice.ChunkTaken> CHUNK_TAKEN = new Codec<>("burnroom.chunk-taken",
+      RoomNotice.ChunkTaken.class, (b, t) -> {
+        put(b, t.node());
+        b.appendLong(t.serial());
+      }, in -> new RoomNotice.ChunkTaken(in.string(), in.number()));
+
   // ---- room → edge: replies ----
 
   static final Codec<RoomReply.Acked> ACKED = new Codec<>("burnroom.acked", RoomReply.Acked.class,
@@ -102,6 +108,7 @@ public final class BusCodecs {
         ds.items().forEach(d -> {
           put(b, d.roomId());
           b.appendLong(d.seq());
+          b.appendLong(d.credit());
           putBytes(b, d.frame());
           putAll(b, d.to());
         });
@@ -111,8 +118,9 @@ public final class BusCodecs {
         for (int i = 0; i < n; i++) {
           String roomId = in.string();
           long seq = in.number();
+          long credit = in.number();
           byte[] frame = in.bytes();
-          items.add(new EdgeEvent.Deliver(roomId, in.strings(), frame, seq));
+          items.add(new EdgeEvent.Deliver(roomId, in.strings(), frame, seq, credit));
         }
         return new EdgeEvent.Deliveries(items);
       });
@@ -157,7 +165,7 @@ public final class BusCodecs {
   static final Codec<NodeEvent.ClusterMerged> CLUSTER_MERGED = new Codec<>("burnroom.cluster-merged",
       NodeEvent.ClusterMerged.class, (b, m) -> { }, in -> new NodeEvent.ClusterMerged());
 
-  static final List<Codec<?>> ALL = List.of(RELAY, CHUNK, JOIN, ADMIN, LEAVE, INFO, ACKED, CHUNK_ACKED, JOINED,
+  static final List<Codec<?>> ALL = List.of(RELAY, CHUNK, CHUNK_TAKEN, JOIN, ADMIN, LEAVE, INFO, ACKED, CHUNK_ACKED, JOINED,
       ADMIN_DONE, LEFT, INFO_REPLY, DELIVERIES, CLOSE, DROP, CREATE, GONE, CREATED, NODE_LEFT, NODE_JOINED,
       CLUSTER_MERGED);
 

@@ -21,11 +21,16 @@ public sealed interface EdgeEvent extends BusMessage {
    * socket there; it travels in a {@link Deliveries}. The room encodes a frame once; the bytes cross the cluster as
    * they are and every edge of a node copies the same array into its socket buffers, so nobody may change it after
    * construction. {@code seq} is a relayed message's seq (0 for other frames): a socket is never written a seq it
-   * already has.
+   * already has. {@code credit} is an attachment chunk's serial in its room (0 for other frames): once every edge of
+   * the node has written it, the node reports it back ({@link RoomNotice.ChunkTaken}, decision 50).
    */
-  record Deliver(String roomId, List<String> to, byte[] frame, long seq) {
+  record Deliver(String roomId, List<String> to, byte[] frame, long seq, long credit) {
     public Deliver {
       to = List.copyOf(to); // shared by reference among a node's edges: must not change under them
+    }
+
+    public Deliver(String roomId, List<String> to, byte[] frame, long seq) {
+      this(roomId, to, frame, seq, 0);
     }
 
     /** A frame without a seq (0): every socket it is addressed to gets it. */

@@ -17,6 +17,17 @@ public record ChunkLimits(int maxAttachmentBytes, int connectionBytesPerSecond, 
   public static final int ROOM_BYTES_PER_SECOND = 64 * 1024 * 1024;
   public static final int NODE_BYTES_PER_SECOND = 256 * 1024 * 1024;
   public static final int MAX_UNACKED_CHUNKS = 8;
+  /**
+   * Chunk deliveries one room may have in flight to one node: relayed, and not yet written to sockets by all of that
+   * node's edges (decision 50). Past it the room holds the next chunk, and with it the sender's ack.
+   */
+  public static final int ROOM_DELIVERIES_IN_FLIGHT = 4;
+  /** The same for all rooms of a node together, to one node (64 x 64 KiB: 4 MiB waiting per node it sends to). */
+  public static final int NODE_DELIVERIES_IN_FLIGHT = 64;
+  /** How long a chunk may wait in its room for credit before it is refused ({@code rate_limited}, socket open). */
+  public static final long CREDIT_HOLD_MS = 1_000;
+  /** A delivery not reported taken for this long gives its credit back (its node or edge is gone). */
+  public static final long CREDIT_EXPIRY_MS = 5_000;
 
   public static ChunkLimits defaults() {
     return new ChunkLimits(MAX_ATTACHMENT_BYTES, CONNECTION_BYTES_PER_SECOND, ROOM_BYTES_PER_SECOND,

@@ -14,6 +14,8 @@ public final class EdgeShared {
   final SourceLimiter connects;
   final SourceLimiter adminAttempts;
   final AtomicInteger sockets = new AtomicInteger();
+  /** Which attachment chunk deliveries every edge has written (decision 50). */
+  final ChunkReceipts receipts = new ChunkReceipts();
   /** False while the node lacks its cluster's quorum: room requests are refused at once (decision 48). */
   final BooleanSupplier serving;
 

@@ -1,6 +1,8 @@
 package io.burnroom.edge;
 
 import io.burnroom.bus.Addresses;
+import io.burnroom.bus.Bus;
+import io.burnroom.bus.RoomNotice;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.config.AppConfig;
 import io.burnroom.http.ClientAddress;
@@ -44,6 +46,8 @@ public final class EdgeVerticle extends VerticleBase {
   private MessageConsumer<Object> deliveries;
   private volatile boolean ready;
   private boolean draining;
+  /** Counted among the node's edges that take deliveries ({@link ChunkReceipts}). */
+  private boolean counted;
 
   /**
    * One of several edge instances of a node: each listens on {@code port} (Vert.x shares one listening socket among
@@ -67,7 +71,11 @@ public final class EdgeVerticle extends VerticleBase {
     deadlines = new RequestDeadlines(config.limits().joinTimeoutMs(), clock);
     deadlineSweeper = deadlines.startSweeping(vertx);
     RoomClient rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L, shared.serving);
-    sockets = new LocalSockets(shared.sockets, metrics);
+    sockets = new LocalSockets(shared.sockets, metrics, d -> {
+      if (shared.receipts.written(d.roomId(), d.credit())) {
+        Bus.send(vertx.eventBus(), d.roomId(), new RoomNotice.ChunkTaken(nodeId, d.credit()));
+      }
+    });
     HttpHardening http = new HttpHardening(new ClientAddress(config.trustedProxies()));
     SessionContext sessions = new SessionContext(nodeId, config.limits(), config.chunkLimits(),
         new ClientFrameParser(config.limits(), config.maxTtlSeconds()), clock, metrics, rooms, SessionContext.Timers.of(vertx),
@@ -81,6 +89,10 @@ public final class EdgeVerticle extends VerticleBase {
         HttpApi.roomHost(vertx.eventBus()), rooms, http, () -> ready).router(vertx);
     deliveries = vertx.eventBus().consumer(Addresses.edge(nodeId), sockets::onDelivery);
     return deliveries.completion()
+        .onSuccess(v -> {
+          counted = true;
+          shared.receipts.edgeStarted();
+        })
         // Room sockets are taken before the router: vertx-web would hand us its wrapper of the socket, which hides
         // the Netty pipeline our writes go to (see Frames) and costs memory for the socket's whole life.
         .compose(v -> deadlines.serve(vertx.createHttpServer(serverOptions()), req -> {
@@ -118,6 +130,10 @@ public final class EdgeVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     ready = false;
+    if (counted) {
+      counted = false;
+      shared.receipts.edgeStopped();
+    }
     vertx.cancelTimer(deadlineSweeper);
     drain();
     return server == null ? Future.succeededFuture() : server.close();

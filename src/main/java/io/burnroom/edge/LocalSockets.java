@@ -25,10 +25,17 @@ final class LocalSockets {
   /** Sockets of every edge instance of this node, for the node-wide cap. */
   private final AtomicInteger nodeSockets;
   private final BurnroomMetrics metrics;
+  /** Told of every attachment chunk delivery once it is written here (decision 50). */
+  private final Consumer<EdgeEvent.Deliver> chunkWritten;
 
-  LocalSockets(AtomicInteger nodeSockets, BurnroomMetrics metrics) {
+  LocalSockets(AtomicInteger nodeSockets, BurnroomMetrics metrics, Consumer<EdgeEvent.Deliver> chunkWritten) {
     this.nodeSockets = nodeSockets;
     this.metrics = metrics;
+    this.chunkWritten = chunkWritten;
+  }
+
+  LocalSockets(AtomicInteger nodeSockets, BurnroomMetrics metrics) {
+    this(nodeSockets, metrics, d -> { });
   }
 
   /** Sockets this instance holds (read from any thread, for diagnostics and tests). */
@@ -89,6 +96,9 @@ final class LocalSockets {
             s.write(frame);
           }
         }));
+        if (d.credit() != 0) {
+          chunkWritten.accept(d);
+        }
       }
       return;
     }

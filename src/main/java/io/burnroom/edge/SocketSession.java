@@ -2,6 +2,7 @@ package io.burnroom.edge;
 
 import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
+import io.burnroom.metrics.BurnroomMetrics.ChunkPace;
 import io.burnroom.metrics.BurnroomMetrics.Limit;
 import io.burnroom.wire.ClientFrame;
 import io.burnroom.wire.ClientFrameParser;
@@ -205,6 +206,9 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     if (ackNotBefore < 0) {
       rateLimited();
       return;
+    }
+    if (ackNotBefore > now) {
+      ctx.metrics().chunkPaced(ChunkPace.CONNECTION_BUDGET);
     }
     call(RoomRequest.Chunk.of(memberId, connId, c))
         .onSuccess(acked -> {

@@ -46,7 +46,16 @@ public final class BurnroomMetrics {
     /** An admin frame over its source's budget of admin attempts (error rate_limited). */
     ADMIN_RATE("message", "admin_rate"),
     /** A join to a room with as many members as it may (close 4003). */
-    ROOM_FULL("join", "room_full");
+    ROOM_FULL("join", "room_full"),
+    /** An attachment chunk past its room's byte budget's debt (error rate_limited, socket open). */
+    CHUNK_ROOM_BUDGET("chunk", "room_budget"),
+    /** An attachment chunk past the node's byte budget's debt (error rate_limited, socket open). */
+    CHUNK_NODE_BUDGET("chunk", "node_budget"),
+    /**
+     * An attachment chunk that waited too long in its room for the edges of a node holding its recipients to take
+     * the room's earlier chunks (decision 50; error rate_limited, socket open).
+     */
+    CHUNK_CREDIT("chunk", "delivery_credit");
 
     private final String kind;
     private final String reason;
@@ -55,6 +64,18 @@ public final class BurnroomMetrics {
       this.kind = kind;
       this.reason = reason;
     }
+  }
+
+  /** What made an attachment chunk's ack wait: the {@code reason} label of {@code burnroom_chunks_paced_total}. */
+  public enum ChunkPace {
+    /** The sender's connection budget (edge). */
+    CONNECTION_BUDGET,
+    /** The room's byte budget. */
+    ROOM_BUDGET,
+    /** The node's byte budget, shared by its rooms. */
+    NODE_BUDGET,
+    /** The chunk waited in its room for the edges of a node to take the room's earlier chunks (decision 50). */
+    DELIVERY_CREDIT
   }
 
   /** Burn lateness buckets: the promise is ±100 ms, the alert fires at p99 > 1 s. */
@@ -74,6 +95,10 @@ public final class BurnroomMetrics {
   private final Counter failovers;
   private final Timer burnLateness;
   private final Map<Limit, Counter> limited = new EnumMap<>(Limit.class);
+  private final Counter chunksRelayed;
+  private final Counter chunkBytesDelivered;
+  private final Counter chunkCreditExpired;
+  private final Map<ChunkPace, Counter> chunksPaced = new EnumMap<>(ChunkPace.class);
 
   public BurnroomMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -99,6 +124,19 @@ public final class BurnroomMetrics {
         .serviceLevelObjectives(LATENESS_BUCKETS).register(registry);
     for (BurnReason r : BurnReason.values()) {
       burned(r);
+    }
+    chunksRelayed = Counter.builder("burnroom_chunks_relayed")
+        .description("Attachment chunks relayed by this node's rooms").register(registry);
+    chunkBytesDelivered = Counter.builder("burnroom_chunk_delivered_bytes")
+        .description("Attachment chunk bytes this node's rooms delivered: each chunk's body times its recipients")
+        .baseUnit("bytes").register(registry);
+    chunkCreditExpired = Counter.builder("burnroom_chunk_credit_expired")
+        .description("Chunk deliveries whose edges never reported them taken; their credit came back by expiry")
+        .register(registry);
+    for (ChunkPace p : ChunkPace.values()) {
+      chunksPaced.put(p, Counter.builder("burnroom_chunks_paced")
+          .description("Attachment chunks whose ack was held back, by what held it")
+          .tag("reason", p.name().toLowerCase(Locale.ROOT)).register(registry));
     }
     for (Limit l : Limit.values()) {
       limited.put(l, Counter.builder("burnroom_rate_limited")
@@ -154,6 +192,33 @@ public final class BurnroomMetrics {
         .strongReference(true) // the supplier is a lambda nobody else holds: a weak reference would lose it
         .register(registry);
   }
+
+  /**
+   * {@code burnroom_chunk_deliveries_in_flight}: chunk deliveries this node's rooms relayed that the receiving edges
+   * have not yet written, all nodes together (decision 50).
+   */
+  public void chunkDeliveriesInFlight(java.util.function.IntSupplier inFlight) {
+    Gauge.builder("burnroom_chunk_deliveries_in_flight", inFlight, s -> (double) s.getAsInt())
+        .description("Attachment chunk deliveries relayed by this node's rooms and not yet written by the edges")
+        .strongReference(true).register(registry);
+  }
+
+  /** A chunk relayed: {@code deliveredBytes} is its body times its recipients. */
+  public void chunkRelayed(long deliveredBytes) {
+    chunksRelayed.increment();
+    chunkBytesDelivered.increment(deliveredBytes);
+  }
+
+  public void chunkPaced(ChunkPace why) {
+    chunksPaced.get(why).increment();
+  }
+
+  public void chunkCreditExpired(int deliveries) {
+    chunkCreditExpired.increment(deliveries);
+  }
+
+  public double chunksPaced(ChunkPace why) { return chunksPaced.get(why).count(); }
+  public double chunksRelayed() { return chunksRelayed.count(); }
 
   public void roomOpened() {
     roomsActive.incrementAndGet();

@@ -44,6 +44,14 @@ final class FanOut {
     byNode(recipients).forEach((node, ids) -> batch.add(node, new EdgeEvent.Deliver(roomId, ids, utf8, seq)));
   }
 
+  /**
+   * An attachment chunk: {@code serial} rides along on each node's delivery, and that node's edges report it back
+   * once they have all written it ({@link DeliveryCredit}).
+   */
+  void deliverChunk(Collection<Member> recipients, byte[] utf8, long serial) {
+    byNode(recipients).forEach((node, ids) -> batch.add(node, new EdgeEvent.Deliver(roomId, ids, utf8, 0, serial)));
+  }
+
   void close(Collection<Member> recipients, int code, String frame) {
     batch.flush();
     byNode(recipients).forEach((node, ids) ->

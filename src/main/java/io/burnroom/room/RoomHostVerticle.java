@@ -37,6 +37,8 @@ public final class RoomHostVerticle extends VerticleBase {
   private final Settings settings;
   /** What all rooms of this node may deliver of attachment chunks, shared by them (decision 47). */
   private final ByteRate nodeChunkRate;
+  /** The chunk deliveries all rooms of this node may have in flight to each node (decision 50). */
+  private final DeliveryCredit.Share nodeCredit = new DeliveryCredit.Share(ChunkLimits.NODE_DELIVERIES_IN_FLIGHT);
   private final Clock clock;
   private final Ids ids;
   private final RoomDirectory directory;
@@ -62,6 +64,7 @@ public final class RoomHostVerticle extends VerticleBase {
     this.directory = directory;
     this.snapshots = snapshots;
     this.metrics = metrics;
+    metrics.chunkDeliveriesInFlight(nodeCredit::total);
     this.cluster = cluster;
     this.failover = new FailoverRestore(settings.nodeId(), clock, ids, directory, snapshots, metrics, cluster);
   }
@@ -134,7 +137,7 @@ public final class RoomHostVerticle extends VerticleBase {
 
   private Future<String> deploy(RoomState state, boolean restored) {
     RoomVerticle room = new RoomVerticle(state, settings.nodeId(), clock, settings.resumeGraceMs(),
-        settings.maxLifetimeMs(), directory, snapshots, metrics, settings.chunkLimits(), nodeChunkRate, cluster);
+        settings.maxLifetimeMs(), directory, snapshots, metrics, settings.chunkLimits(), nodeChunkRate, nodeCredit, cluster);
     if (restored) {
       room.resyncMembersOnStart();
     }

@@ -3,6 +3,7 @@ package io.burnroom.room;
 import io.burnroom.bus.Addresses;
 import io.burnroom.bus.Bus;
 import io.burnroom.bus.HostRequest;
+import io.burnroom.bus.RoomNotice;
 import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
 import io.burnroom.cluster.ClusterView;
@@ -43,7 +44,8 @@ public final class RoomVerticle extends VerticleBase {
   private final RoomDirectory directory;
   private final BurnroomMetrics metrics;
   private final int maxAttachmentBytes;
-  private final ChunkGate chunks;
+  private final ChunkGate chunkGate;
+  private ChunkRelay chunks;
   private final ClusterView cluster;
   private FanOut fanOut;
   private AdminEffects admin;
@@ -55,13 +57,23 @@ public final class RoomVerticle extends VerticleBase {
   private boolean quiesced;
   private boolean resyncOnStart;
 
+  /** A room with a chunk credit of its own instead of its node's (tests that deploy a room alone). */
   public RoomVerticle(RoomState state, String nodeId, Clock clock, long resumeGraceMs, long maxLifetimeMs,
                       RoomDirectory directory, SnapshotStore snapshots, BurnroomMetrics metrics,
                       ChunkLimits chunkLimits, ByteRate nodeChunkRate, ClusterView cluster) {
+    this(state, nodeId, clock, resumeGraceMs, maxLifetimeMs, directory, snapshots, metrics, chunkLimits,
+        nodeChunkRate, new DeliveryCredit.Share(ChunkLimits.NODE_DELIVERIES_IN_FLIGHT), cluster);
+  }
+
+  RoomVerticle(RoomState state, String nodeId, Clock clock, long resumeGraceMs, long maxLifetimeMs,
+               RoomDirectory directory, SnapshotStore snapshots, BurnroomMetrics metrics,
+               ChunkLimits chunkLimits, ByteRate nodeChunkRate, DeliveryCredit.Share nodeCredit,
+               ClusterView cluster) {
     this.cluster = cluster;
     this.state = state;
     this.maxAttachmentBytes = chunkLimits.maxAttachmentBytes();
-    this.chunks = new ChunkGate(state, chunkLimits.roomRate(clock.millis()), nodeChunkRate);
+    this.chunkGate = new ChunkGate(state, chunkLimits.roomRate(clock.millis()), nodeChunkRate,
+        new DeliveryCredit(ChunkLimits.ROOM_DELIVERIES_IN_FLIGHT, nodeCredit, ChunkLimits.CREDIT_EXPIRY_MS));
     this.nodeId = nodeId;
     this.clock = clock;
     this.resumeGraceMs = resumeGraceMs;
@@ -91,6 +103,7 @@ public final class RoomVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), state.roomId());
+    chunks = new ChunkRelay(vertx, chunkGate, clock, metrics, replication, fanOut, () -> !burned && !quiesced);
     admin = new AdminEffects(state, replication, fanOut, directory, nodeId, maxLifetimeMs, this::scheduleTimer);
     consumer = vertx.eventBus().consumer(Addresses.room(state.roomId()), this::onRequest);
     metrics.roomOpened();
@@ -112,6 +125,9 @@ public final class RoomVerticle extends VerticleBase {
       context.runOnContext(v -> {
         state.nodeGone(gone, clock.millis());
         replication.afterWrite(null);
+        if (chunks != null) {
+          chunks.nodeGone(gone);
+        }
       });
     }
   }
@@ -126,11 +142,18 @@ public final class RoomVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timerId);
+    if (chunks != null) {
+      chunks.stop();
+    }
     metrics.roomClosed();
     return Future.succeededFuture();
   }
 
   private void onRequest(Message<Object> msg) {
+    if (msg.body() instanceof RoomNotice.ChunkTaken t) {
+      chunks.taken(t);
+      return;
+    }
     if (quiesced || !cluster.hasQuorum()) {
       // Without the quorum this copy may be the losing side of a split: the edge retries, the member moves.
       fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
@@ -144,7 +167,7 @@ public final class RoomVerticle extends VerticleBase {
     if (body instanceof RoomRequest.Relay r) {
       onMsg(msg, r);
     } else if (body instanceof RoomRequest.Chunk c) {
-      onChunk(msg, c);
+      chunks.onChunk(msg, c);
     } else if (body instanceof RoomRequest.Join j) {
       onJoin(msg, j);
     } else if (body instanceof RoomRequest.Admin a) {
@@ -207,24 +230,6 @@ public final class RoomVerticle extends VerticleBase {
         return;
       }
       fanOut.deliver(r.recipients(), r.frameUtf8(), ack.seq());
-      Bus.reply(msg, ack);
-    });
-  }
-
-  /**
-   * Relays a chunk at once and answers with how long the sender's ack waits for the room's byte budget; nothing of it
-   * is kept or replicated. It still waits behind cluster writes in flight, so it never overtakes the message (say,
-   * the attachment's manifest) its sender sent before it.
-   */
-  private void onChunk(Message<Object> msg, RoomRequest.Chunk c) {
-    ChunkGate.Result r = chunks.relay(c.memberId(), c.connId(), c.id(), c.body(), c.to(), clock.millis());
-    if (r.error() != null) {
-      fail(msg, r.error());
-      return;
-    }
-    RoomReply.ChunkAcked ack = new RoomReply.ChunkAcked(r.waitMs());
-    replication.afterReplication(() -> {
-      fanOut.deliver(r.recipients(), r.frameUtf8());
       Bus.reply(msg, ack);
     });
   }
@@ -331,6 +336,7 @@ public final class RoomVerticle extends VerticleBase {
   private void stepDown() {
     quiesced = true;
     vertx.cancelTimer(timerId);
+    chunks.failHeld(ErrorCode.NODE_SHUTTING_DOWN);
     consumer.unregister();
     fanOut.close(state.connectedMembers(), CloseCodes.SHUTTING_DOWN, null);
     String deploymentId = context.deploymentID();
@@ -346,6 +352,7 @@ public final class RoomVerticle extends VerticleBase {
     }
     burned = true;
     vertx.cancelTimer(timerId);
+    chunks.failHeld(ErrorCode.ROOM_NOT_FOUND);
     fanOut.close(state.connectedMembers(), CloseCodes.BURNED, ServerFrames.burned().encode());
     metrics.roomBurned(reason, clock.millis() - state.expiresAt());
     String roomId = state.roomId();
@@ -369,6 +376,7 @@ public final class RoomVerticle extends VerticleBase {
     context.runOnContext(v -> {
       quiesced = true;
       vertx.cancelTimer(timerId);
+      chunks.failHeld(ErrorCode.NODE_SHUTTING_DOWN);
       consumer.unregister()
           .transform(ignored -> replication.whenIdle())
           .transform(ignored -> burned ? Future.<Void>succeededFuture() : replication.saveSnapshot())

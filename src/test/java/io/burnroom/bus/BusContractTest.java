@@ -52,7 +52,9 @@ class BusContractTest {
       new RoomReply.Left(),
       new RoomReply.Info("room", 1_800_000_000_000L, true, 7),
       new EdgeEvent.Deliveries(List.of(EdgeEvent.Deliver.of("room", List.of("a", "ç"), "{\"x\":1}"),
-          new EdgeEvent.Deliver("room", List.of(), new byte[0], 9))),
+          new EdgeEvent.Deliver("room", List.of(), new byte[0], 9),
+          new EdgeEvent.Deliver("room", List.of("a"), new byte[] {'{', '}'}, 0, Long.MAX_VALUE))),
+      new RoomNotice.ChunkTaken("node-ü", 1L << 40),
       new EdgeEvent.Close("room", List.of("a", "b"), CloseCodes.BURNED, "{\"type\":\"burned\"}"),
       new EdgeEvent.Close("room", List.of("a"), CloseCodes.SHUTTING_DOWN, null),
       new EdgeEvent.Drop("room", "member", "conn"),
@@ -160,7 +162,7 @@ class BusContractTest {
   /** A record's fields as text; a delivery's frame bytes as the text they hold (arrays compare by identity). */
   private static String describe(BusMessage m) {
     if (m instanceof EdgeEvent.Deliveries ds) {
-      Function<EdgeEvent.Deliver, String> d = x -> x.roomId() + x.to() + x.seq()
+      Function<EdgeEvent.Deliver, String> d = x -> x.roomId() + x.to() + x.seq() + "/" + x.credit()
           + new String(x.frame(), StandardCharsets.UTF_8);
       return ds.items().stream().map(d).toList().toString();
     }

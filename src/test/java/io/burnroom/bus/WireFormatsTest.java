@@ -55,6 +55,10 @@ class WireFormatsTest {
     EdgeEvent.Deliver msg = new EdgeEvent.Deliver("room", List.of("a"), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1L << 40);
     assertThat(roundTrip(BusCodecs.DELIVERIES, new EdgeEvent.Deliveries(List.of(msg))).items().get(0).seq())
         .as("a relayed message's seq").isEqualTo(1L << 40);
+    EdgeEvent.Deliver chunk = new EdgeEvent.Deliver("room", List.of("a"), new byte[] {'{', '}'}, 0, 77);
+    assertThat(roundTrip(BusCodecs.DELIVERIES, new EdgeEvent.Deliveries(List.of(chunk))).items().get(0).credit())
+        .as("a chunk's credit serial").isEqualTo(77);
+    assertThat(back.credit()).as("a frame without credit").isZero();
   }
 
   @Test

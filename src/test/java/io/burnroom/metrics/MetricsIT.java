@@ -43,6 +43,7 @@ public class MetricsIT {
   private static final Pattern ROOM_ID_LIKE = Pattern.compile("[A-Za-z0-9_-]{22}");
   private static final int MESSAGES = 4;
   private static final int BODY_BYTES = 300;
+  private static final int CHUNKS = 3;
 
   private NodeProcess node;
   private Vertx vertx;
@@ -79,6 +80,10 @@ public class MetricsIT {
         alice.msg("m" + i, body);
         alice.expect("ack");
         bob.expect("msg");
+      }
+      alice.chunks("att", CHUNKS, body, 4);
+      for (int i = 0; i < CHUNKS; i++) {
+        bob.expect("chunk");
       }
       during = scrape();
 
@@ -154,6 +159,18 @@ public class MetricsIT {
     assertThat(after.sum("burnroom_members_connected")).isZero();
     assertThat(after.sum("burnroom_messages_relayed_total")).isEqualTo(MESSAGES);
     assertThat(after.sum("burnroom_relayed_bytes_total")).isEqualTo(MESSAGES * BODY_BYTES);
+  }
+
+  @Test
+  @DisplayName("attachment chunks: relayed, their bytes times their one recipient, nothing left in flight")
+  void chunkMeters() {
+    int bodyChars = Base64.getEncoder().encodeToString(new byte[BODY_BYTES]).length();
+    assertThat(after.sum("burnroom_chunks_relayed_total")).isEqualTo(CHUNKS);
+    assertThat(after.sum("burnroom_chunk_delivered_bytes_total")).isEqualTo(CHUNKS * bodyChars);
+    assertThat(after.sum("burnroom_chunk_deliveries_in_flight")).isZero();
+    assertThat(after.sum("burnroom_chunk_credit_expired_total")).isZero();
+    assertThat(after.sum("burnroom_chunks_paced_total", Map.of("reason", "delivery_credit"))).isZero();
+    assertThat(after.sum("burnroom_rate_limited_total", Map.of("kind", "chunk"))).isZero();
   }
 
   @Test
