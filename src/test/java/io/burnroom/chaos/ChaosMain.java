@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  * {@link History} and prints the {@link Checker}'s verdict. Exit code 0 = every rule held.
  *
  * <pre>
- *   --minutes=M (2)  --seed=S (1)  --nodes=N (3)  --rooms=R (6)  --members=K (3)  --detect=D (3 s)
+ *   --minutes=M (2)  --seed=S (1)  --nodes=N (3)  --rooms=R (6)  --members=K (3)  --detect=D (5 s: docs/deploy.md's value for small machines)
  *   --root=DIR (the project; deploy/cluster.sh and chaos/slowlink.py are read from it)
  *   --faults=KILL9,SIGTERM,PAUSE,PARTITION,SLOW (all; a subset leaves the others out)
  *   --check=FILE (no run: the checker's verdict on a history written by --history)
@@ -73,7 +73,7 @@ public final class ChaosMain {
 
   static Map<String, String> parse(String[] args) {
     Map<String, String> o = new HashMap<>(Map.of("minutes", "2", "seed", "1", "nodes", "3", "rooms", "6",
-        "members", "3", "detect", "3", "root", System.getProperty("user.dir"), "quorum", "true"));
+        "members", "3", "detect", "5", "root", System.getProperty("user.dir"), "quorum", "true"));
     for (String a : args) {
       int eq = a.indexOf('=');
       String k = a.startsWith("--") && eq > 2 ? a.substring(2, eq) : null;
@@ -129,7 +129,7 @@ public final class ChaosMain {
     List<ChaosSchedule.Kind> kinds = opts.containsKey("faults")
         ? java.util.Arrays.stream(opts.get("faults").split(",")).map(String::trim).map(ChaosSchedule.Kind::valueOf).toList()
         : List.of(ChaosSchedule.Kind.values());
-    ChaosSchedule schedule = ChaosSchedule.plan(seed, durationMs, nodes, 10_000, 0, kinds);
+    ChaosSchedule schedule = ChaosSchedule.plan(seed, durationMs, nodes, 10_000, 0, kinds, detect * 1000L);
     System.out.print(schedule);
     System.out.flush();
 

@@ -30,6 +30,8 @@ final class ChaosMember {
   private final Random random;
   private final Map<String, String> unacked = new LinkedHashMap<>();
   private WebSocket ws;
+  /** True once the current socket has its {@code joined}: like the browser client, nothing is sent before it. */
+  private boolean joined;
   private String resumeToken;
   private String memberId;
   private long lastSeq;
@@ -99,6 +101,7 @@ final class ChaosMember {
         return;
       }
       ws = s;
+      joined = false;
       s.textMessageHandler(t -> onFrame(s, new JsonObject(t)));
       s.closeHandler(v -> onClose(s, s.closeStatusCode()));
       s.exceptionHandler(e -> { });
@@ -150,6 +153,7 @@ final class ChaosMember {
       history.add(Kind.JOIN, room.name(), name, null, "reseated", 0, f.getLong("expiresAt"));
     }
     memberId = id;
+    joined = true;
     room.seat(id, name);
     resumeToken = f.getString("resumeToken");
     history.add(Kind.JOIN, room.name(), name, null, id, resumed ? 1 : 0, f.getLong("expiresAt"));
@@ -179,11 +183,13 @@ final class ChaosMember {
         String body = java.util.Base64.getEncoder().encodeToString(id.getBytes());
         unacked.put(id, body);
         history.add(Kind.SEND, room.name(), name, null, id, -1, -1);
-        if (ws != null) {
+        // Before its joined a (re)connected socket sends nothing: the resends of older messages follow the joined,
+        // and a new one sent ahead of them would overtake them (the browser client's sendFrame waits the same way).
+        if (ws != null && joined) {
           ws.writeTextMessage(msg(id, body));
         }
       }
-      if (ws != null && !unacked.isEmpty() && now - lastResend > RESEND_AFTER_MS) {
+      if (ws != null && joined && !unacked.isEmpty() && now - lastResend > RESEND_AFTER_MS) {
         // Resend until acknowledged, even on a socket that looks alive.
         lastResend = now;
         unacked.forEach((mid, b) -> ws.writeTextMessage(msg(mid, b)));
@@ -201,6 +207,7 @@ final class ChaosMember {
       return;
     }
     ws = null;
+    joined = false;
     int c = code == null ? -1 : code;
     history.add(Kind.CLOSE, room.name(), name, null, null, -1, c);
     if (done) {

@@ -16,7 +16,7 @@ public final class ChaosSchedule {
     KILL9,
     /** SIGTERM (graceful handover), restarted after the hold. */
     SIGTERM,
-    /** SIGSTOP for the hold (longer than failure detection), then SIGCONT. */
+    /** SIGSTOP for the hold (2–6 s longer than failure detection), then SIGCONT. */
     PAUSE,
     /** One node cut off from the others (1|2 with three nodes), healed after the hold. */
     PARTITION,
@@ -48,12 +48,15 @@ public final class ChaosSchedule {
    * {@code cooldownMs} are quiet, so rooms are created before the first fault and burn after the last one heals.
    */
   public static ChaosSchedule plan(long seed, long durationMs, int nodes, long warmupMs, long cooldownMs) {
-    return plan(seed, durationMs, nodes, warmupMs, cooldownMs, List.of(Kind.values()));
+    return plan(seed, durationMs, nodes, warmupMs, cooldownMs, List.of(Kind.values()), 3_000);
   }
 
-  /** The same, with only the given kinds of fault. */
+  /**
+   * The same, with only the given kinds of fault; a pause holds 2–6 s longer than failure detection
+   * ({@code detectMs}), and at least 5–9 s.
+   */
   public static ChaosSchedule plan(long seed, long durationMs, int nodes, long warmupMs, long cooldownMs,
-                                   List<Kind> kinds) {
+                                   List<Kind> kinds, long detectMs) {
     Random r = new Random(seed);
     List<Fault> out = new ArrayList<>();
     List<Kind> bag = new ArrayList<>();
@@ -67,7 +70,7 @@ public final class ChaosSchedule {
       Kind k = bag.get(0);
       long hold = switch (k) {
         case KILL9, SIGTERM -> 3_000 + r.nextInt(5_000);
-        case PAUSE -> 5_000 + r.nextInt(4_000);
+        case PAUSE -> Math.max(5_000, detectMs + 2_000) + r.nextInt(4_000);
         case PARTITION -> 8_000 + r.nextInt(7_000);
         case SLOW -> 10_000 + r.nextInt(10_000);
       };
