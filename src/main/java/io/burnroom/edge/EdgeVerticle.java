@@ -41,7 +41,11 @@ public final class EdgeVerticle extends VerticleBase {
   private final int port;
   private LocalSockets sockets;
   private RequestDeadlines deadlines;
+  /** How often an edge checks that its node still serves. */
+  static final long SERVING_WATCH_MS = 200;
   private long deadlineSweeper;
+  private long servingWatch;
+  private boolean wasServing = true;
   private HttpServer server;
   private MessageConsumer<Object> deliveries;
   private volatile boolean ready;
@@ -70,6 +74,7 @@ public final class EdgeVerticle extends VerticleBase {
     // A request head gets as long as a new socket gets for its join.
     deadlines = new RequestDeadlines(config.limits().joinTimeoutMs(), clock);
     deadlineSweeper = deadlines.startSweeping(vertx);
+    servingWatch = vertx.setPeriodic(SERVING_WATCH_MS, id -> watchServing());
     RoomClient rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L, shared.serving);
     sockets = new LocalSockets(shared.sockets, metrics, d -> {
       if (shared.receipts.written(d.roomId(), d.credit())) {
@@ -135,8 +140,24 @@ public final class EdgeVerticle extends VerticleBase {
       shared.receipts.edgeStopped();
     }
     vertx.cancelTimer(deadlineSweeper);
+    vertx.cancelTimer(servingWatch);
     drain();
     return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /**
+   * The moment this node stops serving (it lost its cluster's quorum, or it is fenced after a pause: decision 48),
+   * every local socket is told to reconnect (1012), so its member resumes on the side that serves at once. Otherwise a
+   * member who is not sending learns nothing until haproxy's health check drops its connection, and one who is sending
+   * waits for its write to time out (failure detection + 2 s): found by chaos/, messages sent into a partition were
+   * acknowledged only after their room had burned.
+   */
+  private void watchServing() {
+    boolean serving = shared.serving.getAsBoolean();
+    if (wasServing && !serving) {
+      sockets.closeAll(CloseCodes.SHUTTING_DOWN, ErrorCode.NODE_SHUTTING_DOWN.code());
+    }
+    wasServing = serving;
   }
 
   /** The port actually bound (useful when configured as 0). */

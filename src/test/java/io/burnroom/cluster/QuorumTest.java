@@ -22,7 +22,7 @@ class QuorumTest {
   private static final String PROFILE = "cHJvZmlsZQ==";
 
   @Test
-  @DisplayName("one node of three left alone is not ready, refuses rooms and sockets; with a second node back it serves")
+  @DisplayName("one node of three left alone is not ready, closes and refuses sockets, makes no rooms; with a second node back it serves")
   void aloneOfThreeStopsServing() throws Exception {
     try (TestNodes nodes = new TestNodes()) {
       Map<String, String> three = Map.of("BURNROOM_CLUSTER_SIZE", "3");
@@ -43,9 +43,9 @@ class QuorumTest {
       nodes.stop(c);
       awaitReady(nodes, a, 503);
 
-      member.msg("three", "AAAC");
-      assertThat(member.expect("error").getString("code")).isEqualTo("node_shutting_down");
-      assertThat(member.awaitClose()).isEqualTo((short) 1012);
+      // The member sends nothing, yet is told at once to resume elsewhere (found by chaos/: without it a member on
+      // the losing side learned of it only from its next message's write timeout, or from haproxy's health check).
+      assertThat(member.awaitClose()).as("an idle member is sent to resume").isEqualTo((short) 1012);
       assertThat(nodes.request(HttpMethod.POST, a.httpPort(), "/api/rooms",
           new JsonObject().put("ttlSeconds", 600).encode()).status()).as("no new rooms").isEqualTo(503);
       try (WsClient again = nodes.ws(a, id)) {
