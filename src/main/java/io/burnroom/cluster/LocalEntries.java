@@ -5,11 +5,13 @@ import com.hazelcast.map.LocalMapStats;
 import java.util.List;
 
 /**
- * How many entries of the room maps (directory, snapshots, relayed frames) this member holds, its backup copies
- * included. A count only, never a key: after every room burned it must be 0 on every node (chaos/ checks it).
+ * How many entries of the room maps (directory, snapshots, relayed frames, tombstones) this member holds, its backup
+ * copies included. A count only, never a key: once every room's time is over it must be 0 on every node (chaos/
+ * checks it); a room its creator burned early keeps a tombstone until then.
  */
 public final class LocalEntries {
-  private static final List<String> MAPS = List.of(RoomDirectory.MAP, SnapshotStore.MAP, SnapshotStore.FRAMES);
+  private static final List<String> MAPS = List.of(RoomDirectory.MAP, SnapshotStore.MAP, SnapshotStore.FRAMES,
+      RoomDirectory.BURNED);
 
   private LocalEntries() {
   }

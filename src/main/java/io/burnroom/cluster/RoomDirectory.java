@@ -4,16 +4,25 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.util.Base64;
 import java.util.List;
 
 /**
  * The rooms directory: roomId → {owner node, expiresAt}, in a memory-only cluster map (a local map on an embedded
  * node) whose entries expire with the room. Any node can answer "does this room exist and who owns it".
  * The room's own timer is the authority for burning; the TTL is only a backstop.
+ *
+ * <p>A room burned before its time leaves a tombstone in {@value #BURNED} until its {@code expiresAt}: the SHA-256 of
+ * its id (never the id), so that after a split the losing side's stale copy, which the merge would otherwise put back
+ * (newest write wins, and the winning side has nothing left to compare with), learns it was burned (decision 51).
  */
 public final class RoomDirectory {
   public static final String MAP = "burnroom.rooms";
+  public static final String BURNED = "burnroom.burned";
 
   public record Entry(String roomId, String owner, long expiresAt) {
     /** The same room and expiry, owned by {@code node}. */
@@ -31,10 +40,13 @@ public final class RoomDirectory {
   }
 
   private final Future<AsyncMap<String, JsonObject>> map;
+  /** Tombstones of rooms burned before their time; null on an embedded node, which has no other side to merge. */
+  private final Future<AsyncMap<String, Long>> burned;
   private final Clock clock;
 
   public RoomDirectory(Vertx vertx, Clock clock) {
     this.map = vertx.sharedData().getAsyncMap(MAP);
+    this.burned = vertx.isClustered() ? vertx.sharedData().getAsyncMap(BURNED) : null;
     this.clock = clock;
   }
 
@@ -60,6 +72,36 @@ public final class RoomDirectory {
 
   public Future<Void> remove(String roomId) {
     return map.compose(m -> m.remove(roomId)).mapEmpty();
+  }
+
+  /**
+   * The room burned: its entry goes and, if it burned before {@code expiresAt}, a tombstone stays until then (the
+   * longest a stale copy's entries can live). A room burned by its timer needs none.
+   */
+  public Future<Void> bury(String roomId, long expiresAt) {
+    long ttl = expiresAt - clock.millis();
+    if (burned == null || ttl <= 0) {
+      return remove(roomId);
+    }
+    Future<Void> tomb = burned.compose(m -> m.put(tombstoneKey(roomId), expiresAt, ttl));
+    return Future.join(tomb, remove(roomId)).mapEmpty();
+  }
+
+  /** True when the room was burned before its time (its tombstone is there). */
+  public Future<Boolean> isBurned(String roomId) {
+    if (burned == null) {
+      return Future.succeededFuture(false);
+    }
+    return burned.compose(m -> m.get(tombstoneKey(roomId))).map(v -> v != null);
+  }
+
+  static String tombstoneKey(String roomId) {
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(roomId.getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(h);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Every live entry; used by failover to find the rooms a lost node owned. */

@@ -132,10 +132,13 @@ public final class RoomVerticle extends VerticleBase {
     }
   }
 
-  /** Hazelcast merged this node's side back after a split: check this copy is still the owner (via the room host). */
+  /**
+   * Hazelcast merged this node's side back after a split (via the room host): check the room was not burned on the
+   * other side, then that this copy is still the owner.
+   */
   void onMerged() {
     if (context != null) {
-      context.runOnContext(v -> checkOwnership());
+      context.runOnContext(v -> checkBurnedElsewhere());
     }
   }
 
@@ -329,6 +332,31 @@ public final class RoomVerticle extends VerticleBase {
   }
 
   /**
+   * After a merge: this node was on the losing side of a split, and the other side may have restored this room and
+   * burned it before its time (the creator's burn). The merge put this copy's stale entries back (the winning side had
+   * none left to compare); its tombstone says so. Burn here too: the members this copy knows hear {@code burned}, and
+   * what the merge put back (directory entry, snapshot, frames) goes; the tombstone stays (decision 51). Otherwise the
+   * usual ownership check.
+   */
+  private void checkBurnedElsewhere() {
+    if (!replication.enabled() || burned || quiesced) {
+      return;
+    }
+    directory.isBurned(state.roomId()).onSuccess(gone -> {
+      if (!gone) {
+        checkOwnership();
+      } else if (!burned && !quiesced) {
+        burned = true;
+        vertx.cancelTimer(timerId);
+        fanOut.close(state.connectedMembers(), CloseCodes.BURNED, ServerFrames.burned().encode());
+        replication.whenIdle()
+            .transform(ignored -> Future.join(directory.remove(state.roomId()), replication.remove()))
+            .onComplete(ignored -> tellHostGone());
+      }
+    });
+  }
+
+  /**
    * Another node owns this room: stop serving without touching the shared maps, and tell the members this copy
    * knew about to reconnect (1012). They resume at the real owner; what was said only on this side of the split is
    * not carried over (see docs/decisions.md).
@@ -358,7 +386,7 @@ public final class RoomVerticle extends VerticleBase {
     String roomId = state.roomId();
     // A write still in flight must land before the snapshot is removed, or it would bring the room back.
     replication.whenIdle()
-        .transform(ignored -> Future.join(directory.remove(roomId), replication.remove()))
+        .transform(ignored -> Future.join(directory.bury(roomId, state.expiresAt()), replication.remove()))
         .onComplete(ignored -> tellHostGone());
   }
 
