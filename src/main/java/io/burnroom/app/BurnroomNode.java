@@ -115,7 +115,8 @@ public final class BurnroomNode {
         RoomState.REPLICATED_FRAMES) : SnapshotStore.disabled();
     long detectMs = config.failureDetectSeconds() * 1000L;
     ClusterView cluster = mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId, config.quorum(),
-        PauseFence.start(vertx, Math.max(1000, detectMs - 1000), detectMs + 2000)) : ClusterView.single(nodeId);
+        PauseFence.start(vertx, Math.max(1000, detectMs - 1000), detectMs + 2000), Math.max(2500, detectMs - 1000))
+        : ClusterView.single(nodeId);
     RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
         config.maxTtlSeconds() * 1000L, config.chunkLimits()), clock, new Ids(), directory, snapshots, metrics,

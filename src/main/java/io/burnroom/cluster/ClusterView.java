@@ -60,8 +60,10 @@ public interface ClusterView {
   /**
    * @param quorum how many members (this one included) the node must see to serve
    * @param fence  keeps a node just back from a pause from serving on a member list that is no longer true
+   * @param silenceMs a member not heard from for this long does not count, though Hazelcast still lists it
    */
-  static ClusterView hazelcast(HazelcastInstance hz, String nodeId, int quorum, PauseFence fence) {
+  static ClusterView hazelcast(HazelcastInstance hz, String nodeId, int quorum, PauseFence fence, long silenceMs) {
+    java.util.function.ToLongFunction<Member> lastHeartbeat = quorum <= 1 ? m -> Long.MAX_VALUE : Heartbeats.of(hz);
     return new ClusterView() {
       @Override
       public String localNode() {
@@ -80,8 +82,15 @@ public interface ClusterView {
       @Override
       public boolean hasQuorum() {
         // The member set is Hazelcast's current view, kept up to date by its membership protocol: no remote call.
-        return quorum <= 1 || (!fence.fenced() && hz.getLifecycleService().isRunning()
-            && hz.getCluster().getMembers().size() >= quorum);
+        if (quorum <= 1) {
+          return true;
+        }
+        if (fence.fenced() || !hz.getLifecycleService().isRunning()) {
+          return false;
+        }
+        Set<Member> members = hz.getCluster().getMembers();
+        return members.size() >= quorum
+            && Heartbeats.heard(members, lastHeartbeat, System.currentTimeMillis(), silenceMs) >= quorum;
       }
     };
   }
