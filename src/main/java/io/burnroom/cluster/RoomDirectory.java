@@ -55,11 +55,11 @@ public final class RoomDirectory {
     if (ttl <= 0) {
       return remove(e.roomId());
     }
-    return map.compose(m -> m.put(e.roomId(), e.toJson(), ttl));
+    return OnCaller.run(() -> map.compose(m -> m.put(e.roomId(), e.toJson(), ttl)));
   }
 
   public Future<Entry> get(String roomId) {
-    return map.compose(m -> m.get(roomId)).map(j -> j == null ? null : Entry.fromJson(roomId, j));
+    return OnCaller.run(() -> map.compose(m -> m.get(roomId)).map(j -> j == null ? null : Entry.fromJson(roomId, j)));
   }
 
   /**
@@ -67,11 +67,12 @@ public final class RoomDirectory {
    * that wins may restore the room; everyone else backs off.
    */
   public Future<Boolean> claim(Entry expected, String node) {
-    return map.compose(m -> m.replaceIfPresent(expected.roomId(), expected.toJson(), expected.withOwner(node).toJson()));
+    return OnCaller.run(() -> map.compose(m -> m.replaceIfPresent(expected.roomId(), expected.toJson(),
+        expected.withOwner(node).toJson())));
   }
 
   public Future<Void> remove(String roomId) {
-    return map.compose(m -> m.remove(roomId)).mapEmpty();
+    return OnCaller.run(() -> map.compose(m -> m.remove(roomId)).mapEmpty());
   }
 
   /**
@@ -83,7 +84,7 @@ public final class RoomDirectory {
     if (burned == null || ttl <= 0) {
       return remove(roomId);
     }
-    Future<Void> tomb = burned.compose(m -> m.put(tombstoneKey(roomId), expiresAt, ttl));
+    Future<Void> tomb = OnCaller.run(() -> burned.compose(m -> m.put(tombstoneKey(roomId), expiresAt, ttl)));
     return Future.join(tomb, remove(roomId)).mapEmpty();
   }
 
@@ -92,7 +93,7 @@ public final class RoomDirectory {
     if (burned == null) {
       return Future.succeededFuture(false);
     }
-    return burned.compose(m -> m.get(tombstoneKey(roomId))).map(v -> v != null);
+    return OnCaller.run(() -> burned.compose(m -> m.get(tombstoneKey(roomId))).map(v -> v != null));
   }
 
   static String tombstoneKey(String roomId) {
@@ -106,11 +107,11 @@ public final class RoomDirectory {
 
   /** Every live entry; used by failover to find the rooms a lost node owned. */
   public Future<List<Entry>> all() {
-    return map.compose(AsyncMap::entries).map(entries -> entries.entrySet().stream()
-        .map(e -> Entry.fromJson(e.getKey(), e.getValue())).toList());
+    return OnCaller.run(() -> map.compose(AsyncMap::entries).map(entries -> entries.entrySet().stream()
+        .map(e -> Entry.fromJson(e.getKey(), e.getValue())).toList()));
   }
 
   public Future<Integer> size() {
-    return map.compose(AsyncMap::size);
+    return OnCaller.run(() -> map.compose(AsyncMap::size));
   }
 }

@@ -74,7 +74,7 @@ public final class SnapshotStore {
     if (ttl <= 0) {
       return remove(roomId, List.of());
     }
-    return map.compose(m -> m.put(roomId, snapshot, ttl));
+    return OnCaller.run(() -> map.compose(m -> m.put(roomId, snapshot, ttl)));
   }
 
   /** Stores or clears frame slots ({@code null} record = clear), all at once; completes when every write has. */
@@ -112,7 +112,7 @@ public final class SnapshotStore {
     if (map == null) {
       return Future.succeededFuture();
     }
-    return map.compose(m -> m.get(roomId));
+    return OnCaller.run(() -> map.compose(m -> m.get(roomId)));
   }
 
   /** Every frame record the room has in the cluster, in no particular order. */
@@ -120,13 +120,13 @@ public final class SnapshotStore {
     if (frames == null) {
       return Future.succeededFuture(List.of());
     }
-    return frames.compose(f -> {
+    return OnCaller.run(() -> frames.compose(f -> {
       List<Future<String>> reads = new ArrayList<>(slots);
       for (int slot = 0; slot < slots; slot++) {
         reads.add(f.get(frameKey(roomId, slot)));
       }
       return Future.all(reads).map(all -> all.<String>list().stream().filter(Objects::nonNull).toList());
-    });
+    }));
   }
 
   /** Removes the snapshot and the given frame slots; a slot not listed goes with its TTL at the latest. */
@@ -136,6 +136,6 @@ public final class SnapshotStore {
     }
     Map<Integer, String> clears = new HashMap<>();
     frameSlots.forEach(slot -> clears.put(slot, null));
-    return Future.join(map.compose(m -> m.remove(roomId)), writeFrames(roomId, clears, 0)).mapEmpty();
+    return OnCaller.run(() -> Future.join(map.compose(m -> m.remove(roomId)), writeFrames(roomId, clears, 0)).mapEmpty());
   }
 }
