@@ -4,7 +4,7 @@
 # history afterwards and prints its verdict (exit 0 = every rule held). Needs root (a network namespace of its own),
 # iptables, python3, haproxy. See docs/reliability.md.
 #   chaos/run.sh --minutes=10 --seed=7
-#   chaos/run.sh --minutes=2 --seed=1 --nodes=3 --rooms=6 --members=3 --detect=3
+#   chaos/run.sh --minutes=2 --seed=1 --nodes=3 --rooms=6 --members=3 --detect=5
 # Set CHAOS_SKIP_BUILD=1 to reuse target/burnroom.jar and target/test-classes.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
