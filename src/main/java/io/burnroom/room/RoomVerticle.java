@@ -132,13 +132,10 @@ public final class RoomVerticle extends VerticleBase {
     }
   }
 
-  /**
-   * Hazelcast merged this node's side back after a split (via the room host): check the room was not burned on the
-   * other side, then that this copy is still the owner.
-   */
-  void onMerged() {
+  /** After a merge (via the room host): check this copy is the owner, or burn it if it burned there (decision 51). */
+  void onMerged(boolean burnedThere) {
     if (context != null) {
-      context.runOnContext(v -> checkBurnedElsewhere());
+      context.runOnContext(burnedThere ? v -> burn(null) : v -> checkOwnership());
     }
   }
 
@@ -332,31 +329,6 @@ public final class RoomVerticle extends VerticleBase {
   }
 
   /**
-   * After a merge: this node was on the losing side of a split, and the other side may have restored this room and
-   * burned it before its time (the creator's burn). The merge put this copy's stale entries back (the winning side had
-   * none left to compare); its tombstone says so. Burn here too: the members this copy knows hear {@code burned}, and
-   * what the merge put back (directory entry, snapshot, frames) goes; the tombstone stays (decision 51). Otherwise the
-   * usual ownership check.
-   */
-  private void checkBurnedElsewhere() {
-    if (!replication.enabled() || burned || quiesced) {
-      return;
-    }
-    directory.isBurned(state.roomId()).onSuccess(gone -> {
-      if (!gone) {
-        checkOwnership();
-      } else if (!burned && !quiesced) {
-        burned = true;
-        vertx.cancelTimer(timerId);
-        fanOut.close(state.connectedMembers(), CloseCodes.BURNED, ServerFrames.burned().encode());
-        replication.whenIdle()
-            .transform(ignored -> Future.join(directory.remove(state.roomId()), replication.remove()))
-            .onComplete(ignored -> tellHostGone());
-      }
-    });
-  }
-
-  /**
    * Another node owns this room: stop serving without touching the shared maps, and tell the members this copy
    * knew about to reconnect (1012). They resume at the real owner; what was said only on this side of the split is
    * not carried over (see docs/decisions.md).
@@ -373,21 +345,25 @@ public final class RoomVerticle extends VerticleBase {
     vertx.setTimer(100, t -> vertx.undeploy(deploymentId).onFailure(e -> { }));
   }
 
-  /** Burns now: every socket gets {@code burned} and close 4000 in one message per node, then every trace goes. */
+  /**
+   * Burns now: every socket gets {@code burned} and close 4000 in one message per node, then every trace goes; a burn
+   * before expiresAt leaves a tombstone. {@code null}: burned on the other side of a split, whose tombstone is there.
+   */
   void burn(BurnReason reason) {
-    if (burned) {
+    if (burned || (reason == null && quiesced)) {
       return;
     }
     burned = true;
     vertx.cancelTimer(timerId);
     chunks.failHeld(ErrorCode.ROOM_NOT_FOUND);
     fanOut.close(state.connectedMembers(), CloseCodes.BURNED, ServerFrames.burned().encode());
-    metrics.roomBurned(reason, clock.millis() - state.expiresAt());
+    if (reason != null) {
+      metrics.roomBurned(reason, clock.millis() - state.expiresAt());
+    }
     String roomId = state.roomId();
     // A write still in flight must land before the snapshot is removed, or it would bring the room back.
-    replication.whenIdle()
-        .transform(ignored -> Future.join(directory.bury(roomId, state.expiresAt()), replication.remove()))
-        .onComplete(ignored -> tellHostGone());
+    replication.whenIdle().transform(ignored -> Future.join(reason == null ? directory.remove(roomId)
+        : directory.bury(roomId, state.expiresAt()), replication.remove())).onComplete(ignored -> tellHostGone());
   }
 
   /** Asks this node's room host to forget and undeploy this room. */
