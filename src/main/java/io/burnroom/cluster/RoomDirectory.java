@@ -18,7 +18,7 @@ import java.util.List;
  *
  * <p>A room burned before its time leaves a tombstone in {@value #BURNED} until its {@code expiresAt}: the SHA-256 of
  * its id (never the id), so that after a split the losing side's stale copy, which the merge would otherwise put back
- * (newest write wins, and the winning side has nothing left to compare with), learns it was burned (decision 51).
+ * (newest write wins, and the winning side has nothing left to compare with), learns it was burned (decision 52).
  */
 public final class RoomDirectory {
   public static final String MAP = "burnroom.rooms";

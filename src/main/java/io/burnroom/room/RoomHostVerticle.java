@@ -81,7 +81,7 @@ public final class RoomHostVerticle extends VerticleBase {
     });
     // A side that lacked the quorum when a node left restores that node's rooms once it has the quorum again.
     nodeJoined = vertx.eventBus().localConsumer(Addresses.NODE_JOINED, m -> restoreOrphans());
-    // After a merge a room burned early on the other side (its tombstone, decision 51) burns here too.
+    // After a merge a room burned early on the other side (its tombstone, decision 52) burns here too.
     merged = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> {
       rooms.forEach((id, room) -> directory.isBurned(id)
           .onComplete(gone -> room.onMerged(gone.succeeded() && gone.result() && snapshots.enabled())));

@@ -132,7 +132,7 @@ public final class RoomVerticle extends VerticleBase {
     }
   }
 
-  /** After a merge (via the room host): check this copy is the owner, or burn it if it burned there (decision 51). */
+  /** After a merge (via the room host): check this copy is the owner, or burn it if it burned there (decision 52). */
   void onMerged(boolean burnedThere) {
     if (context != null) {
       context.runOnContext(burnedThere ? v -> burn(null) : v -> checkOwnership());

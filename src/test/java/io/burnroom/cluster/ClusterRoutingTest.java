@@ -114,7 +114,7 @@ class ClusterRoutingTest {
   @DisplayName("burn crosses nodes, and afterwards no node holds the room: no deployment, no directory entry, no snapshot")
   void burnLeavesNothing() throws InterruptedException {
     // Earlier tests' rooms may still have a backup whose TTL ran out; the expiry sweep takes it within a second or so
-    // (decision 52), and it must not land between the counts below.
+    // (decision 53), and it must not land between the counts below.
     long settle = System.currentTimeMillis() + 10_000;
     while (List.of(RoomDirectory.MAP, SnapshotStore.MAP, SnapshotStore.FRAMES).stream().map(ClusterRoutingTest::copies)
         .anyMatch(c -> c[0] != c[1]) && System.currentTimeMillis() < settle) {

@@ -25,7 +25,7 @@ class ChaosIT {
   private static final long SEED = 1;
   /**
    * kill -9, SIGTERM and slow lossy links. Splits (PAUSE, PARTITION) still lose a message now and then and are not
-   * part of the gate (docs/reliability.md, "Open"; decision 52); {@code -Dburnroom.chaos.splits=true} adds them.
+   * part of the gate (docs/reliability.md, "Open"; decision 53); {@code -Dburnroom.chaos.splits=true} adds them.
    */
   private static final List<String> KINDS = Boolean.getBoolean("burnroom.chaos.splits")
       ? List.of("PAUSE", "PARTITION", "SIGTERM", "SLOW", "KILL9") : List.of("KILL9", "SIGTERM", "SLOW");
