@@ -69,7 +69,17 @@ public final class BenchMain {
     this.idleRooms = num("idle-rooms", quick ? 500 : 10_000);
     this.churnRooms = num("churn", quick ? 300 : 10_000);
     this.expiryRooms = num("expiry", quick ? 50 : 1_000);
+    this.generator = opts.getOrDefault("generator", "lean");
+    if (!List.of("lean", "vertx", "both").contains(generator)) {
+      throw new IllegalArgumentException("--generator=lean|vertx|both, not " + generator);
+    }
   }
+
+  /**
+   * The fan-out fleets' WebSocket client (issue 31): "lean" ({@link LeanSocket}), "vertx" ({@link VertxSock} for every
+   * target) or "both" (one node and two nodes each driven by both clients in turn, on the same servers).
+   */
+  final String generator;
 
   int num(String key, int fallback) {
     return Integer.parseInt(opts.getOrDefault(key, String.valueOf(fallback)));
@@ -230,6 +240,21 @@ public final class BenchMain {
           // diagnostic: same cluster, every member on its room's owner node (snapshots, but no cross-node hop)
           targets.add(target("burnroom2local", "burnroom-2nodes-local", Fleet.Kind.BURNROOM, two, false));
         }
+        if (generator.equals("both")) {
+          // issue 31: the same servers driven by Vert.x's WebSocket client too, taking turns with the LeanSockets
+          targets.add(target("burnroomV", "burnroom-1node-vertx", Fleet.Kind.BURNROOM, one, true, false, true));
+          targets.add(target("burnroom2V", "burnroom-2nodes-vertx", Fleet.Kind.BURNROOM, two, true, false, true));
+        }
+        if (opts.containsKey("plain-nodes")) {
+          // issue 31: nodes started as `java -jar target/burnroom.jar` with no flag (default heap and GC)
+          List<ServerProcess> oneP = startPlain("burnroom-1node-plain", 1);
+          all.addAll(oneP);
+          List<ServerProcess> twoP = startPlain("burnroom-2nodes-plain", 2);
+          all.addAll(twoP);
+          boolean v = !generator.equals("lean");
+          targets.add(target("burnroomP", "burnroom-1node-plain", Fleet.Kind.BURNROOM, oneP, true, false, v));
+          targets.add(target("burnroom2P", "burnroom-2nodes-plain", Fleet.Kind.BURNROOM, twoP, true, false, v));
+        }
       }
       for (Target t : targets) {
         warmUp(t);
@@ -279,6 +304,9 @@ public final class BenchMain {
       // Open-loop windows take turns like the closed-loop rounds: one 10-s window's p99 moves by 2-5x with the
       // machine's other users, so each system gets several windows in the same minutes and reports the median one.
       int latencyRounds = num("latency-rounds", opts.containsKey("quick") ? 1 : 3);
+      if (latencyRounds == 0) {
+        plan.clear(); // --latency-rounds=0: closed-loop rounds only
+      }
       for (int round = 1; round <= latencyRounds; round++) {
         for (OpenLoop o : plan) {
           Target t = o.target();
@@ -384,8 +412,14 @@ public final class BenchMain {
   /** {@code oneOwner}: every room created on the first node (members still split when {@code split}). */
   private Target target(String key, String label, Fleet.Kind kind, List<ServerProcess> servers, boolean split,
                         boolean oneOwner) {
+    return target(key, label, kind, servers, split, oneOwner, generator.equals("vertx"));
+  }
+
+  /** {@code vertxClient}: the fleet's members are Vert.x WebSocket clients ({@link VertxSock}), not LeanSockets. */
+  private Target target(String key, String label, Fleet.Kind kind, List<ServerProcess> servers, boolean split,
+                        boolean oneOwner, boolean vertxClient) {
     // the generator runs on the transport of the servers it drives (the B side of --compare may differ)
-    Fleet fleet = new Fleet(kind, lanes, bodyChars, servers.get(0).transport());
+    Fleet fleet = new Fleet(kind, lanes, bodyChars, servers.get(0).transport(), vertxClient);
     int nodes = servers.size();
     List<Callable<Future<Fleet.Room>>> creating = new ArrayList<>();
     for (int i = 0; i < rooms; i++) {
@@ -664,6 +698,26 @@ public final class BenchMain {
       env.put("BURNROOM_CLUSTER_MEMBERS", members);
       env.putAll(extra);
       out.add(ServerProcess.burnroom(label + "-" + i, jar, env, flags, transport));
+    }
+    return out;
+  }
+
+  /** {@code nodes} plain nodes ({@link ServerProcess#plainBurnroom}), clustered when more than one. */
+  private List<ServerProcess> startPlain(String label, int nodes) {
+    List<ServerProcess> out = new ArrayList<>();
+    List<Integer> ports = Ports.free(nodes);
+    String members = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
+    String cluster = "bench-" + UUID.randomUUID();
+    for (int i = 0; i < nodes; i++) {
+      Map<String, String> env = ServerProcess.benchEnv();
+      if (nodes > 1) {
+        env.put("BURNROOM_CLUSTER", "true");
+        env.put("BURNROOM_CLUSTER_NAME", cluster);
+        env.put("BURNROOM_CLUSTER_HOST", "127.0.0.1");
+        env.put("BURNROOM_CLUSTER_PORT", String.valueOf(ports.get(i)));
+        env.put("BURNROOM_CLUSTER_MEMBERS", members);
+      }
+      out.add(ServerProcess.plainBurnroom(nodes > 1 ? label + "-" + i : label, jar, env, ServerProcess.TRANSPORT));
     }
     return out;
   }

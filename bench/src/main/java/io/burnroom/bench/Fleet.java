@@ -59,13 +59,22 @@ final class Fleet implements AutoCloseable {
   private final byte[] msgHead = ascii("{\"type\":\"msg\",\"id\":\"");
   private final byte[] msgTail;
   private int nextLane;
+  /** Vert.x's WebSocket client when the fleet uses {@link VertxSock}s ({@code --generator=vertx}), else null. */
+  private final io.vertx.core.http.WebSocketClient wsClient;
 
   Fleet(Kind kind, int lanes, int bodyChars) {
     this(kind, lanes, bodyChars, ServerProcess.TRANSPORT);
   }
 
-  /** {@code transport}: "epoll" or "nio", the same as the servers this fleet drives. */
   Fleet(Kind kind, int lanes, int bodyChars, String transport) {
+    this(kind, lanes, bodyChars, transport, false);
+  }
+
+  /**
+   * {@code transport}: "epoll" or "nio", the same as the servers this fleet drives; {@code vertxClient}: members
+   * are {@link VertxSock}s (Vert.x's WebSocket client, every delivery decoded into a String) instead of LeanSockets.
+   */
+  Fleet(Kind kind, int lanes, int bodyChars, String transport, boolean vertxClient) {
     this.kind = kind;
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(lanes).setBlockedThreadCheckInterval(10_000)
         .setPreferNativeTransport(transport.equals("epoll")));
@@ -77,6 +86,8 @@ final class Fleet implements AutoCloseable {
     // idle connections go after 30 s, before a node's keep-alive deadline (60 s by default) closes them
     this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setKeepAliveTimeout(30),
         new PoolOptions().setHttp1MaxSize(32));
+    this.wsClient = vertxClient ? vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
+        .setMaxConnections(100_000)) : null;
     // one context per event loop: deploy a no-op verticle per lane and keep its context
     List<Context> contexts = Collections.synchronizedList(new ArrayList<>());
     await(vertx.deployVerticle(() -> new VerticleBase() {
@@ -208,8 +219,9 @@ final class Fleet implements AutoCloseable {
     Promise<Member> result = Promise.promise();
     room.lane.ctx.runOnContext(v -> {
       Member m = new Member(room);
-      Future<Sock> opened = LeanSocket.connect(room.lane.loop, vertx.isNativeTransportEnabled(), "127.0.0.1", port,
-          "/ws/rooms/" + room.id, m).map(ws -> (Sock) ws);
+      Future<Sock> opened = wsClient != null ? VertxSock.connect(wsClient, port, "/ws/rooms/" + room.id, m)
+          : LeanSocket.connect(room.lane.loop, vertx.isNativeTransportEnabled(), "127.0.0.1", port,
+              "/ws/rooms/" + room.id, m).map(ws -> (Sock) ws);
       opened.compose(ws -> {
         m.ws = ws;
         room.members.add(m);

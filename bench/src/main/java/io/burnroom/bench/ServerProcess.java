@@ -132,6 +132,24 @@ final class ServerProcess implements AutoCloseable {
     return start(name, cmd, environment, BURNROOM_READY, moreFlags.isEmpty() ? transport : null);
   }
 
+  /**
+   * A node started the plain way ({@code java -jar burnroom.jar}, no flag at all: the JVM's default heap and GC, no
+   * Hazelcast {@code --add-opens}), as an outside tester following the README's env might start it (issue 31,
+   * {@code --plain-nodes}). {@code transport}: "nio" sets {@code BURNROOM_NATIVE_TRANSPORT=false}.
+   */
+  static ServerProcess plainBurnroom(String name, Path jar, Map<String, String> env, String transport) {
+    List<String> cmd = new ArrayList<>(List.of(javaBin()));
+    Map<String, String> environment = new java.util.HashMap<>(env);
+    if (transport.equals("epoll")) {
+      cmd.add("-Djava.library.path=" + jar.toAbsolutePath().getParent().resolve("native"));
+    } else {
+      environment.put("BURNROOM_NATIVE_TRANSPORT", "false");
+    }
+    cmd.add("-jar");
+    cmd.add(jar.toAbsolutePath().toString());
+    return start(name, cmd, environment, BURNROOM_READY, transport);
+  }
+
   static ServerProcess relay(String name) {
     List<String> cmd = new ArrayList<>();
     cmd.add(javaBin());
