@@ -107,7 +107,10 @@ final class AttachmentBench {
       long delivered = Sender.DELIVERED.get() - bytes0;
       double files = (Sender.ACKED.get() - acked0) / (double) CHUNKS_PER_FILE;
       long cpu = procs.stream().mapToLong(ServerProcess::cpuNanos).sum() - cpu0;
-      // the heap while the load still runs: what the transfers keep alive, after a full GC
+      // the heap while the load still runs: what the transfers keep alive, after a full GC. GC.heap_info's "used"
+      // also counts what the load allocated between the GC and the reading (hundreds of MiB at these rates), so the
+      // live objects of the class histogram (its own full GC) are what bounds memory.
+      List<Long> live = procs.stream().map(ServerProcess::liveBytes).toList();
       List<Long> heaps = procs.stream().map(ServerProcess::heapAfterGcBytes).toList();
       List<Long> rss = procs.stream().map(ServerProcess::rssBytes).toList();
       all.forEach(s -> s.room.lane.ctx.runOnContext(v -> s.stop()));
@@ -116,12 +119,14 @@ final class AttachmentBench {
           .put("filesPerSec", BenchMain.round(files / secs))
           .put("serverCpuCores", BenchMain.round(cpu / 1e9 / secs))
           .put("heapAfterGcMiB", heaps.stream().map(h -> BenchMain.round(h / MIB)).toList())
+          .put("liveHeapMiB", live.stream().map(h -> BenchMain.round(h / MIB)).toList())
           .put("rssMiB", rss.stream().map(h -> BenchMain.round(h / MIB)).toList())
           .put("errors", Sender.ERRORS.getAndSet(0))
           .put("closed", all.stream().filter(s -> s.closedCode != 0).count());
       System.out.printf("   %-16s %8.1f MiB/s delivered, %6.1f files/s, server %.2f cores, heap after GC %s MiB, "
-              + "errors %d, closed %d%n", label, r.getDouble("deliveredMiBPerSec"), r.getDouble("filesPerSec"),
-          r.getDouble("serverCpuCores"), r.getJsonArray("heapAfterGcMiB"), r.getLong("errors"), r.getLong("closed"));
+              + "live heap %s MiB, errors %d, closed %d%n", label, r.getDouble("deliveredMiBPerSec"),
+          r.getDouble("filesPerSec"), r.getDouble("serverCpuCores"), r.getJsonArray("heapAfterGcMiB"),
+          r.getJsonArray("liveHeapMiB"), r.getLong("errors"), r.getLong("closed"));
       return r;
     } finally {
       for (Sender s : all) {
