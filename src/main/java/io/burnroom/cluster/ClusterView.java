@@ -21,6 +21,17 @@ public interface ClusterView {
    */
   boolean hasQuorum();
 
+  /**
+   * Counts the times this node got its quorum back after it was without (fenced after a pause, cut off by a
+   * partition, alone at start), as observed by {@link #hasQuorum}, which the edges ask every 200 ms and every request
+   * asks. While it was without, the other side may have restored its rooms and served them; a room copy from an
+   * earlier epoch asks the directory whether it still owns its room before it serves or writes again (decision 54).
+   * Constant where the quorum is never lost.
+   */
+  default long quorumEpoch() {
+    return 0;
+  }
+
   /** Exactly one live node answers true, so an orphaned room is restored once. */
   default boolean isRestorer() {
     Set<String> live = liveNodes();
@@ -64,6 +75,7 @@ public interface ClusterView {
    */
   static ClusterView hazelcast(HazelcastInstance hz, String nodeId, int quorum, PauseFence fence, long silenceMs) {
     java.util.function.ToLongFunction<Member> lastHeartbeat = quorum <= 1 ? m -> Long.MAX_VALUE : Heartbeats.of(hz);
+    QuorumEpochs epochs = new QuorumEpochs();
     return new ClusterView() {
       @Override
       public String localNode() {
@@ -81,6 +93,16 @@ public interface ClusterView {
 
       @Override
       public boolean hasQuorum() {
+        return epochs.observe(seesQuorum());
+      }
+
+      @Override
+      public long quorumEpoch() {
+        epochs.observe(seesQuorum());
+        return epochs.current();
+      }
+
+      private boolean seesQuorum() {
         // The member set is Hazelcast's current view, kept up to date by its membership protocol: no remote call.
         if (quorum <= 1) {
           return true;

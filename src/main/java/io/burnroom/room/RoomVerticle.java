@@ -56,6 +56,7 @@ public final class RoomVerticle extends VerticleBase {
   private boolean burned;
   private boolean quiesced;
   private boolean resyncOnStart;
+  private final Ownership ownership;
 
   /** A room with a chunk credit of its own instead of its node's (tests that deploy a room alone). */
   public RoomVerticle(RoomState state, String nodeId, Clock clock, long resumeGraceMs, long maxLifetimeMs,
@@ -83,7 +84,9 @@ public final class RoomVerticle extends VerticleBase {
     // Nothing is written after a burn, nor without the quorum: at the merge the newer write wins (cluster.xml), and a
     // write from the losing side (members marked gone, graces expired) would be newer than the winning side's room
     // (decision 48).
-    this.replication = new RoomReplication(state, snapshots, () -> burned || !cluster.hasQuorum());
+    this.ownership = new Ownership(state.roomId(), nodeId, directory, cluster, () -> burned || quiesced,
+        this::stepDown);
+    this.replication = new RoomReplication(state, snapshots, () -> burned || !ownership.serving());
   }
 
   /**
@@ -154,13 +157,14 @@ public final class RoomVerticle extends VerticleBase {
       chunks.taken(t);
       return;
     }
-    if (quiesced || !cluster.hasQuorum()) {
-      // Without the quorum this copy may be the losing side of a split: the edge retries, the member moves.
-      fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
+    if (quiesced || !ownership.serving()) {
+      // Without the quorum this copy may be the losing side of a split, and back in it, a copy that another node may
+      // have restored meanwhile: the edge retries, by then the member moves or this copy knows it is the owner.
+      Bus.fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
       return;
     }
     if (burned) {
-      fail(msg, ErrorCode.ROOM_NOT_FOUND);
+      Bus.fail(msg, ErrorCode.ROOM_NOT_FOUND);
       return;
     }
     Object body = msg.body();
@@ -177,7 +181,7 @@ public final class RoomVerticle extends VerticleBase {
     } else if (body instanceof RoomRequest.Info) {
       Bus.reply(msg, new RoomReply.Info(state.roomId(), state.expiresAt(), state.locked(), state.memberCount()));
     } else {
-      fail(msg, ErrorCode.BAD_REQUEST);
+      Bus.fail(msg, ErrorCode.BAD_REQUEST);
     }
   }
 
@@ -186,7 +190,7 @@ public final class RoomVerticle extends VerticleBase {
     String connId = j.connId();
     RoomState.JoinResult r = state.join(j.profile(), j.resume(), j.token(), j.lastSeq(), node, connId);
     if (r.error() != null) {
-      fail(msg, r.error());
+      Bus.fail(msg, r.error());
       return;
     }
     Member m = r.member();
@@ -209,7 +213,7 @@ public final class RoomVerticle extends VerticleBase {
     String body = m.body();
     RoomState.RelayResult r = state.relay(m.memberId(), m.connId(), m.id(), body, m.to(), clock.millis());
     if (r.error() != null) {
-      fail(msg, r.error());
+      Bus.fail(msg, r.error());
       return;
     }
     RoomReply.Acked ack = new RoomReply.Acked(r.seq());
@@ -220,7 +224,7 @@ public final class RoomVerticle extends VerticleBase {
     }
     metrics.relayed(body.length());
     replication.afterReplication(() -> {
-      if (!cluster.hasQuorum()) {
+      if (!ownership.serving()) {
         // The write may have landed only on this side of a split (the other side restored the room without it):
         // nobody hears of it now, the sender resends it, and every member resumes (1012), so whichever copy serves
         // on gives each of them, from its own replay, exactly what it holds: this copy if the quorum comes back
@@ -236,7 +240,7 @@ public final class RoomVerticle extends VerticleBase {
 
   private void onAdmin(Message<Object> msg, RoomRequest.Admin a) {
     if (!state.isCurrent(a.memberId(), a.connId())) {
-      fail(msg, ErrorCode.NOT_JOINED);
+      Bus.fail(msg, ErrorCode.NOT_JOINED);
       return;
     }
     ErrorCode pinError = state.checkPin(state.sourceKey(a.source() == null ? "" : a.source()), a.pin(),
@@ -246,7 +250,7 @@ public final class RoomVerticle extends VerticleBase {
       if (state.lastCheckStartedLockout()) {
         metrics.lockout();
       }
-      replication.afterWrite(() -> fail(msg, pinError));
+      replication.afterWrite(() -> Bus.fail(msg, pinError));
       return;
     }
     AdminOp op = a.op();
@@ -260,7 +264,7 @@ public final class RoomVerticle extends VerticleBase {
       case BURN -> null;
     };
     if (error != null) {
-      fail(msg, error);
+      Bus.fail(msg, error);
       return;
     }
     RoomReply.AdminDone done = new RoomReply.AdminDone(op);
@@ -303,6 +307,10 @@ public final class RoomVerticle extends VerticleBase {
       burn(BurnReason.EXPIRED);
       return;
     }
+    if (!ownership.serving()) {
+      scheduleTimer(); // a copy that may be stale tells nobody anything (its expiry may be out of date)
+      return;
+    }
     for (Member gone : state.expireGrace(now, resumeGraceMs)) {
       List<Member> everyone = state.connectedMembers();
       replication.afterWrite(() -> fanOut.deliver(everyone, ServerFrames.memberLeft(gone.memberId, "left").encode()));
@@ -312,20 +320,11 @@ public final class RoomVerticle extends VerticleBase {
     checkOwnership();
   }
 
-  /**
-   * Split brain: while the cluster was split, each side may have restored this room, so after the merge two
-   * verticles can listen on one address. The directory names exactly one owner; any other copy steps down. Checked
-   * on every tick and at once when Hazelcast reports a merge.
-   */
+  /** Split brain: checked on every tick and at once when Hazelcast reports a merge (see {@link Ownership}). */
   private void checkOwnership() {
-    if (!replication.enabled() || burned || quiesced) {
-      return;
+    if (replication.enabled()) {
+      ownership.check();
     }
-    directory.get(state.roomId()).onSuccess(entry -> {
-      if (entry != null && !entry.owner().equals(nodeId) && !burned && !quiesced) {
-        stepDown();
-      }
-    });
   }
 
   /**
@@ -361,6 +360,12 @@ public final class RoomVerticle extends VerticleBase {
       metrics.roomBurned(reason, clock.millis() - state.expiresAt());
     }
     String roomId = state.roomId();
+    if (reason == BurnReason.EXPIRED && !ownership.serving()) {
+      // A copy that may be stale (an extend on the other side of a split moved the real room's expiry) must not
+      // remove the real room's entries; the owner's burn or the entries' TTL (the same expiresAt) does (decision 54).
+      tellHostGone();
+      return;
+    }
     // A write still in flight must land before the snapshot is removed, or it would bring the room back.
     replication.whenIdle().transform(ignored -> Future.join(reason == null ? directory.remove(roomId)
         : directory.bury(roomId, state.expiresAt()), replication.remove())).onComplete(ignored -> tellHostGone());
@@ -391,9 +396,5 @@ public final class RoomVerticle extends VerticleBase {
 
   private List<Member> othersThan(Member m) {
     return state.connectedMembers().stream().filter(o -> o != m).toList();
-  }
-
-  private static void fail(Message<?> msg, ErrorCode code) {
-    Bus.fail(msg, code);
   }
 }

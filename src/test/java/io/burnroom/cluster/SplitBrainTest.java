@@ -93,4 +93,95 @@ class SplitBrainTest {
       }
     }
   }
+
+  /**
+   * Found by chaos/ (PAUSE, seed 31): a node paused past failure detection came back with its room copies while the
+   * other side had restored the rooms; as soon as it had the quorum again its stale copy took every other request
+   * (the event bus hands an address's requests to its handlers in turn) and acknowledged messages the members never
+   * got, until the next tick or the merge event made it step down. Here the copy's node "gets its quorum back" (a
+   * new quorum epoch, no merge event at all) while the directory names A: the copy must acknowledge nothing, and go.
+   */
+  @Test
+  @DisplayName("a copy whose node gets its quorum back asks the directory first: it acknowledges nothing and goes")
+  void copyBackInTheQuorumAsksFirst() {
+    try (TestNodes nodes = new TestNodes()) {
+      BurnroomNode a = nodes.clustered();
+      BurnroomNode b = nodes.clustered();
+      String id = nodes.createRoom(a, 600).getString("roomId");
+      WsClient onA = nodes.ws(a, id);
+      WsClient onB = nodes.ws(b, id);
+      onA.join(PROFILE);
+      onB.join(PROFILE);
+      onA.msg("before", "AAAA");
+      assertThat(onB.expect("msg").getString("id")).isEqualTo("before");
+      long seqBefore = onA.expect("ack").getLong("seq");
+
+      // B's copy from before the split (restored there, then the node was cut off), with the members gone from it.
+      SnapshotStore store = SnapshotStore.clustered(b.vertx(), b.hazelcast(), Clock.systemUTC(),
+          RoomState.REPLICATED_FRAMES);
+      RoomState copy = RoomState.fromSnapshot(TestNodes.await(store.load(id), 5_000),
+          TestNodes.await(store.loadFrames(id), 5_000), new Ids(), System.currentTimeMillis(), Set.of());
+      int deploymentsOnB = b.vertx().deploymentIDs().size();
+      Epochs view = new Epochs(b.nodeId());
+      TestNodes.await(b.vertx().deployVerticle(new RoomVerticle(copy, b.nodeId(), Clock.systemUTC(), 30_000,
+          86_400_000L, b.directory(), store, BurnroomMetrics.noop(),
+          io.burnroom.config.ChunkLimits.defaults(), io.burnroom.config.ChunkLimits.defaults().nodeRate(0), view)),
+          5_000);
+      view.epoch = 2; // B lost its quorum and got it back: the copy may be stale
+
+      // A member joins after that and talks: every request either copy could take; only the owner's answers count.
+      try (WsClient late = nodes.ws(b, id)) {
+        late.join(PROFILE);
+        for (int i = 0; i < 10; i++) {
+          late.msg("late-" + i, "QUFB");
+          assertThat(late.expect("ack").getLong("seq")).as("ack %d from the owner's sequence", i)
+              .isEqualTo(seqBefore + 1 + i);
+        }
+        for (int i = 0; i < 10; i++) {
+          assertThat(onA.expect("msg").getString("id")).isEqualTo("late-" + i);
+          assertThat(onB.expect("msg").getString("id")).isEqualTo("late-" + i);
+        }
+      } finally {
+        onA.close();
+        onB.close();
+      }
+      long deadline = System.currentTimeMillis() + 5_000;
+      while (b.vertx().deploymentIDs().size() != deploymentsOnB && System.currentTimeMillis() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(b.vertx().deploymentIDs()).as("the stale copy stepped down without a merge event")
+          .hasSize(deploymentsOnB);
+      assertThat(TestNodes.await(a.directory().get(id), 5_000).owner()).isEqualTo(a.nodeId());
+    }
+  }
+
+  /** A node that always sees its quorum, in the epoch the test sets. */
+  private static final class Epochs implements ClusterView {
+    private final String node;
+    volatile long epoch = 1;
+
+    Epochs(String node) {
+      this.node = node;
+    }
+
+    @Override
+    public String localNode() {
+      return node;
+    }
+
+    @Override
+    public Set<String> liveNodes() {
+      return Set.of(node);
+    }
+
+    @Override
+    public boolean hasQuorum() {
+      return true;
+    }
+
+    @Override
+    public long quorumEpoch() {
+      return epoch;
+    }
+  }
 }

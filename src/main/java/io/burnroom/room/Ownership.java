@@ -1,0 +1,90 @@
+package io.burnroom.room;
+
+import io.burnroom.cluster.ClusterView;
+import io.burnroom.cluster.RoomDirectory;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Whether this copy of a room is the one that serves it. The directory names one owner per room; a copy that is not
+ * it steps down. Two ways a copy can find itself not the owner:
+ * <ul>
+ *   <li>a split (a partition, or this node paused past failure detection): the other side restored the room and
+ *   served it. After the merge the event bus hands each request to either copy, and the stale one acknowledged
+ *   messages the room's members never got (found by chaos/). So a copy serves only in the quorum epoch in which it
+ *   last saw the directory name this node ({@link ClusterView#quorumEpoch}): back in the quorum, its first request
+ *   is refused (the edge retries in 200 ms) while it asks the directory, and it serves again or steps down
+ *   (decision 54);</li>
+ *   <li>anything else that moved the room: checked on every tick and when Hazelcast reports a merge.</li>
+ * </ul>
+ * Used on the room's event loop only.
+ */
+final class Ownership {
+  private final String roomId;
+  private final String nodeId;
+  private final RoomDirectory directory;
+  private final ClusterView cluster;
+  /** True once the room burned or stopped serving: nothing left to check. */
+  private final BooleanSupplier over;
+  private final Runnable stepDown;
+  private long ownedInEpoch;
+  private boolean asking;
+
+  /** A copy created or restored now owns its room in the current epoch (the caller saw the quorum and won it). */
+  Ownership(String roomId, String nodeId, RoomDirectory directory, ClusterView cluster, BooleanSupplier over,
+            Runnable stepDown) {
+    this.roomId = roomId;
+    this.nodeId = nodeId;
+    this.directory = directory;
+    this.cluster = cluster;
+    this.over = over;
+    this.stepDown = stepDown;
+    this.ownedInEpoch = cluster.quorumEpoch();
+  }
+
+  /**
+   * True when this copy may serve and write: the node sees its quorum, and the directory named this node since the
+   * node last got the quorum back. Otherwise false, and the question is put to the directory (once at a time).
+   */
+  boolean serving() {
+    if (!cluster.hasQuorum()) {
+      return false;
+    }
+    long epoch = cluster.quorumEpoch();
+    if (epoch == ownedInEpoch) {
+      return true;
+    }
+    ask(epoch, true);
+    return false;
+  }
+
+  /** Steps down if the directory names another node (a room whose entry is gone is left to its own timer). */
+  void check() {
+    ask(-1, false);
+  }
+
+  /**
+   * @param epoch       the epoch to record as owned if the directory names this node (-1: record nothing)
+   * @param strict      an entry that is gone counts as not owned: a copy back from a split does not serve a room
+   *                    the directory forgot (burned or expired on the other side)
+   */
+  private void ask(long epoch, boolean strict) {
+    if (asking || over.getAsBoolean()) {
+      return;
+    }
+    asking = true;
+    directory.get(roomId).onComplete(ar -> {
+      asking = false;
+      if (ar.failed() || over.getAsBoolean()) {
+        return; // asked again by the next request or tick
+      }
+      RoomDirectory.Entry entry = ar.result();
+      if (entry != null && entry.owner().equals(nodeId)) {
+        if (epoch >= 0) {
+          ownedInEpoch = epoch;
+        }
+      } else if (entry != null || strict) {
+        stepDown.run();
+      }
+    });
+  }
+}
