@@ -49,48 +49,73 @@ final class FailoverRestore {
   }
 
   /**
-   * A node left (or the cluster changed): if this node is the elected restorer and sees the quorum, bring back every
-   * room whose owner is not alive. A node without the quorum restores nothing: the other side has the quorum and
-   * restores them (decision 48).
+   * One pass: if this node is the elected restorer and sees the quorum, bring back every room whose owner is not
+   * alive, and every room this node claimed earlier but could not bring back. Completes true when nothing is left to
+   * do here (not the restorer, or every orphan restored, burned or taken by another node), false when the pass must
+   * run again: the node lacks the quorum (the other side restores them, or this one once it has the quorum back,
+   * decision 48), or a look-up, a claim or a load failed. During a pause or a partition the maps' operations can
+   * fail for seconds (a partition still owned by the lost node, a migration); a pass that gave up then left the
+   * room with no owner for the rest of its life (found by chaos/: a paused node's rooms acknowledged nothing until
+   * they expired, and their members learned of the burn by a 4004, 10 s late).
    */
-  void restoreOrphans(Host host) {
-    if (!snapshots.enabled() || !cluster.hasQuorum() || !cluster.isRestorer()) {
-      return;
+  Future<Boolean> restoreOrphans(Host host) {
+    if (!snapshots.enabled()) {
+      return Future.succeededFuture(true);
+    }
+    if (!cluster.hasQuorum()) {
+      return Future.succeededFuture(false);
+    }
+    if (!cluster.isRestorer()) {
+      return Future.succeededFuture(true);
     }
     Set<String> live = cluster.liveNodes();
-    directory.all().onSuccess(entries -> entries.forEach(entry -> {
-      if (!live.contains(entry.owner()) && !host.hosts(entry.roomId())) {
-        restore(host, entry, live);
+    return directory.all().transform(ar -> {
+      if (ar.failed()) {
+        return Future.succeededFuture(false);
       }
-    }));
+      List<Future<Boolean>> restores = ar.result().stream()
+          .filter(e -> (!live.contains(e.owner()) || e.owner().equals(nodeId)) && !host.hosts(e.roomId()))
+          .map(e -> restore(host, e, live))
+          .toList();
+      return Future.join(restores).transform(all -> Future.succeededFuture(
+          restores.stream().allMatch(f -> f.succeeded() && f.result())));
+    });
   }
 
-  private void restore(Host host, RoomDirectory.Entry entry, Set<String> live) {
+  /** True when the room is settled: restored here, burned, gone, or claimed by another node. */
+  private Future<Boolean> restore(Host host, RoomDirectory.Entry entry, Set<String> live) {
     long now = clock.millis();
     String roomId = entry.roomId();
     long expiresAt = entry.expiresAt();
-    directory.claim(entry, nodeId).onSuccess(won -> {
+    return directory.claim(entry, nodeId).compose(won -> {
       if (!won) {
-        return; // another node claimed it first
+        return Future.succeededFuture(true); // another node claimed it first, or the entry changed meanwhile
       }
       if (expiresAt <= now) {
         // Its time ran out while its node was down: burn it at once, everywhere.
         metrics.roomBurned(BurnroomMetrics.BurnReason.FAILOVER_EXPIRED, now - expiresAt);
         Future.join(directory.remove(roomId), snapshots.remove(roomId, List.of())); // frames expire with it
-        return;
+        return Future.succeededFuture(true);
       }
-      Future.all(snapshots.load(roomId), snapshots.loadFrames(roomId)).onSuccess(loaded -> {
+      return Future.all(snapshots.load(roomId), snapshots.loadFrames(roomId)).compose(loaded -> {
         JsonObject snapshot = loaded.resultAt(0);
         if (snapshot == null) {
-          directory.remove(roomId);
-          return;
+          return directory.remove(roomId).map(true);
+        }
+        if (host.hosts(roomId)) {
+          return Future.succeededFuture(true); // a pass that overlapped this one brought it back
         }
         RoomState state = RoomState.fromSnapshot(snapshot, loaded.resultAt(1), ids, clock.millis(), live);
-        host.deployRestored(state)
-            .compose(id -> directory.put(new RoomDirectory.Entry(roomId, nodeId, state.expiresAt())))
-            .onSuccess(v -> metrics.failover())
-            .onFailure(e -> host.gone(roomId));
+        return host.deployRestored(state)
+            .onFailure(e -> host.gone(roomId))
+            .map(id -> {
+              metrics.failover();
+              // The claim already names this node; the snapshot's expiresAt is the one to keep (an extend that
+              // reached the snapshot but not the directory). Best effort: the room serves either way.
+              directory.put(new RoomDirectory.Entry(roomId, nodeId, state.expiresAt()));
+              return true;
+            });
       });
-    });
+    }).otherwise(false); // the entry now names this node, so the next pass takes the room up again
   }
 }

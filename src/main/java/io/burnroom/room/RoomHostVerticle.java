@@ -30,6 +30,9 @@ import java.util.Map;
  * {@link HostRequest.Gone} removes a burned room; and on {@code burnroom.node-left}.
  */
 public final class RoomHostVerticle extends VerticleBase {
+  /** How often a restore pass that could not finish is tried again. */
+  static final long RESTORE_RETRY_MS = 500;
+
   public record Settings(String nodeId, int maxRoomsPerNode, int maxMembersPerRoom, long resumeGraceMs,
                          long maxLifetimeMs, ChunkLimits chunkLimits) {
   }
@@ -54,6 +57,13 @@ public final class RoomHostVerticle extends VerticleBase {
   private MessageConsumer<NodeEvent.NodeJoined> nodeJoined;
   private MessageConsumer<NodeEvent.ClusterMerged> merged;
   private boolean closing;
+  /** Restore passes asked for (cluster changes) and the last one a completed pass covered (see {@link #restoreOrphans}). */
+  private int restoreAsked;
+  private int restoreDone;
+  private boolean restoring;
+  /** The quorum epoch of the last pass: a node that gets its quorum back without a member event passes again. */
+  private long restoredInEpoch;
+  private long restoreTimer = -1;
 
   public RoomHostVerticle(Settings settings, Clock clock, Ids ids, RoomDirectory directory, SnapshotStore snapshots,
                           BurnroomMetrics metrics, ClusterView cluster) {
@@ -87,13 +97,49 @@ public final class RoomHostVerticle extends VerticleBase {
           .onComplete(gone -> room.onMerged(gone.succeeded() && gone.result() && snapshots.enabled())));
       restoreOrphans();
     });
+    restoredInEpoch = cluster.quorumEpoch();
+    restoreTimer = vertx.setPeriodic(RESTORE_RETRY_MS, id -> {
+      if (cluster.quorumEpoch() != restoredInEpoch) {
+        restoreAsked++;
+      }
+      if (restoreAsked != restoreDone) {
+        restorePass();
+      }
+    });
     return Future.all(consumer.completion(), nodeLeft.completion(), nodeJoined.completion(), merged.completion());
   }
 
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(restoreTimer);
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Runs a restore pass now, unless one is running (the timer then runs another after it). A pass that could not
+   * finish (no quorum yet, a map operation failed during the split or the migration) is run again every
+   * {@link #RESTORE_RETRY_MS} until one does: a room must not stay without an owner because the one event that
+   * should have brought it back came at a bad moment.
+   */
   private void restoreOrphans() {
-    if (!closing) {
-      failover.restoreOrphans(restoreTarget());
+    restoreAsked++;
+    restorePass();
+  }
+
+  private void restorePass() {
+    if (closing || restoring) {
+      return;
     }
+    restoring = true;
+    int asked = restoreAsked;
+    long epoch = cluster.quorumEpoch();
+    failover.restoreOrphans(restoreTarget()).onComplete(done -> {
+      restoring = false;
+      if (done.succeeded() && done.result()) {
+        restoreDone = asked;
+        restoredInEpoch = epoch;
+      }
+    });
   }
 
   private void onRequest(Message<HostRequest> msg) {
