@@ -48,6 +48,11 @@ final class RoomClient implements RoomRequests {
   /** The answer's type is the request's. */
   @Override
   public <R extends RoomReply> Future<R> request(String roomId, RoomRequest<R> body) {
+    return request(roomId, body, () -> true);
+  }
+
+  @Override
+  public <R extends RoomReply> Future<R> request(String roomId, RoomRequest<R> body, BooleanSupplier wanted) {
     if (!isRoomId(roomId)) {
       return Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND)); // never put client text on the bus
     }
@@ -62,7 +67,7 @@ final class RoomClient implements RoomRequests {
     Promise<R> result = Promise.promise();
     long timer = vertx.setTimer(retryBudgetMs + ATTEMPT_TIMEOUT_MS,
         id -> result.tryFail(new RoomError(ErrorCode.NODE_SHUTTING_DOWN)));
-    this.attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs).onComplete(ar -> {
+    this.attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs, wanted).onComplete(ar -> {
       vertx.cancelTimer(timer);
       if (ar.succeeded()) {
         result.tryComplete(ar.result());
@@ -73,18 +78,23 @@ final class RoomClient implements RoomRequests {
     return result.future();
   }
 
-  private <R extends RoomReply> Future<R> attempt(String roomId, RoomRequest<R> body, long deadline) {
+  private <R extends RoomReply> Future<R> attempt(String roomId, RoomRequest<R> body, long deadline,
+                                                  BooleanSupplier wanted) {
     return Bus.request(vertx.eventBus(), roomId, body, options)
         .recover(e -> {
           if (!retryable(e)) {
             return Future.failedFuture(new RoomError(Bus.errorOf(e)));
           }
-          if (System.currentTimeMillis() >= deadline || !serving.getAsBoolean()) {
+          if (System.currentTimeMillis() >= deadline || !serving.getAsBoolean() || !wanted.getAsBoolean()) {
             return Future.failedFuture(new RoomError(ErrorCode.NODE_SHUTTING_DOWN));
           }
-          return directory.get(roomId).recover(x -> Future.succeededFuture(null)).compose(entry -> entry == null
+          // A look-up that fails (a partition still owned by a paused or dead node, a migration) says nothing about
+          // the room: it is asked again until the deadline. Only an answer without the room is "not found" (4004),
+          // which the client takes as the end of its room (found by chaos/: a room created during a pause was
+          // reported gone to its members for four seconds).
+          return directory.get(roomId).transform(found -> found.succeeded() && found.result() == null
               ? Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND))
-              : delay().compose(v -> attempt(roomId, body, deadline)));
+              : delay().compose(v -> attempt(roomId, body, deadline, wanted)));
         });
   }
 

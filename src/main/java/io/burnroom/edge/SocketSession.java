@@ -46,11 +46,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   private int strikes;
   private int rateViolations;
   private long joinTimer;
-  /**
-   * The last room request still running, if any: requests of one socket run one after another, so a retried request
-   * never lets a later one overtake it.
-   */
-  private Future<?> queue;
+  private final SerialRequests requests;
 
   SocketSession(SessionContext ctx, SessionSocket socket, String roomId, String source, String connId) {
     this.ctx = ctx;
@@ -61,6 +57,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     int perSecond = ctx.limits().msgsPerSecond();
     this.rate = new TokenBucket(perSecond, Math.max(2.0 * perSecond, 10), ctx.clock().millis());
     this.chunks = new ChunkWindow(ctx.chunks(), ctx.clock().millis());
+    this.requests = new SerialRequests(ctx.rooms(), roomId);
   }
 
   String roomId() { return roomId; }
@@ -162,7 +159,9 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   private void join(ClientFrame.Join j) {
     phase = Phase.JOINING;
     ctx.timers().cancelTimer(joinTimer);
-    call(RoomRequest.Join.of(ctx.nodeId(), connId, source, j))
+    // Not tried again once the socket closed: a resume still retrying for a closed socket could land after the
+    // member's next socket joined and take the seat from it (found by chaos/).
+    call(RoomRequest.Join.of(ctx.nodeId(), connId, source, j), () -> phase == Phase.JOINING)
         .onSuccess(joined -> {
           String seated = joined.memberId();
           if (phase != Phase.JOINING) {
@@ -251,20 +250,22 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   }
 
   private <R extends RoomReply> Future<R> call(RoomRequest<R> request) {
-    Future<R> f = queue == null ? ctx.rooms().request(roomId, request)
-        : queue.transform(ignored -> ctx.rooms().request(roomId, request));
-    queue = f;
-    // Forget it once done: an idle socket then holds no future (nor the join reply a future would keep).
-    f.onComplete(ignored -> {
-      if (queue == f) {
-        queue = null;
-      }
-    });
-    return f;
+    return call(request, () -> true);
+  }
+
+  private <R extends RoomReply> Future<R> call(RoomRequest<R> request, java.util.function.BooleanSupplier wanted) {
+    return requests.call(request, wanted);
   }
 
   /** A room answered with an error: report it, and close when the error calls for it. */
   private void reportRoomError(ErrorCode code) {
+    if (code == ErrorCode.NOT_JOINED && phase == Phase.JOINED) {
+      // The room no longer seats this joined socket (another socket's late resume took the seat, or a restored room
+      // lost it): an error frame would leave it open, unseated and deaf (found by chaos/). Sent to resume (1012), it
+      // takes its seat back and gets what it missed from the replay.
+      closeWith(ErrorCode.NODE_SHUTTING_DOWN);
+      return;
+    }
     if (code.closeCode() != 0) {
       closeWith(code);
     } else {

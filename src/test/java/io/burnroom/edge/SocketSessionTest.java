@@ -320,6 +320,19 @@ class SocketSessionTest {
   }
 
   @Test
+  @DisplayName("a joined socket the room no longer seats is sent to resume (1012), not left open and deaf")
+  void unseatedSocketResumes() {
+    // Found by chaos/: an older socket's resume, still retrying at its edge, took the seat after this socket joined;
+    // every message of the member was then refused not_joined on a socket that stayed open.
+    Peer p = joined("c1", "m1", 0);
+    p.text("{\"type\":\"msg\",\"id\":\"a\",\"body\":\"AAAA\"}");
+    rooms.next().fail(ErrorCode.NOT_JOINED);
+    assertThat(p.socket.errors()).containsExactly("node_shutting_down");
+    assertThat(p.socket.closedWith).isEqualTo((short) 1012);
+    assertThat(sockets.count()).isZero();
+  }
+
+  @Test
   @DisplayName("a socket's room requests run one after another: the second waits for the first's answer")
   void requestsInOrder() {
     Peer p = joined("c1", "m1", 0);
