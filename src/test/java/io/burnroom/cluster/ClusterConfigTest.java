@@ -38,6 +38,9 @@ class ClusterConfigTest {
     assertThat(c.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("3");
     assertThat(c.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("3");
     assertThat(c.getProperty("hazelcast.operation.backup.timeout.millis")).as("past failure detection").isEqualTo("5000");
+    // A backup that missed a write during a pause was repaired only by the 30 s anti-entropy; a primary lost before
+    // that gave rooms back without an extend or acknowledged frames (found by chaos/, decision 54).
+    assertThat(c.getProperty("hazelcast.partition.backup.sync.interval")).isEqualTo("1");
     // A node woken from a pause can be the side the others merge into; Hazelcast's default (put if absent) then kept
     // its stale rooms over the ones restored meanwhile (found by chaos/, decision 48).
     for (String map : List.of(RoomDirectory.MAP, SnapshotStore.MAP, SnapshotStore.FRAMES)) {
