@@ -82,7 +82,16 @@ public final class Checker {
       Map<String, Long> byRule = violations.stream().collect(Collectors.groupingBy(Violation::rule,
           TreeMap::new, Collectors.counting()));
       b.append("violations: ").append(violations.size()).append(' ').append(byRule).append('\n');
-      violations.stream().limit(40).forEach(v -> b.append("  ").append(v).append('\n'));
+      if (!violations.isEmpty()) {
+        // Every rule and room that failed, then at most 5 of each such pair: one room's long outage no longer hides
+        // the others behind a fixed count.
+        Map<String, List<Violation>> byPair = violations.stream().collect(Collectors.groupingBy(
+            v -> v.rule() + (v.room() == null ? "" : " " + v.room()), TreeMap::new, Collectors.toList()));
+        b.append("by rule and room: ");
+        byPair.forEach((k, vs) -> b.append(k).append('=').append(vs.size()).append("; "));
+        b.append('\n');
+        byPair.values().forEach(vs -> vs.stream().limit(5).forEach(v -> b.append("  ").append(v).append('\n')));
+      }
       b.append("VERDICT: ").append(passed() ? "PASS" : "FAIL").append('\n');
       return b.toString();
     }

@@ -29,6 +29,8 @@ class QuorumTest {
       BurnroomNode a = nodes.clustered(three);
       BurnroomNode b = nodes.clustered(three);
       BurnroomNode c = nodes.clustered(three);
+      // Ready once it has heard the others' heartbeats (a busy JVM that just started three nodes can take seconds).
+      awaitReady(nodes, a, 200);
       String id = nodes.createRoom(a, 600).getString("roomId");
       WsClient member = nodes.ws(a, id);
       JsonObject joined = member.join(PROFILE);
