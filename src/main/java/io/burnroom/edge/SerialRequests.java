@@ -2,6 +2,7 @@ package io.burnroom.edge;
 
 import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
+import io.burnroom.wire.ErrorCode;
 import io.vertx.core.Future;
 import java.util.function.BooleanSupplier;
 
@@ -20,10 +21,12 @@ final class SerialRequests {
     this.roomId = roomId;
   }
 
-  /** Sends {@code request} after the ones before it; tried again (after a move) only while {@code wanted} holds. */
+  /**
+   * Sends {@code request} after the ones before it, if {@code wanted} still holds then (otherwise it fails with
+   * {@code node_shutting_down} unsent); tried again (after a move) only while it holds.
+   */
   <R extends RoomReply> Future<R> call(RoomRequest<R> request, BooleanSupplier wanted) {
-    Future<R> f = last == null ? rooms.request(roomId, request, wanted)
-        : last.transform(ignored -> rooms.request(roomId, request, wanted));
+    Future<R> f = last == null ? start(request, wanted) : last.transform(ignored -> start(request, wanted));
     last = f;
     // Forget it once done: an idle socket then holds no future (nor the join reply a future would keep).
     f.onComplete(ignored -> {
@@ -32,5 +35,10 @@ final class SerialRequests {
       }
     });
     return f;
+  }
+
+  private <R extends RoomReply> Future<R> start(RoomRequest<R> request, BooleanSupplier wanted) {
+    return wanted.getAsBoolean() ? rooms.request(roomId, request, wanted)
+        : Future.failedFuture(new RoomClient.RoomError(ErrorCode.NODE_SHUTTING_DOWN));
   }
 }

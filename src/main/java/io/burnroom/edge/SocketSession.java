@@ -161,12 +161,12 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     ctx.timers().cancelTimer(joinTimer);
     // Not tried again once the socket closed: a resume still retrying for a closed socket could land after the
     // member's next socket joined and take the seat from it (found by chaos/).
-    call(RoomRequest.Join.of(ctx.nodeId(), connId, source, j), () -> phase == Phase.JOINING)
+    requests.call(RoomRequest.Join.of(ctx.nodeId(), connId, source, j), () -> phase == Phase.JOINING)
         .onSuccess(joined -> {
           String seated = joined.memberId();
           if (phase != Phase.JOINING) {
             // The socket closed while the room was seating us: give the seat back to the grace rules.
-            call(new RoomRequest.Leave(seated, connId, false));
+            requests.call(new RoomRequest.Leave(seated, connId, false), () -> true);
             return;
           }
           memberId = seated;
@@ -249,12 +249,9 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
         .onFailure(e -> reportRoomError(RoomClient.codeOf(e)));
   }
 
+  /** Sent only while the socket is open: a queued relay sent after it closed overtook the client's resends (chaos/). */
   private <R extends RoomReply> Future<R> call(RoomRequest<R> request) {
-    return call(request, () -> true);
-  }
-
-  private <R extends RoomReply> Future<R> call(RoomRequest<R> request, java.util.function.BooleanSupplier wanted) {
-    return requests.call(request, wanted);
+    return requests.call(request, () -> phase != Phase.CLOSED);
   }
 
   /** A room answered with an error: report it, and close when the error calls for it. */
@@ -377,7 +374,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     phase = Phase.CLOSED;
     ctx.sockets().forget(this);
     if (wasJoined && reportLeave) {
-      call(new RoomRequest.Leave(memberId, connId, false));
+      requests.call(new RoomRequest.Leave(memberId, connId, false), () -> true);
     }
     socket.close((short) code, reason);
   }
@@ -394,7 +391,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
     ctx.sockets().forget(this);
     if (wasJoined) {
       boolean intentional = peerCode != null && CloseCodes.isIntentionalLeave(peerCode);
-      call(new RoomRequest.Leave(memberId, connId, intentional));
+      requests.call(new RoomRequest.Leave(memberId, connId, intentional), () -> true);
     }
   }
 }

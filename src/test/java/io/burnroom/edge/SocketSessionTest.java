@@ -333,6 +333,21 @@ class SocketSessionTest {
   }
 
   @Test
+  @DisplayName("a socket that closes with messages still queued sends none of them, only its leave")
+  void queuedRequestsDieWithTheSocket() {
+    // Found by chaos/: a member's socket closed (1012) while its room was being restored; the messages queued behind
+    // the stuck first one were relayed later for the closed connection, ahead of the client's resend of the first.
+    Peer p = joined("c1", "m1", 0);
+    p.text("{\"type\":\"msg\",\"id\":\"a\",\"body\":\"AAAA\"}");
+    p.text("{\"type\":\"msg\",\"id\":\"b\",\"body\":\"AAAA\"}");
+    Rooms.Call a = rooms.next();
+    p.session.onClosed(null);
+    a.fail(ErrorCode.NODE_SHUTTING_DOWN);
+    assertThat(rooms.next().body).as("b is not sent; the leave is").isInstanceOf(RoomRequest.Leave.class);
+    assertThat(rooms.calls).isEmpty();
+  }
+
+  @Test
   @DisplayName("a socket's room requests run one after another: the second waits for the first's answer")
   void requestsInOrder() {
     Peer p = joined("c1", "m1", 0);
