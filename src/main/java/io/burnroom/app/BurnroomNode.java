@@ -46,6 +46,7 @@ public final class BurnroomNode {
   private final Vertx vertx;
   private final String nodeId;
   private final HazelcastClusterManager clusterManager;
+  private volatile boolean closing;
   private final Edges edge;
   private final ManagementVerticle management;
   private final BurnroomMetrics metrics;
@@ -165,9 +166,29 @@ public final class BurnroomNode {
    * reconnect elsewhere (1012), then the node leaves the cluster and the survivors restore its rooms.
    */
   public Future<Void> close() {
+    closing = true;
     return host.quiesceAll()
         .transform(ignored -> edge.drain())
         .transform(ignored -> vertx.close());
+  }
+
+  /**
+   * Runs {@code action} once if Hazelcast stops this node's cluster member while the node is not closing. Such a node
+   * can never serve again (not ready, no quorum), yet its process lives on and holds its place: seen once under
+   * chaos/ right after a merge, when the cluster was down to two nodes for the rest of the run and the next pause left
+   * no quorum anywhere. The caller exits, so its supervisor (systemd, Kubernetes, chaos/) starts it afresh.
+   */
+  public void onClusterMemberLost(Runnable action) {
+    if (clusterManager == null) {
+      return;
+    }
+    java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
+    clusterManager.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
+      if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.SHUTTING_DOWN && !closing
+          && fired.compareAndSet(false, true)) {
+        action.run();
+      }
+    });
   }
 
   /** Edge instances per node: one per core, since the edge does the per-socket work. */

@@ -25,6 +25,9 @@ public final class Main {
    */
   private static final Logger METER_REGISTRY = Logger.getLogger("io.micrometer.core.instrument.MeterRegistry");
 
+  /** The exit status when Hazelcast stopped the node's cluster member on its own (EX_SOFTWARE). */
+  static final int EXIT_MEMBER_LOST = 70;
+
   private Main() {
   }
 
@@ -59,6 +62,13 @@ public final class Main {
       System.out.flush();
       Runtime.getRuntime().halt(status);
     }, "burnroom-shutdown"));
+    node.onClusterMemberLost(() -> {
+      // Memory only: nothing to save. The other nodes have restored this node's rooms; its sockets drop and resume.
+      System.err.println("burnroom: the cluster member was stopped (not by a shutdown); exiting with 70 so the"
+          + " supervisor starts this node again");
+      System.err.flush();
+      Runtime.getRuntime().halt(EXIT_MEMBER_LOST);
+    });
     System.out.println("Burnroom ready: chat http://" + display(config.httpHost()) + ":" + node.httpPort()
         + " management http://" + display(config.mgmtHost()) + ":" + node.mgmtPort()
         + " mode=" + (node.clustered() ? "clustered" : "embedded") + " node=" + node.nodeId()

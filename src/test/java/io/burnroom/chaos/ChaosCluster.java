@@ -36,6 +36,8 @@ final class ChaosCluster implements AutoCloseable {
   private final String clusterName;
   private final boolean quorum;
   private final NodeProcess[] nodes;
+  /** Nodes the schedule took down (kill -9, SIGTERM) until it starts them again. Any other dead node exited itself. */
+  private final boolean[] takenDown;
   /** Every node process started, restarts included, for the report. */
   private final List<NodeProcess> started = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
@@ -48,6 +50,7 @@ final class ChaosCluster implements AutoCloseable {
     this.root = root;
     this.clusterName = clusterName;
     this.nodes = new NodeProcess[size];
+    this.takenDown = new boolean[size];
   }
 
   static String address(int node) {
@@ -83,7 +86,7 @@ final class ChaosCluster implements AutoCloseable {
     startHaproxy();
   }
 
-  NodeProcess startNode(int i) {
+  synchronized NodeProcess startNode(int i) {
     String members = String.join(",", addresses().stream().map(a -> a + ":" + HZ_PORT).toList());
     NodeProcess n = NodeProcess.builder().name("node" + (i + 1))
         .clustered(clusterName, HZ_PORT, members)
@@ -104,6 +107,7 @@ final class ChaosCluster implements AutoCloseable {
         .readyTimeout(Duration.ofSeconds(120))
         .start();
     nodes[i] = n;
+    takenDown[i] = false;
     started.add(n);
     return n;
   }
@@ -157,13 +161,24 @@ final class ChaosCluster implements AutoCloseable {
     return nodes[i];
   }
 
+  /** True when node i's process ended though the schedule did not take it down (e.g. exit 70: member lost). */
+  synchronized boolean exitedByItself(int i) {
+    return !takenDown[i] && nodes[i] != null && !nodes[i].isAlive();
+  }
+
   void kill9(int i) {
+    markTakenDown(i);
     nodes[i].kill9();
   }
 
   /** SIGTERM and wait for the handover to finish (kill -9 after 30 s). */
   void sigterm(int i) {
+    markTakenDown(i);
     nodes[i].stop(Duration.ofSeconds(30));
+  }
+
+  private synchronized void markTakenDown(int i) {
+    takenDown[i] = true;
   }
 
   void pause(int i) {

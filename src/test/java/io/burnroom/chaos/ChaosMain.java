@@ -149,6 +149,7 @@ public final class ChaosMain {
       Vertx v = vertx;
       Thread load = daemon("chaos-load", () -> load(v, cluster, seed, durationMs));
       Thread sampler = daemon("chaos-sampler", () -> sample(cluster));
+      daemon("chaos-supervisor", () -> supervise(cluster));
       runFaults(schedule, cluster, net);
       sleepUntil(t0 + durationMs);
       loadOn.set(false);
@@ -265,6 +266,27 @@ public final class ChaosMain {
   }
 
   /** Once a second: the room verticles all nodes run together, against how many rooms may be alive. */
+  /**
+   * Plays the nodes' supervisor (systemd's Restart=on-failure, Kubernetes' restart policy): a node process that ends
+   * though the schedule did not take it down (a node exits 70 when Hazelcast stops its member) is started again,
+   * and the gap is in the history as a fault of its own ("EXIT"), so the checker's windows cover it.
+   */
+  private void supervise(ChaosCluster cluster) {
+    while (sampling.get()) {
+      for (int i = 0; i < cluster.size(); i++) {
+        if (cluster.exitedByItself(i)) {
+          String what = "EXIT node" + (i + 1);
+          say("node%d exited by itself (status %d); starting it again", i + 1, cluster.node(i).waitForExit(java.time.Duration.ofSeconds(5)));
+          history.fault(Kind.FAULT_START, what);
+          cluster.startNode(i);
+          history.fault(Kind.FAULT_END, what);
+          say("node%d started again", i + 1);
+        }
+      }
+      ChaosCluster.sleep(500);
+    }
+  }
+
   private void sample(ChaosCluster cluster) {
     while (sampling.get()) {
       long now = System.currentTimeMillis();
