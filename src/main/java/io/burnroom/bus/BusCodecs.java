@@ -79,9 +79,10 @@ public final class BusCodecs {
     put(b, j.memberId());
     put(b, j.roomId());
     b.appendLong(j.seq());
+    b.appendLong(j.expiresAt());
     put(b, j.frame());
     putAll(b, j.replay());
-  }, in -> new RoomReply.Joined(in.string(), in.string(), in.number(), in.string(), in.strings()));
+  }, in -> new RoomReply.Joined(in.string(), in.string(), in.number(), in.number(), in.string(), in.strings()));
 
   static final Codec<RoomReply.ChunkAcked> CHUNK_ACKED = new Codec<>("burnroom.chunk-acked",
       RoomReply.ChunkAcked.class, (b, a) -> b.appendLong(a.waitMs()), in -> new RoomReply.ChunkAcked(in.number()));
@@ -109,6 +110,7 @@ public final class BusCodecs {
           put(b, d.roomId());
           b.appendLong(d.seq());
           b.appendLong(d.credit());
+          b.appendLong(d.expiresAt());
           putBytes(b, d.frame());
           putAll(b, d.to());
         });
@@ -119,8 +121,9 @@ public final class BusCodecs {
           String roomId = in.string();
           long seq = in.number();
           long credit = in.number();
+          long expiresAt = in.number();
           byte[] frame = in.bytes();
-          items.add(new EdgeEvent.Deliver(roomId, in.strings(), frame, seq, credit));
+          items.add(new EdgeEvent.Deliver(roomId, in.strings(), frame, seq, credit, expiresAt));
         }
         return new EdgeEvent.Deliveries(items);
       });

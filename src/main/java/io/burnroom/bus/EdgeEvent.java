@@ -23,14 +23,20 @@ public sealed interface EdgeEvent extends BusMessage {
    * construction. {@code seq} is a relayed message's seq (0 for other frames): a socket is never written a seq it
    * already has. {@code credit} is an attachment chunk's serial in its room (0 for other frames): once every edge of
    * the node has written it, the node reports it back ({@link RoomNotice.ChunkTaken}, decision 50).
+   * {@code expiresAt} is the room's expiry when it sent the frame (0: not given): the edge burns the room's sockets
+   * itself if the room has not done so soon after that moment (decision 56).
    */
-  record Deliver(String roomId, List<String> to, byte[] frame, long seq, long credit) {
+  record Deliver(String roomId, List<String> to, byte[] frame, long seq, long credit, long expiresAt) {
     public Deliver {
       to = List.copyOf(to); // shared by reference among a node's edges: must not change under them
     }
 
+    public Deliver(String roomId, List<String> to, byte[] frame, long seq, long credit) {
+      this(roomId, to, frame, seq, credit, 0);
+    }
+
     public Deliver(String roomId, List<String> to, byte[] frame, long seq) {
-      this(roomId, to, frame, seq, 0);
+      this(roomId, to, frame, seq, 0, 0);
     }
 
     /** A frame without a seq (0): every socket it is addressed to gets it. */

@@ -11,9 +11,11 @@ public sealed interface RoomReply extends BusMessage {
    * and roomId travel beside the frame so the edge need not parse it, and (on the room's node) keeps these very
    * strings instead of copies per socket. {@code seq}: the replay covers every frame up to it that is meant for this
    * member, so the edge drops a live delivery of any of them still on its way (relayed before the join, delivered
-   * after it).
+   * after it). {@code expiresAt}: the room's expiry, which the edge keeps to burn the socket itself if the room
+   * cannot (decision 56).
    */
-  record Joined(String memberId, String roomId, long seq, String frame, List<String> replay) implements RoomReply {
+  record Joined(String memberId, String roomId, long seq, long expiresAt, String frame, List<String> replay)
+      implements RoomReply {
     public Joined {
       replay = List.copyOf(replay);
     }

@@ -43,6 +43,11 @@ public final class EdgeVerticle extends VerticleBase {
   private RequestDeadlines deadlines;
   /** How often an edge checks that its node still serves. */
   static final long SERVING_WATCH_MS = 200;
+  /**
+   * How long after its room's expiry an edge waits for the room's own burn before it burns the room's sockets itself
+   * (decision 56): well past a healthy room's burn (milliseconds), well inside failure detection + 1 s.
+   */
+  static final long BURN_GRACE_MS = 1_000;
   private long deadlineSweeper;
   private long servingWatch;
   private boolean wasServing = true;
@@ -153,6 +158,7 @@ public final class EdgeVerticle extends VerticleBase {
    * acknowledged only after their room had burned.
    */
   private void watchServing() {
+    sockets.burnOverdue(clock.millis(), BURN_GRACE_MS);
     boolean serving = shared.serving.getAsBoolean();
     if (wasServing && !serving) {
       sockets.closeAll(CloseCodes.SHUTTING_DOWN, ErrorCode.NODE_SHUTTING_DOWN.code());

@@ -1,5 +1,7 @@
 package io.burnroom.edge;
 
+import io.burnroom.wire.ServerFrames;
+import java.util.ArrayList;
 import io.burnroom.bus.EdgeEvent;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.wire.CloseCodes;
@@ -75,6 +77,29 @@ final class LocalSockets {
     }
   }
 
+  /**
+   * Burns, as its room would, every joined socket whose room's expiry (as the room last told this edge) lies
+   * {@code graceMs} or more behind {@code now}: the room's own burn did not come, because its node is paused or cut
+   * off, or its restore elsewhere is still under way (failure detection plus Hazelcast's partition recovery, longer
+   * than P2 allows). The clients burn on their own clocks at that moment anyway; this ends their sockets on time too
+   * (decision 56). Returns how many it burned.
+   */
+  int burnOverdue(long now, long graceMs) {
+    List<SocketSession> due = new ArrayList<>();
+    for (SocketSession s : members.values()) {
+      if (s.expiresAt() > 0 && now - s.expiresAt() >= graceMs && s.isJoined()) {
+        due.add(s);
+      }
+    }
+    for (SocketSession s : due) {
+      s.write(BURNED);
+      s.close(CloseCodes.BURNED, "", false);
+    }
+    return due.size();
+  }
+
+  private static final String BURNED = ServerFrames.burned().encode();
+
   /** Closes every socket (graceful shutdown: 1012 tells clients to reconnect elsewhere). */
   void closeAll(int code, String reason) {
     for (SocketSession s : List.copyOf(sessions)) {
@@ -92,6 +117,7 @@ final class LocalSockets {
       for (EdgeEvent.Deliver d : ds.items()) {
         // Framed once for all recipients on this edge.
         Frames.encoded(d.frame(), frame -> forEachMember(d.to(), d.roomId(), s -> {
+          s.expiresAt(d.expiresAt());
           if (s.takeSeq(d.seq())) {
             s.write(frame);
           }

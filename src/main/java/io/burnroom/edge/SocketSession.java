@@ -43,6 +43,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   private String memberId;
   /** The highest seq this socket has been given (the join's replay included); see {@link #takeSeq}. */
   private long lastSeq;
+  private long expiresAt; // the room's expiry as the room last told this edge (0: not joined yet); decision 56
   private int strikes;
   private int rateViolations;
   private long joinTimer;
@@ -64,6 +65,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   String memberId() { return memberId; }
   String connId() { return connId; }
   boolean isJoined() { return phase == Phase.JOINED; }
+  long expiresAt() { return expiresAt; }
+  void expiresAt(long at) { expiresAt = at > 0 ? at : expiresAt; }
 
   /** Starts the join timeout; the socket's frames come to {@link #handle}, its close to {@link #onClosed}. */
   void start() {
@@ -172,6 +175,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
           memberId = seated;
           roomId = joined.roomId();
           lastSeq = joined.seq();
+          expiresAt = joined.expiresAt();
           phase = Phase.JOINED;
           ctx.sockets().seated(this);
           write(joined.frame());
@@ -257,9 +261,8 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   /** A room answered with an error: report it, and close when the error calls for it. */
   private void reportRoomError(ErrorCode code) {
     if (code == ErrorCode.NOT_JOINED && phase == Phase.JOINED) {
-      // The room no longer seats this joined socket (another socket's late resume took the seat, or a restored room
-      // lost it): an error frame would leave it open, unseated and deaf (found by chaos/). Sent to resume (1012), it
-      // takes its seat back and gets what it missed from the replay.
+      // The room no longer seats this joined socket (another socket's late resume took the seat): an error frame would
+      // leave it open, unseated and deaf (chaos/). Sent to resume (1012), it gets its seat and what it missed back.
       closeWith(ErrorCode.NODE_SHUTTING_DOWN);
       return;
     }

@@ -21,11 +21,14 @@ final class FanOut {
   private final EventBus bus;
   private final DeliveryBatch batch;
   private final String roomId;
+  /** The room's current expiry, sent with every frame (decision 56). */
+  private final java.util.function.LongSupplier expiresAt;
 
-  FanOut(EventBus bus, DeliveryBatch batch, String roomId) {
+  FanOut(EventBus bus, DeliveryBatch batch, String roomId, java.util.function.LongSupplier expiresAt) {
     this.bus = bus;
     this.batch = batch;
     this.roomId = roomId;
+    this.expiresAt = expiresAt;
   }
 
   void deliver(Collection<Member> recipients, String frame) {
@@ -41,7 +44,9 @@ final class FanOut {
    * its seq, so an edge never writes it to a socket that already has it (from a join's replay).
    */
   void deliver(Collection<Member> recipients, byte[] utf8, long seq) {
-    byNode(recipients).forEach((node, ids) -> batch.add(node, new EdgeEvent.Deliver(roomId, ids, utf8, seq)));
+    long expiry = expiresAt.getAsLong();
+    byNode(recipients).forEach((node, ids) -> batch.add(node,
+        new EdgeEvent.Deliver(roomId, ids, utf8, seq, 0, expiry)));
   }
 
   /**
@@ -49,7 +54,9 @@ final class FanOut {
    * once they have all written it ({@link DeliveryCredit}).
    */
   void deliverChunk(Collection<Member> recipients, byte[] utf8, long serial) {
-    byNode(recipients).forEach((node, ids) -> batch.add(node, new EdgeEvent.Deliver(roomId, ids, utf8, 0, serial)));
+    long expiry = expiresAt.getAsLong();
+    byNode(recipients).forEach((node, ids) -> batch.add(node,
+        new EdgeEvent.Deliver(roomId, ids, utf8, 0, serial, expiry)));
   }
 
   void close(Collection<Member> recipients, int code, String frame) {

@@ -105,7 +105,7 @@ public final class RoomVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), state.roomId());
+    fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), state.roomId(), state::expiresAt);
     chunks = new ChunkRelay(vertx, chunkGate, clock, metrics, replication, fanOut, () -> !burned && !quiesced);
     admin = new AdminEffects(state, replication, fanOut, directory, nodeId, maxLifetimeMs, this::scheduleTimer);
     consumer = vertx.eventBus().consumer(Addresses.room(state.roomId()), this::onRequest);
@@ -200,7 +200,8 @@ public final class RoomVerticle extends VerticleBase {
     long now = clock.millis();
     JsonObject joined = ServerFrames.joined(m.memberId, m.resumeToken, state.memberList(), state.expiresAt(), now,
         state.locked(), state.seq(), maxAttachmentBytes);
-    RoomReply.Joined reply = new RoomReply.Joined(m.memberId, state.roomId(), state.seq(), joined.encode(),
+    RoomReply.Joined reply = new RoomReply.Joined(m.memberId, state.roomId(), state.seq(), state.expiresAt(),
+        joined.encode(),
         r.replay());
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
     replication.afterWrite(() -> {
@@ -361,8 +362,7 @@ public final class RoomVerticle extends VerticleBase {
     }
     String roomId = state.roomId();
     if (reason == BurnReason.EXPIRED && !ownership.serving()) {
-      // A copy that may be stale (an extend on the other side of a split moved the real room's expiry) must not
-      // remove the real room's entries; the owner's burn or the entries' TTL (the same expiresAt) does (decision 54).
+      // A copy that may be stale (extended on the other side of a split) leaves the entries to the owner (decision 54).
       tellHostGone();
       return;
     }

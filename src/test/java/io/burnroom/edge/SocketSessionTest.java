@@ -46,6 +46,8 @@ class SocketSessionTest {
   private static final String ROOM = "r".repeat(22);
   private static final String JOIN = "{\"type\":\"join\",\"profile\":\"cHJvZmlsZQ==\"}";
   private static final String PING = "{\"type\":\"ping\"}";
+  /** The room's expiry in the join replies of these tests. */
+  private static final long EXPIRES_AT = 5_000_000;
 
   private final TestClock clock = new TestClock();
   private final HandTimers timers = new HandTimers();
@@ -320,6 +322,27 @@ class SocketSessionTest {
   }
 
   @Test
+  @DisplayName("a room whose burn does not come: the edge burns its sockets 1 s after the expiry the room last gave")
+  void edgeBurnsOverdueSockets() {
+    // Found by chaos/: with the room's node paused at its expiry, members heard of the burn only once another node had
+    // restored the room, 8-16 s late (P2 allows failure detection + 1 s under a fault). Decision 56.
+    Peer p = joined("c1", "m1", 0);
+    Peer waiting = open("c2"); // not joined: nothing to burn
+    assertThat(sockets.burnOverdue(EXPIRES_AT + 999, 1_000)).as("inside the grace: the room's own burn may come").isZero();
+    // An extend the room delivered moves the expiry the edge keeps.
+    sockets.dispatch(new EdgeEvent.Deliveries(List.of(
+        new EdgeEvent.Deliver(ROOM, List.of("m1"), bytes("{\"type\":\"extended\"}"), 0, 0, EXPIRES_AT + 60_000))));
+    assertThat(sockets.burnOverdue(EXPIRES_AT + 5_000, 1_000)).as("extended").isZero();
+    assertThat(p.socket.closedWith).isNull();
+    assertThat(sockets.burnOverdue(EXPIRES_AT + 61_000, 1_000)).isEqualTo(1);
+    assertThat(p.socket.texts()).endsWith("{\"type\":\"burned\"}");
+    assertThat(p.socket.closedWith).isEqualTo((short) 4000);
+    assertThat(rooms.calls).as("no leave: the room is over").isEmpty();
+    assertThat(waiting.socket.closedWith).isNull();
+    assertThat(sockets.burnOverdue(EXPIRES_AT + 62_000, 1_000)).as("once").isZero();
+  }
+
+  @Test
   @DisplayName("a joined socket the room no longer seats is sent to resume (1012), not left open and deaf")
   void unseatedSocketResumes() {
     // Found by chaos/: an older socket's resume, still retrying at its edge, took the seat after this socket joined;
@@ -380,7 +403,7 @@ class SocketSessionTest {
   }
 
   private static RoomReply.Joined joinReply(String memberId, long seq, String... replay) {
-    return new RoomReply.Joined(memberId, ROOM, seq, "{\"type\":\"joined\"}", List.of(replay));
+    return new RoomReply.Joined(memberId, ROOM, seq, EXPIRES_AT, "{\"type\":\"joined\"}", List.of(replay));
   }
 
   private void deliver(String memberId, String frame) {

@@ -64,7 +64,7 @@ class SocketUpgradeTest {
       @Override
       @SuppressWarnings("unchecked")
       public <R extends RoomReply> Future<R> request(String roomId, RoomRequest<R> body) {
-        return body instanceof RoomRequest.Join ? Future.succeededFuture((R) new RoomReply.Joined("m1", roomId, 0,
+        return body instanceof RoomRequest.Join ? Future.succeededFuture((R) new RoomReply.Joined("m1", roomId, 0, 0,
             "{\"type\":\"joined\",\"memberId\":\"m1\"}", List.of())) : Future.succeededFuture();
       }
     };

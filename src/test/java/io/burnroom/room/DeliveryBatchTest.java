@@ -69,7 +69,7 @@ class DeliveryBatchTest {
     Member m = new Member("m1", "p", "t", null);
     m.connect("a", "c1");
     onLoop(batch -> {
-      FanOut fanOut = new FanOut(vertx.eventBus(), batch, "room");
+      FanOut fanOut = new FanOut(vertx.eventBus(), batch, "room", () -> 0);
       fanOut.deliver(List.of(m), "1".getBytes());
       fanOut.close(List.of(m), 4000, "{}");
       fanOut.deliver(List.of(m), "2".getBytes());
@@ -87,9 +87,9 @@ class DeliveryBatchTest {
     // The room answers on its loop: a frame for the member is batched, then the join reply leaves in the same turn.
     CompletableFuture<Void> roomReady = new CompletableFuture<>();
     context.runOnContext(v -> vertx.eventBus().<String>localConsumer("test.room", req -> {
-      FanOut fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), "room");
+      FanOut fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), "room", () -> 0);
       fanOut.deliver(List.of(m), "1".getBytes());
-      fanOut.replyJoined(req, new RoomReply.Joined("m1", "room", 1, "joined", List.of()));
+      fanOut.replyJoined(req, new RoomReply.Joined("m1", "room", 1, 0, "joined", List.of()));
     }).completion().onComplete(ar -> roomReady.complete(null)));
     roomReady.get(5, TimeUnit.SECONDS);
     // The edge, like a real one, gets deliveries and its join replies on one context, in the order they were sent.
