@@ -14,7 +14,8 @@ import java.util.function.BooleanSupplier;
  *   last saw the directory name this node ({@link ClusterView#quorumEpoch}): back in the quorum, its first request
  *   is refused (the edge retries in 200 ms) while it asks the directory, and it serves again or steps down
  *   (decision 54);</li>
- *   <li>anything else that moved the room: checked on every tick and when Hazelcast reports a merge.</li>
+ *   <li>anything else that moved the room: checked on every tick and when Hazelcast reports a merge; an owner whose
+ *   entry is gone or out of date writes it back then.</li>
  * </ul>
  * Used on the room's event loop only.
  */
@@ -26,18 +27,21 @@ final class Ownership {
   /** True once the room burned or stopped serving: nothing left to check. */
   private final BooleanSupplier over;
   private final Runnable stepDown;
+  /** The room's current expiry, for an entry this owner writes back. */
+  private final java.util.function.LongSupplier expiresAt;
   private long ownedInEpoch;
   private boolean asking;
 
   /** A copy created or restored now owns its room in the current epoch (the caller saw the quorum and won it). */
   Ownership(String roomId, String nodeId, RoomDirectory directory, ClusterView cluster, BooleanSupplier over,
-            Runnable stepDown) {
+            Runnable stepDown, java.util.function.LongSupplier expiresAt) {
     this.roomId = roomId;
     this.nodeId = nodeId;
     this.directory = directory;
     this.cluster = cluster;
     this.over = over;
     this.stepDown = stepDown;
+    this.expiresAt = expiresAt;
     this.ownedInEpoch = cluster.quorumEpoch();
   }
 
@@ -57,9 +61,20 @@ final class Ownership {
     return false;
   }
 
-  /** Steps down if the directory names another node (a room whose entry is gone is left to its own timer). */
+  /**
+   * On every tick of a copy that serves: steps down if the directory names another node; writes the entry back if it
+   * is gone or holds an older expiry. Found by chaos/: an extended room's entry vanished at its old expiry after a
+   * split healed (a replica that had missed the extend won), and its members were told 4004 while it still served.
+   */
   void check() {
     ask(-1, false);
+  }
+
+  /** Writes this copy's entry back, if it is the owner in this epoch (never a copy that may be stale). */
+  private void writeBack() {
+    if (cluster.hasQuorum() && cluster.quorumEpoch() == ownedInEpoch) {
+      directory.put(new RoomDirectory.Entry(roomId, nodeId, expiresAt.getAsLong()));
+    }
   }
 
   /**
@@ -82,8 +97,13 @@ final class Ownership {
         if (epoch >= 0) {
           ownedInEpoch = epoch;
         }
+        if (!strict && entry.expiresAt() != expiresAt.getAsLong()) {
+          writeBack();
+        }
       } else if (entry != null || strict) {
         stepDown.run();
+      } else {
+        writeBack();
       }
     });
   }

@@ -85,7 +85,7 @@ public final class RoomVerticle extends VerticleBase {
     // write from the losing side (members marked gone, graces expired) would be newer than the winning side's room
     // (decision 48).
     this.ownership = new Ownership(state.roomId(), nodeId, directory, cluster, () -> burned || quiesced,
-        this::stepDown);
+        this::stepDown, state::expiresAt);
     this.replication = new RoomReplication(state, snapshots, () -> burned || !ownership.serving());
   }
 
