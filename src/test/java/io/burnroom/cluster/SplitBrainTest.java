@@ -9,6 +9,7 @@ import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.room.Ids;
 import io.burnroom.room.RoomState;
 import io.burnroom.room.RoomVerticle;
+import io.burnroom.support.SettableClusterView;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
 import io.vertx.core.json.JsonObject;
@@ -122,7 +123,7 @@ class SplitBrainTest {
       RoomState copy = RoomState.fromSnapshot(TestNodes.await(store.load(id), 5_000),
           TestNodes.await(store.loadFrames(id), 5_000), new Ids(), System.currentTimeMillis(), Set.of());
       int deploymentsOnB = b.vertx().deploymentIDs().size();
-      Epochs view = new Epochs(b.nodeId());
+      SettableClusterView view = new SettableClusterView(b.nodeId());
       TestNodes.await(b.vertx().deployVerticle(new RoomVerticle(copy, b.nodeId(), Clock.systemUTC(), 30_000,
           86_400_000L, b.directory(), store, BurnroomMetrics.noop(),
           io.burnroom.config.ChunkLimits.defaults(), io.burnroom.config.ChunkLimits.defaults().nodeRate(0), view)),
@@ -152,36 +153,6 @@ class SplitBrainTest {
       assertThat(b.vertx().deploymentIDs()).as("the stale copy stepped down without a merge event")
           .hasSize(deploymentsOnB);
       assertThat(TestNodes.await(a.directory().get(id), 5_000).owner()).isEqualTo(a.nodeId());
-    }
-  }
-
-  /** A node that always sees its quorum, in the epoch the test sets. */
-  private static final class Epochs implements ClusterView {
-    private final String node;
-    volatile long epoch = 1;
-
-    Epochs(String node) {
-      this.node = node;
-    }
-
-    @Override
-    public String localNode() {
-      return node;
-    }
-
-    @Override
-    public Set<String> liveNodes() {
-      return Set.of(node);
-    }
-
-    @Override
-    public boolean hasQuorum() {
-      return true;
-    }
-
-    @Override
-    public long quorumEpoch() {
-      return epoch;
     }
   }
 }

@@ -2,12 +2,11 @@ package io.burnroom.room;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.support.SettableClusterView;
 import io.burnroom.support.TestNodes;
 import io.vertx.core.Vertx;
 import java.time.Clock;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,7 +24,7 @@ class OwnershipTest {
   private static final String ROOM = "r".repeat(22);
   private Vertx vertx;
   private RoomDirectory directory;
-  private final View cluster = new View();
+  private final SettableClusterView cluster = new SettableClusterView("this-node");
   private final AtomicInteger stepDowns = new AtomicInteger();
   private boolean over;
   private final long expiresAt = System.currentTimeMillis() + 600_000;
@@ -62,6 +61,13 @@ class OwnershipTest {
     assertThat(done.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
     Thread.sleep(200); // the directory's answer comes back on the same context
     return out[0];
+  }
+
+  private void check(Ownership o) throws InterruptedException {
+    onContext(() -> {
+      o.check();
+      return true;
+    });
   }
 
   @Test
@@ -113,10 +119,7 @@ class OwnershipTest {
   @DisplayName("the tick's check: an owner writes a lost or outdated entry back; another owner makes it step down")
   void tickCheck() throws Exception {
     Ownership o = ownership();
-    onContext(() -> {
-      o.check();
-      return true;
-    });
+    check(o);
     assertThat(stepDowns).as("no entry: not a reason to go").hasValue(0);
     // Found by chaos/: an extended room's entry vanished after a split healed; its members were told 4004.
     RoomDirectory.Entry back = TestNodes.await(directory.get(ROOM), 5_000);
@@ -124,51 +127,16 @@ class OwnershipTest {
     assertThat(back.owner()).isEqualTo("this-node");
     assertThat(back.expiresAt()).isEqualTo(expiresAt);
     TestNodes.await(directory.put(new RoomDirectory.Entry(ROOM, "this-node", expiresAt - 15_000)), 5_000);
-    onContext(() -> {
-      o.check();
-      return true;
-    });
+    check(o);
     assertThat(TestNodes.await(directory.get(ROOM), 5_000).expiresAt()).as("the extend, written back")
         .isEqualTo(expiresAt);
     cluster.epoch = 2; // a copy that may be stale writes nothing back
     TestNodes.await(directory.remove(ROOM), 5_000);
-    onContext(() -> {
-      o.check();
-      return true;
-    });
+    check(o);
     assertThat(TestNodes.await(directory.get(ROOM), 5_000)).isNull();
     cluster.epoch = 1;
     directoryNames("another-node");
-    onContext(() -> {
-      o.check();
-      return true;
-    });
+    check(o);
     assertThat(stepDowns).hasValue(1);
-  }
-
-  /** A cluster view whose quorum and epoch the test sets. */
-  private static final class View implements ClusterView {
-    volatile boolean quorum;
-    volatile long epoch;
-
-    @Override
-    public String localNode() {
-      return "this-node";
-    }
-
-    @Override
-    public Set<String> liveNodes() {
-      return Set.of("this-node");
-    }
-
-    @Override
-    public boolean hasQuorum() {
-      return quorum;
-    }
-
-    @Override
-    public long quorumEpoch() {
-      return epoch;
-    }
   }
 }

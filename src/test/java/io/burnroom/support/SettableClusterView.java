@@ -1,0 +1,35 @@
+package io.burnroom.support;
+
+import io.burnroom.cluster.ClusterView;
+import java.util.Set;
+
+/** A node's view of its cluster whose quorum and quorum epoch a test sets (no Hazelcast behind it). */
+public final class SettableClusterView implements ClusterView {
+  private final String node;
+  public volatile boolean quorum = true;
+  public volatile long epoch = 1;
+
+  public SettableClusterView(String node) {
+    this.node = node;
+  }
+
+  @Override
+  public String localNode() {
+    return node;
+  }
+
+  @Override
+  public Set<String> liveNodes() {
+    return Set.of(node);
+  }
+
+  @Override
+  public boolean hasQuorum() {
+    return quorum;
+  }
+
+  @Override
+  public long quorumEpoch() {
+    return epoch;
+  }
+}
