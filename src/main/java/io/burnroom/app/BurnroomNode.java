@@ -115,9 +115,12 @@ public final class BurnroomNode {
     SnapshotStore snapshots = mgr != null ? SnapshotStore.clustered(vertx, mgr.getHazelcastInstance(), clock,
         RoomState.REPLICATED_FRAMES) : SnapshotStore.disabled();
     long detectMs = config.failureDetectSeconds() * 1000L;
+    PauseFence fence = PauseFence.start(vertx, Math.max(1000, detectMs - 1000), detectMs + 2000);
+    if (mgr != null) {
+      fence.followMerges(mgr.getHazelcastInstance(), MERGE_GRACE_MS);
+    }
     ClusterView cluster = mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId, config.quorum(),
-        PauseFence.start(vertx, Math.max(1000, detectMs - 1000), detectMs + 2000), Math.max(2500, detectMs - 1000))
-        : ClusterView.single(nodeId);
+        fence, Math.max(2500, detectMs - 1000)) : ClusterView.single(nodeId);
     RoomHostVerticle host = new RoomHostVerticle(new RoomHostVerticle.Settings(nodeId,
         config.limits().maxRoomsPerNode(), config.limits().maxMembersPerRoom(), config.limits().resumeGraceMs(),
         config.maxTtlSeconds() * 1000L, config.chunkLimits()), clock, new Ids(), directory, snapshots, metrics,
@@ -190,6 +193,9 @@ public final class BurnroomNode {
       }
     });
   }
+
+  /** How long after a merge a node waits before it serves (its consumers republished; see PauseFence.followMerges). */
+  static final long MERGE_GRACE_MS = 2_000;
 
   /** Edge instances per node: one per core, since the edge does the per-socket work. */
   static final int EDGE_INSTANCES = Math.max(1, Runtime.getRuntime().availableProcessors());

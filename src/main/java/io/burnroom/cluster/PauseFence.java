@@ -15,6 +15,8 @@ public final class PauseFence {
   private final long fenceNanos;
   private volatile long lastTick;
   private volatile long fencedUntil;
+  /** True while Hazelcast merges this node into another cluster (see {@link #followMerges}). */
+  private volatile boolean merging;
 
   /**
    * @param gapMs   a silence this long counts as a pause (the caller passes failure detection minus a margin)
@@ -44,10 +46,34 @@ public final class PauseFence {
     return check(System.nanoTime());
   }
 
+  /**
+   * Keeps the node from serving while Hazelcast merges it into the other half of a split, and for {@code graceMs}
+   * after: in between, the node is already a member of the merged cluster (it sees the quorum) but Vert.x has not yet
+   * published its consumers there again (it does on MERGED, asynchronously), so a room elsewhere that delivered to
+   * this node's edges found nobody and the frame was dropped (found by chaos/: a member's message, acknowledged just
+   * after a partition healed, never reached another member).
+   */
+  public void followMerges(com.hazelcast.core.HazelcastInstance hz, long graceMs) {
+    hz.getLifecycleService().addLifecycleListener(e -> {
+      switch (e.getState()) {
+        case MERGING -> merging(true, System.nanoTime(), graceMs);
+        case MERGED, MERGE_FAILED -> merging(false, System.nanoTime(), graceMs);
+        default -> { }
+      }
+    });
+  }
+
+  void merging(boolean started, long now, long graceMs) {
+    if (!started) {
+      fencedUntil = Math.max(fencedUntil, now + graceMs * 1_000_000);
+    }
+    merging = started;
+  }
+
   boolean check(long now) {
     if (now - lastTick > gapNanos) {
       fencedUntil = Math.max(fencedUntil, now + fenceNanos);
     }
-    return now - fencedUntil < 0;
+    return merging || now - fencedUntil < 0;
   }
 }
