@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.burnroom.support.ContainerNode;
 import io.burnroom.support.ContainerNode.Podman;
+import io.burnroom.support.FreePorts;
 import io.burnroom.support.NodeProcess;
 import io.burnroom.support.ResilientMember;
 import io.burnroom.support.TestNodes;
@@ -186,7 +187,7 @@ class ContainerIT {
   @DisplayName("three read-only containers: a room's whole life, kill -9 of its owner, a SIGTERM handover, a burn, and no file written")
   void clusterOfReadOnlyContainers() {
     client = new TestNodes();
-    List<Integer> ports = TestNodes.freePorts(9);
+    List<Integer> ports = FreePorts.take(9);
     String members = String.join(",", ports.subList(6, 9).stream().map(p -> "127.0.0.1:" + p).toList());
     String cluster = "containers-" + run;
     for (int i = 0; i < 3; i++) {

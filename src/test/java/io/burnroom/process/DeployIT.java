@@ -3,6 +3,7 @@ package io.burnroom.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.burnroom.support.FreePorts;
 import io.burnroom.support.NodeProcess;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
@@ -46,7 +47,7 @@ class DeployIT {
   private static final Path UNIT = Paths.get("deploy", "burnroom.service").toAbsolutePath();
   private static final int MEMBERS = 6;
 
-  private final List<Integer> ports = TestNodes.freePorts(10);
+  private final List<Integer> ports = FreePorts.take(10);
   private final int lbPort = ports.get(0);
   private final List<Integer> chatPorts = ports.subList(1, 4);
   private final List<Integer> mgmtPorts = ports.subList(4, 7);

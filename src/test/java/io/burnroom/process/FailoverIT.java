@@ -2,6 +2,7 @@ package io.burnroom.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.burnroom.support.FreePorts;
 import io.burnroom.support.NodeProcess;
 import io.burnroom.support.ResilientMember;
 import io.burnroom.support.TestNodes;
@@ -33,7 +34,7 @@ class FailoverIT {
   private static final int DETECT_SECONDS = 3;
 
   private final String cluster = "failover-" + UUID.randomUUID();
-  private final List<Integer> clusterPorts = TestNodes.freePorts(3);
+  private final List<Integer> clusterPorts = FreePorts.take(3);
   private final String members = String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
   private final NodeProcess[] nodes = new NodeProcess[3];
   private Vertx vertx;

@@ -2,6 +2,7 @@ package io.burnroom.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.burnroom.support.FreePorts;
 import io.burnroom.support.NodeProcess;
 import io.burnroom.support.TestNodes;
 import io.vertx.core.http.HttpMethod;
@@ -44,7 +45,7 @@ class KubernetesDiscoveryIT {
     Map<String, String> env = Map.of("BURNROOM_CLUSTER", "true",
         "BURNROOM_CLUSTER_NAME", "k8s-" + UUID.randomUUID(),
         "BURNROOM_CLUSTER_HOST", "127.0.0.1",
-        "BURNROOM_CLUSTER_PORT", String.valueOf(TestNodes.freePorts(1).get(0)),
+        "BURNROOM_CLUSTER_PORT", String.valueOf(FreePorts.take(1).get(0)),
         "BURNROOM_CLUSTER_DISCOVERY", "kubernetes",
         "BURNROOM_CLUSTER_SERVICE_DNS", "localhost",
         "BURNROOM_FAILURE_DETECT_SECONDS", "3");

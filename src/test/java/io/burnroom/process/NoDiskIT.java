@@ -2,6 +2,7 @@ package io.burnroom.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.burnroom.support.FreePorts;
 import io.burnroom.support.NodeProcess;
 import io.burnroom.support.TestNodes;
 import io.burnroom.support.WsClient;
@@ -123,7 +124,7 @@ class NoDiskIT {
   @DisplayName("a room's whole life writes no file, and the node's output names no room, member, PIN or client IP")
   void wholeRoomLifeWritesNothing() throws Exception {
     Sandbox box = sandbox("single");
-    int port = TestNodes.freePorts(1).get(0);
+    int port = FreePorts.take(1).get(0);
     Scenario s;
     String output;
     try (NodeProcess node = node(box, "nodisk-" + UUID.randomUUID(), port, CLUSTER_HOST + ":" + port)
@@ -145,7 +146,7 @@ class NoDiskIT {
     Sandbox boxA = sandbox("owner");
     Sandbox boxB = sandbox("survivor");
     String cluster = "nodisk-" + UUID.randomUUID();
-    List<Integer> ports = TestNodes.freePorts(2);
+    List<Integer> ports = FreePorts.take(2);
     String members = CLUSTER_HOST + ":" + ports.get(0) + "," + CLUSTER_HOST + ":" + ports.get(1);
     Scenario s;
     String outA;

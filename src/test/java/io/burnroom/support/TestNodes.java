@@ -20,13 +20,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts real Burnroom nodes inside the test JVM: embedded, or clustered over real memory-only Hazelcast on
- * 127.0.0.1 with a random cluster name so parallel runs never meet. Ports are 0 (the OS picks).
+ * 127.0.0.1 with a random cluster name so parallel runs never meet. HTTP ports are 0 (the OS picks); cluster ports,
+ * which members must name before they bind, come from {@link FreePorts}.
  */
 public final class TestNodes implements AutoCloseable {
   private final List<BurnroomNode> nodes = new ArrayList<>();
   private final String clusterName = "test-" + UUID.randomUUID();
   /** Up to 5 cluster ports per TestNodes, found free, so parallel suites never collide. */
-  private final List<Integer> clusterPorts = freePorts(5);
+  private final List<Integer> clusterPorts = FreePorts.take(5);
   private int clustered;
   private final Vertx clientVertx = Vertx.vertx();
   private final HttpClient http = httpClient(clientVertx);
@@ -83,27 +84,6 @@ public final class TestNodes implements AutoCloseable {
     BurnroomNode node = await(BurnroomNode.start(AppConfig.from(env)), 60_000);
     nodes.add(node);
     return node;
-  }
-
-  /** Ports that were free a moment ago (bound to port 0 and released). */
-  public static List<Integer> freePorts(int n) {
-    List<java.net.ServerSocket> held = new ArrayList<>();
-    try {
-      for (int i = 0; i < n; i++) {
-        held.add(new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()));
-      }
-      return held.stream().map(java.net.ServerSocket::getLocalPort).toList();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    } finally {
-      for (java.net.ServerSocket s : held) {
-        try {
-          s.close();
-        } catch (java.io.IOException ignored) {
-          // closing a probe socket
-        }
-      }
-    }
   }
 
   public List<BurnroomNode> nodes() {
