@@ -17,12 +17,14 @@ import org.junit.jupiter.api.Test;
 @DisplayName("Hazelcast configuration")
 class ClusterConfigTest {
   @Test
-  @DisplayName("two cores or fewer: one thread per pool; more cores: Hazelcast's own defaults")
+  @DisplayName("two cores or fewer: one partition, generic and response thread; more cores: Hazelcast's own defaults")
   void threadsFollowCores() {
     Config small = ClusterConfig.hazelcast(AppConfig.defaults(), 2);
     for (String p : ClusterConfig.SMALL_BOX_THREADS) {
       assertThat(small.getProperty(p)).as(p).isEqualTo("1");
     }
+    // One IO thread pair let a paused peer stall the survivors' heartbeats to each other (decision 58).
+    assertThat(small.getProperty("hazelcast.io.thread.count")).as("IO threads keep Hazelcast's default").isNull();
     Config large = ClusterConfig.hazelcast(AppConfig.defaults(), 8);
     for (String p : ClusterConfig.SMALL_BOX_THREADS) {
       assertThat(large.getProperty(p)).as(p).isNull();
@@ -53,7 +55,7 @@ class ClusterConfigTest {
   @Test
   @DisplayName("an operator's -Dhazelcast.* flag wins over the small-box size")
   void systemPropertyWins() {
-    String p = "hazelcast.io.thread.count";
+    String p = "hazelcast.operation.thread.count";
     System.setProperty(p, "3");
     try {
       Config c = ClusterConfig.hazelcast(AppConfig.defaults(), 2);
