@@ -98,7 +98,7 @@ final class LocalSockets {
     return due.size();
   }
 
-  private static final String BURNED = ServerFrames.burned().encode();
+  private static final String BURNED = ServerFrames.burnedByEdge().encode();
 
   /** Closes every socket (graceful shutdown: 1012 tells clients to reconnect elsewhere). */
   void closeAll(int code, String reason) {

@@ -83,6 +83,14 @@ public final class ServerFrames {
     return new JsonObject().put("type", "burned");
   }
 
+  /**
+   * The burn a member's own node sends when the room did not (decision 56): the room was paused or cut off from this
+   * node at its expiry, so what it relayed in its last seconds may not have reached this member.
+   */
+  public static JsonObject burnedByEdge() {
+    return burned().put("edge", true);
+  }
+
   public static JsonObject error(ErrorCode code) {
     return new JsonObject().put("type", "error").put("code", code.code()).put("message", code.message());
   }

@@ -138,7 +138,7 @@ final class ChaosMember {
       case "tick", "extended" -> sawExpiry(f.getLong("expiresAt"));
       case "admin_ok" -> history.add(Kind.EXTEND_OK, room.name(), name, null, null, -1, -1);
       case "burned" -> {
-        history.add(Kind.BURNED, room.name(), name, null, null, -1, -1);
+        history.add(Kind.BURNED, room.name(), name, null, f.getBoolean("edge", false) ? History.EDGE : null, -1, -1);
         finish();
       }
       default -> { }

@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
  * <ol>
  *   <li><b>exactly-once</b>: a message the sender saw acknowledged reaches every other member seated before it was
  *   sent exactly once, unless the room burned within {@code detect + 2 s} of the acknowledgement and that member was
- *   not connected to hear it (it learned of the burn by a 4004). During a split (a partition or a pause past
+ *   not connected to hear it (it learned of the burn by a 4004, or from its own node because the room could not reach
+ *   it, decision 56). During a split (a partition or a pause past
  *   detection, until the halves have merged) both halves serve the room: a message acknowledged then may be lost
  *   (the losing copy's history is not carried over, decision 12), and one sent then may reach a member twice (once
  *   per copy); both are counted, not failed. Never: a message nobody sent, or from another sender.</li>
@@ -186,6 +187,7 @@ public final class Checker {
     Map<String, String> senderOf = new HashMap<>();
     Map<String, Map<String, Integer>> got = new HashMap<>();
     Map<String, Long> burnedAt = new HashMap<>();
+    Set<String> burnedByEdge = new java.util.HashSet<>();
     Map<String, Long> goneAt = new HashMap<>();
     Set<Long> expiries = new TreeSet<>();
     long firstExtend = Long.MAX_VALUE;
@@ -237,7 +239,11 @@ public final class Checker {
           firstExtend = Math.min(firstExtend, e.at());
           extends_++;
         }
-        case BURNED -> burnedAt.putIfAbsent(e.member(), e.at());
+        case BURNED -> {
+          if (burnedAt.putIfAbsent(e.member(), e.at()) == null && History.EDGE.equals(e.id())) {
+            burnedByEdge.add(e.member());
+          }
+        }
         case GONE -> {
           if (e.at() >= e.value()) {
             goneAt.putIfAbsent(e.member(), e.at());
@@ -313,7 +319,9 @@ public final class Checker {
           continue;
         }
         bump(checked, "exactly-once");
-        boolean heardBurn = burnedAt.containsKey(r);
+        // A member burned by its own node (the room could not reach it, decision 56) heard no more from the room than
+        // one that learned of the burn by a 4004.
+        boolean heardBurn = burnedAt.containsKey(r) && !burnedByEdge.contains(r);
         boolean excused = inSplit || (!heardBurn && ack >= burnTime - detectMs - 2000);
         if (n == 0 && inSplit) {
           bump(checked, "lost in a split (allowed)");

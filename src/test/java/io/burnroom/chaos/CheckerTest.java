@@ -86,6 +86,38 @@ class CheckerTest {
   }
 
   @Test
+  @DisplayName("a member burned by its own node may miss the room's last seconds, like one told by a 4004")
+  void edgeBurnExcuses() {
+    // Found by ChaosIT in CI: a-2 was acknowledged 0.9 s before expiry, just before a partition cut b's node off the
+    // room; b's node burned b on its own clock (decision 56) and b never got a-2.
+    Checker strict = new Checker(3_000, 5_000, 20_000, true);
+    assertThat(strict.check(cutOff(EXPIRES - 900, null)).violations()).as("the room's own burn: b heard it to the end")
+        .extracting(Checker.Violation::rule).containsExactly("exactly-once");
+    assertThat(strict.check(cutOff(EXPIRES - 900, History.EDGE)).violations()).isEmpty();
+    assertThat(strict.check(cutOff(EXPIRES - 9_000, History.EDGE)).violations())
+        .as("acknowledged before the last detection + 2 s: not excused")
+        .extracting(Checker.Violation::rule).containsExactly("exactly-once");
+  }
+
+  /** a-1 as in {@link #clean()}; a-2 acknowledged at {@code ackAt}, never delivered to b; b burned 1 s late. */
+  private static List<Event> cutOff(long ackAt, String burnedBy) {
+    List<Event> h = new ArrayList<>();
+    h.add(e(0, Kind.CREATE, null, null, null, -1, EXPIRES));
+    h.add(e(1_000, Kind.JOIN, "a", null, "A", 0, EXPIRES));
+    h.add(e(1_100, Kind.JOIN, "b", null, "B", 0, EXPIRES));
+    h.add(e(10_000, Kind.SEND, "a", null, "a-1", -1, -1));
+    h.add(e(10_010, Kind.ACK, "a", null, "a-1", 1, -1));
+    h.add(e(10_011, Kind.DELIVER, "b", "a", "a-1", 1, -1));
+    h.add(e(ackAt - 10, Kind.SEND, "a", null, "a-2", -1, -1));
+    h.add(e(ackAt, Kind.ACK, "a", null, "a-2", 2, -1));
+    h.add(new Event(EXPIRES - 800, Kind.FAULT_START, null, null, null, "PARTITION node2 #1", -1, -1));
+    h.add(e(EXPIRES + 5, Kind.BURNED, "a", null, null, -1, -1));
+    h.add(e(EXPIRES + 1_005, Kind.BURNED, "b", null, burnedBy, -1, -1));
+    h.add(new Event(EXPIRES + 10_000, Kind.FAULT_END, null, null, null, "PARTITION node2 #1", -1, -1));
+    return h;
+  }
+
+  @Test
   @DisplayName("a message acknowledged during a partition may be lost or doubled: counted, not failed")
   void splitRule() {
     List<Event> h = clean();

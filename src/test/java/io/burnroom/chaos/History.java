@@ -27,7 +27,7 @@ public final class History {
     EXTEND,
     /** The creator got {@code admin_ok} for extend. */
     EXTEND_OK,
-    /** A member got {@code burned}. */
+    /** A member got {@code burned}; {@code id} = {@link #EDGE} when its own node sent it (the room did not). */
     BURNED,
     /** A member's socket closed; {@code value} = close code (-1 when the connection just died). */
     CLOSE,
@@ -42,6 +42,9 @@ public final class History {
     /** After the run: {@code member} = node, {@code id} = gauge, {@code value} = its value. */
     END_STATE
   }
+
+  /** {@code id} of a {@link Kind#BURNED} its member's node sent on its own clock (decision 56). */
+  public static final String EDGE = "edge";
 
   /** One entry: {@code room} and {@code member} are the harness's own names, never server ids. */
   public record Event(long at, Kind kind, String room, String member, String peer, String id, long seq, long value) {

@@ -335,7 +335,8 @@ class SocketSessionTest {
     assertThat(sockets.burnOverdue(EXPIRES_AT + 5_000, 1_000)).as("extended").isZero();
     assertThat(p.socket.closedWith).isNull();
     assertThat(sockets.burnOverdue(EXPIRES_AT + 61_000, 1_000)).isEqualTo(1);
-    assertThat(p.socket.texts()).endsWith("{\"type\":\"burned\"}");
+    assertThat(p.socket.texts()).as("says it is the node's burn, not the room's")
+        .endsWith("{\"type\":\"burned\",\"edge\":true}");
     assertThat(p.socket.closedWith).isEqualTo((short) 4000);
     assertThat(rooms.calls).as("no leave: the room is over").isEmpty();
     assertThat(waiting.socket.closedWith).isNull();
