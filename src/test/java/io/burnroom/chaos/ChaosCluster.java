@@ -27,6 +27,8 @@ final class ChaosCluster implements AutoCloseable {
   static final int CHAT_PORT = 8080;
   static final int MGMT_PORT = 9090;
   static final int HZ_PORT = 5701;
+  /** JMX, for the heap rule only: a full collection and the heap after it (see {@link #heapAfterFullGc}). */
+  static final int JMX_PORT = 9010;
   static final String LB_HOST = "127.0.0.1";
   static final int LB_PORT = 8000;
 
@@ -100,6 +102,12 @@ final class ChaosCluster implements AutoCloseable {
             "BURNROOM_TRUSTED_PROXIES", LB_HOST))
         // Hazelcast listens on and connects from the node's own address only (not 0.0.0.0).
         .jvmArg("-Dhazelcast.socket.bind.any=false", "-Dhazelcast.socket.client.bind.any=false", "-Xmx256m")
+        // A JMX agent on the node's own address inside the namespace, started with the JVM (no attach mechanism, no
+        // file): the harness's only way to force a full collection before and after the run. Never in a product run.
+        .jvmArg("-Dcom.sun.management.jmxremote.port=" + JMX_PORT, "-Dcom.sun.management.jmxremote.rmi.port=" + JMX_PORT,
+            "-Dcom.sun.management.jmxremote.host=" + address(i), "-Djava.rmi.server.hostname=" + address(i),
+            "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
+            "-Dcom.sun.management.jmxremote.local.only=false")
         // Extra JVM flags for an investigation (e.g. -Xlog:gc:stdout; never a flag that writes a file).
         .jvmArg(System.getenv().getOrDefault("CHAOS_NODE_JVM", "").isBlank() ? new String[0]
             : System.getenv("CHAOS_NODE_JVM").trim().split("\\s+"))
@@ -207,6 +215,33 @@ final class ChaosCluster implements AutoCloseable {
       found = true;
     }
     return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
+  }
+
+  /**
+   * Node i's heap in use right after a full collection (two, so objects freed by the first one's finalizers and
+   * cleaners go too), over JMX; empty when the node does not answer.
+   */
+  java.util.OptionalLong heapAfterFullGc(int i) {
+    if (nodes[i] == null || !nodes[i].isAlive()) {
+      return java.util.OptionalLong.empty();
+    }
+    javax.management.remote.JMXServiceURL url;
+    try {
+      url = new javax.management.remote.JMXServiceURL(
+          "service:jmx:rmi:///jndi/rmi://" + address(i) + ":" + JMX_PORT + "/jmxrmi");
+    } catch (java.net.MalformedURLException e) {
+      throw new IllegalStateException(e);
+    }
+    try (javax.management.remote.JMXConnector c = javax.management.remote.JMXConnectorFactory.connect(url)) {
+      java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.newPlatformMXBeanProxy(
+          c.getMBeanServerConnection(), java.lang.management.ManagementFactory.MEMORY_MXBEAN_NAME,
+          java.lang.management.MemoryMXBean.class);
+      memory.gc();
+      memory.gc();
+      return java.util.OptionalLong.of(memory.getHeapMemoryUsage().getUsed());
+    } catch (IOException | RuntimeException e) {
+      return java.util.OptionalLong.empty();
+    }
   }
 
   /** The whole scrape of node i, or null. */

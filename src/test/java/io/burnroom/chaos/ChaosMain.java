@@ -145,6 +145,7 @@ public final class ChaosMain {
           ChaosCluster.LB_PORT);
       cluster.start();
       say("%d nodes and haproxy ready", nodes);
+      heap(cluster, History.BASELINE);
       t0 = System.currentTimeMillis();
       Vertx v = vertx;
       Thread load = daemon("chaos-load", () -> load(v, cluster, seed, durationMs));
@@ -167,6 +168,7 @@ public final class ChaosMain {
       sampler.join();
       say("all rooms over; reading every node's gauges");
       endState(cluster);
+      heap(cluster, History.AFTER);
       if (System.getenv("CHAOS_NODE_OUTPUT") != null) {
         System.out.print(cluster.tails(Integer.parseInt(System.getenv("CHAOS_NODE_OUTPUT"))));
       }
@@ -305,6 +307,16 @@ public final class ChaosMain {
         history.add(Kind.SAMPLE, null, null, null, null, mayLive, sum);
       }
       ChaosCluster.sleep(1000);
+    }
+  }
+
+  /** Each node's heap after a full collection, for the heap rule. */
+  private void heap(ChaosCluster cluster, String when) {
+    for (int i = 0; i < cluster.size(); i++) {
+      java.util.OptionalLong used = cluster.heapAfterFullGc(i);
+      if (used.isPresent()) {
+        history.add(Kind.HEAP, null, "node" + (i + 1), null, when, -1, used.getAsLong());
+      }
     }
   }
 

@@ -118,6 +118,18 @@ class CheckerTest {
   }
 
   @Test
+  @DisplayName("the heap after a full collection is reported per node against its baseline, not failed")
+  void heapReported() {
+    List<Event> h = clean();
+    h.add(0, e(0, Kind.HEAP, "node1", null, History.BASELINE, -1, 16L << 20));
+    h.add(e(EXPIRES + 30_000, Kind.HEAP, "node1", null, History.AFTER, -1, 18L << 20));
+    Checker.Verdict v = checker.check(h);
+    assertThat(v.violations()).isEmpty();
+    assertThat(v.rooms().get("heap")).contains("node1 16.0 → 18.0 MiB (+12.5 %, over 5 %)");
+    assertThat(v.checked()).containsEntry("heap (measured)", 1);
+  }
+
+  @Test
   @DisplayName("a message acknowledged during a partition may be lost or doubled: counted, not failed")
   void splitRule() {
     List<Event> h = clean();

@@ -40,8 +40,16 @@ public final class History {
     /** Rooms live on all nodes that answered: {@code value} = sum of burnroom_rooms_active, {@code seq} = how many rooms may be alive. */
     SAMPLE,
     /** After the run: {@code member} = node, {@code id} = gauge, {@code value} = its value. */
-    END_STATE
+    END_STATE,
+    /**
+     * A node's heap in bytes right after a full collection: {@code member} = node, {@code id} = {@link #BASELINE}
+     * (before the first room) or {@link #AFTER} (after the end state).
+     */
+    HEAP
   }
+
+  public static final String BASELINE = "baseline";
+  public static final String AFTER = "after";
 
   /** {@code id} of a {@link Kind#BURNED} its member's node sent on its own clock (decision 56). */
   public static final String EDGE = "edge";
