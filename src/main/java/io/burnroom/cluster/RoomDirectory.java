@@ -55,7 +55,7 @@ public final class RoomDirectory {
     if (ttl <= 0) {
       return remove(e.roomId());
     }
-    return OnCaller.run(() -> map.compose(m -> m.put(e.roomId(), e.toJson(), ttl)));
+    return OnCaller.run(() -> map.compose(m -> m.put(e.roomId(), e.toJson(), Expiry.ttl(ttl))));
   }
 
   public Future<Entry> get(String roomId) {
@@ -84,7 +84,8 @@ public final class RoomDirectory {
     if (burned == null || ttl <= 0) {
       return remove(roomId);
     }
-    Future<Void> tomb = OnCaller.run(() -> burned.compose(m -> m.put(tombstoneKey(roomId), expiresAt, ttl)));
+    Future<Void> tomb = OnCaller.run(() -> burned.compose(m ->
+        m.put(tombstoneKey(roomId), expiresAt, Expiry.ttl(ttl))));
     return Future.join(tomb, remove(roomId)).mapEmpty();
   }
 

@@ -74,7 +74,7 @@ public final class SnapshotStore {
     if (ttl <= 0) {
       return remove(roomId, List.of());
     }
-    return OnCaller.run(() -> map.compose(m -> m.put(roomId, snapshot, ttl)));
+    return OnCaller.run(() -> map.compose(m -> m.put(roomId, snapshot, Expiry.ttl(ttl))));
   }
 
   /** Stores or clears frame slots ({@code null} record = clear), all at once; completes when every write has. */
@@ -82,7 +82,7 @@ public final class SnapshotStore {
     if (frames == null || writes.isEmpty()) {
       return Future.succeededFuture();
     }
-    return writeFrames(roomId, writes, Math.max(1, expiresAt - clock.millis()));
+    return writeFrames(roomId, writes, Expiry.ttl(Math.max(1, expiresAt - clock.millis())));
   }
 
   /** The one place frame slots are written or cleared ({@code null} record). Completes on the caller's context. */

@@ -49,6 +49,8 @@ public final class ChaosMain {
   private final History history = new History();
   private final List<ChaosRoom> rooms = new CopyOnWriteArrayList<>();
   private final AtomicInteger creating = new AtomicInteger();
+  /** Until when each creation that failed here may still have a room on a node (its whole lifetime + 2 s). */
+  private final java.util.Queue<Long> unsure = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final AtomicBoolean loadOn = new AtomicBoolean(true);
   private final AtomicBoolean sampling = new AtomicBoolean(true);
   private long t0;
@@ -245,6 +247,7 @@ public final class ChaosMain {
         // harness does not know, and the one-copy samples would count it.
         String body = cluster.post("/api/rooms", new JsonObject().put("ttlSeconds", ttl).encode(), 15_000);
         if (body == null) {
+          unsure.add(System.currentTimeMillis() + ttl * 1000L + 2000);
           creating.decrementAndGet();
           ChaosCluster.sleep(500);
           continue;
@@ -291,8 +294,7 @@ public final class ChaosMain {
 
   private void sample(ChaosCluster cluster) {
     while (sampling.get()) {
-      long now = System.currentTimeMillis();
-      long mayLive = creating.get() + rooms.stream().filter(r -> !r.done() || now < r.latestExpiry() + 2000).count();
+      long before = mayLive();
       long sum = 0;
       boolean all = true;
       for (int i = 0; i < cluster.size(); i++) {
@@ -304,10 +306,25 @@ public final class ChaosMain {
         sum += (long) g.getAsDouble();
       }
       if (all) {
-        history.add(Kind.SAMPLE, null, null, null, null, mayLive, sum);
+        // Counted before and after the scrapes: a room created while the nodes were read is in the gauges but was in
+        // neither count before (found by ChaosIT in CI: "7 room verticles for at most 6 live rooms", one sample, a
+        // creation that began between the count and the scrape).
+        history.add(Kind.SAMPLE, null, null, null, null, Math.max(before, mayLive()), sum);
       }
       ChaosCluster.sleep(1000);
     }
+  }
+
+  /**
+   * Rooms that may have a verticle now: being created, known and not over (or over less than 2 s ago), and created
+   * although their creation failed here (a lost response: the node may have made the room, which then lives out its
+   * lifetime unknown to the harness).
+   */
+  private long mayLive() {
+    long now = System.currentTimeMillis();
+    unsure.removeIf(until -> until < now);
+    return creating.get() + unsure.size()
+        + rooms.stream().filter(r -> !r.done() || now < r.latestExpiry() + 2000).count();
   }
 
   /** Each node's heap after a full collection, for the heap rule. */
