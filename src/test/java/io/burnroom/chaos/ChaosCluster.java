@@ -190,15 +190,11 @@ final class ChaosCluster implements AutoCloseable {
   }
 
   void pause(int i) {
-    signal("STOP", i);
+    nodes[i].pause();
   }
 
   void resume(int i) {
-    signal("CONT", i);
-  }
-
-  private void signal(String sig, int i) {
-    ChaosNet.run("kill", "-" + sig, String.valueOf(nodes[i].pid()));
+    nodes[i].resume();
   }
 
   /** A {@code burnroom_*} (or any) gauge of node i, or empty when the node does not answer within 1 s. */
@@ -285,7 +281,7 @@ final class ChaosCluster implements AutoCloseable {
     for (NodeProcess n : nodes) {
       if (n != null && n.isAlive()) {
         try {
-          ChaosNet.run("kill", "-CONT", String.valueOf(n.pid()));
+          n.resume();
         } catch (RuntimeException ignored) {
           // already gone
         }

@@ -222,7 +222,7 @@ class FailoverIT {
     say(r, "before");
     pumpUntil(() -> r.stream().allMatch(m -> m.unackedCount() == 0), 10_000, "acks before the pause");
     long pausedAt = System.currentTimeMillis();
-    signal("STOP", nodes[0]);
+    nodes[0].pause();
     try {
       say(r, "during");
       pumpUntil(() -> r.stream().allMatch(m -> m.unackedCount() == 0), 30_000, "acks while the owner is paused");
@@ -235,7 +235,7 @@ class FailoverIT {
       assertThat(back).as("the survivors' warnings:%n%s%n%s", warnings(nodes[1]), warnings(nodes[2]))
           .isLessThanOrEqualTo(DETECT_SECONDS * 1000L + 5_000);
     } finally {
-      signal("CONT", nodes[0]);
+      nodes[0].resume();
     }
     say(r, "after");
     assertExactlyOnce(r, List.of("before", "during", "after"));
@@ -244,10 +244,6 @@ class FailoverIT {
   private static String warnings(NodeProcess node) {
     return node.output().lines().filter(l -> l.startsWith("WARNING"))
         .map(l -> l.length() > 300 ? l.substring(0, 300) : l).collect(java.util.stream.Collectors.joining("\n"));
-  }
-
-  private static void signal(String sig, NodeProcess node) throws Exception {
-    assertThat(new ProcessBuilder("kill", "-" + sig, String.valueOf(node.pid())).start().waitFor()).isZero();
   }
 
   @Test

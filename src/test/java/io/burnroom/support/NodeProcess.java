@@ -101,6 +101,31 @@ public final class NodeProcess implements AutoCloseable {
     waitForExit(Duration.ofSeconds(30));
   }
 
+  /** SIGSTOP: the JVM freezes with its sockets open (a stalled VM, a long GC); its peers see silence, not a close. */
+  public void pause() {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause}. */
+  public void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(pid())).redirectErrorStream(true).start();
+      String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + name + " " + pid() + " failed: " + out);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("kill -" + name + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Sends SIGTERM only; the node hands its rooms over and leaves the cluster. Pair with {@link #waitForExit}. */
   public void sigterm() {
     jvm.destroy();
