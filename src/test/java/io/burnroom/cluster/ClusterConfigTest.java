@@ -53,6 +53,23 @@ class ClusterConfigTest {
   }
 
   @Test
+  @DisplayName("the member port is an advanced-network member endpoint on the cluster host (decision 61)")
+  void memberEndpoint() {
+    Config c = ClusterConfig.hazelcast(AppConfig.from(Map.of("BURNROOM_CLUSTER", "true", "BURNROOM_CLUSTER_HOST",
+        "127.0.0.12", "BURNROOM_CLUSTER_PORT", "5711", "BURNROOM_CLUSTER_MEMBERS", "127.0.0.11:5711,127.0.0.12:5711")), 2);
+    // The classic network's unified encoder spins an output thread on a connection to a silent peer (SilentPeerTest).
+    assertThat(c.getAdvancedNetworkConfig().isEnabled()).isTrue();
+    com.hazelcast.config.ServerSocketEndpointConfig member = (com.hazelcast.config.ServerSocketEndpointConfig)
+        c.getAdvancedNetworkConfig().getEndpointConfigs().get(com.hazelcast.instance.EndpointQualifier.MEMBER);
+    assertThat(member.getPort()).isEqualTo(5711);
+    assertThat(member.isPortAutoIncrement()).as("a fixed member list names fixed ports").isFalse();
+    assertThat(member.getInterfaces().isEnabled()).isTrue();
+    assertThat(member.getInterfaces().getInterfaces()).containsExactly("127.0.0.12");
+    assertThat(c.getAdvancedNetworkConfig().getJoin().getTcpIpConfig().getMembers())
+        .containsExactly("127.0.0.11:5711", "127.0.0.12:5711");
+  }
+
+  @Test
   @DisplayName("an operator's -Dhazelcast.* flag wins over the small-box size")
   void systemPropertyWins() {
     String p = "hazelcast.operation.thread.count";
@@ -72,7 +89,7 @@ class ClusterConfigTest {
   void kubernetesDiscovery() {
     Config c = ClusterConfig.hazelcast(AppConfig.from(Map.of("BURNROOM_CLUSTER", "true", "BURNROOM_CLUSTER_PORT", "5701",
         "BURNROOM_CLUSTER_DISCOVERY", "kubernetes", "BURNROOM_CLUSTER_SERVICE_DNS", "burnroom-cluster.chat.svc")), 2);
-    JoinConfig join = c.getNetworkConfig().getJoin();
+    JoinConfig join = c.getAdvancedNetworkConfig().getJoin();
     assertThat(join.getKubernetesConfig().isEnabled()).isTrue();
     assertThat(join.getKubernetesConfig().getProperty("service-dns")).isEqualTo("burnroom-cluster.chat.svc");
     assertThat(join.getKubernetesConfig().getProperty("service-port")).isEqualTo("5701");
@@ -80,7 +97,7 @@ class ClusterConfigTest {
     assertThat(c.getProperty("hazelcast.wait.seconds.before.join")).as("0 would skip the DNS lookup").isEqualTo("5");
     assertThat(join.getMulticastConfig().isEnabled()).isFalse();
 
-    JoinConfig members = ClusterConfig.hazelcast(AppConfig.defaults(), 2).getNetworkConfig().getJoin();
+    JoinConfig members = ClusterConfig.hazelcast(AppConfig.defaults(), 2).getAdvancedNetworkConfig().getJoin();
     assertThat(members.getKubernetesConfig().isEnabled()).isFalse();
     assertThat(members.getTcpIpConfig().isEnabled()).isTrue();
   }

@@ -189,7 +189,7 @@ class KubernetesManifestsTest {
     assertThat(config.clusterDiscovery()).isEqualTo(AppConfig.Discovery.KUBERNETES);
     assertThat(config.clusterServiceDns()).isEqualTo("burnroom-cluster.chat.svc.cluster.local");
     assertThat(config.mgmtHost()).as("probes reach the management port on the pod's address").isEqualTo("10.244.1.7");
-    KubernetesConfig k8s = ClusterConfig.hazelcast(config).getNetworkConfig().getJoin().getKubernetesConfig();
+    KubernetesConfig k8s = ClusterConfig.hazelcast(config).getAdvancedNetworkConfig().getJoin().getKubernetesConfig();
     assertThat(k8s.isEnabled()).isTrue();
     assertThat(k8s.getProperty("service-dns")).startsWith(object("Service", "burnroom-cluster")
         .getJsonObject("metadata").getString("name") + ".");
