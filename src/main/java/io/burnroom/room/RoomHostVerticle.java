@@ -159,6 +159,7 @@ public final class RoomHostVerticle extends VerticleBase {
       Bus.fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
       return;
     }
+    long epoch = cluster.quorumEpoch();
     if (deployments.size() >= settings.maxRoomsPerNode()) {
       Bus.fail(msg, ErrorCode.NODE_FULL);
       return;
@@ -174,6 +175,17 @@ public final class RoomHostVerticle extends VerticleBase {
     deploy(state, false)
         .compose(v -> directory.put(new RoomDirectory.Entry(roomId, settings.nodeId(), expiresAt)))
         .onSuccess(v -> {
+          // The directory write waits out a partition owned by a node that is gone: a node cut off by a split, which
+          // had its quorum when the request came, finished it alone once it saw nobody else. Its room then existed on
+          // the losing side only, and its members, sent to the other side, were told 4004 until the halves merged
+          // (found by chaos/: rooms created 5.4–5.9 s into a partition, 4004 for 7–11 s). Created counts only if the
+          // node kept its quorum throughout.
+          if (!cluster.hasQuorum() || cluster.quorumEpoch() != epoch) {
+            gone(roomId);
+            directory.remove(roomId);
+            Bus.fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
+            return;
+          }
           metrics.roomCreated();
           Bus.reply(msg, new HostReply.Created(roomId, pin, expiresAt));
         })
