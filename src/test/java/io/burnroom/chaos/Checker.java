@@ -29,7 +29,9 @@ import java.util.stream.Collectors;
  *   <li><b>expiry</b>: every expiresAt a member sees is the creation's, or, after the creator sent extend, the
  *   extended one; nothing else ever moves it.</li>
  *   <li><b>burn</b>: every member learns of the burn no earlier than expiresAt − 20 ms and at most 100 ms after it
- *   when no fault is active then, at most {@code detect + 1 s} after it when one is.</li>
+ *   when no fault is active then, at most {@code detect + 1 s} after it when one is; no member is ever told that its
+ *   room does not exist (4004) before the room's last expiresAt − 20 ms (the client takes that as the end of the
+ *   room; the harness resumes, so the rule must say it).</li>
  *   <li><b>one copy</b>: outside a partition or a pause (and the merge after it) the nodes together never run more
  *   room verticles than there can be live rooms.</li>
  *   <li><b>nothing left</b>: after the run every node reports no room, member or map entry.</li>
@@ -196,6 +198,7 @@ public final class Checker {
     Map<String, Long> burnedAt = new HashMap<>();
     Set<String> burnedByEdge = new java.util.HashSet<>();
     Map<String, Long> goneAt = new HashMap<>();
+    Map<String, Long> firstGone = new HashMap<>();
     Set<Long> expiries = new TreeSet<>();
     long firstExtend = Long.MAX_VALUE;
     int extends_ = 0;
@@ -255,6 +258,7 @@ public final class Checker {
           if (e.at() >= e.value()) {
             goneAt.putIfAbsent(e.member(), e.at());
           }
+          firstGone.putIfAbsent(e.member(), e.at());
         }
         default -> { }
       }
@@ -291,6 +295,12 @@ public final class Checker {
             m, late, burnedAt.containsKey(m) ? "burned" : "4004", faultAtExpiry ? ", fault active" : "", limit)));
       }
     }
+    firstGone.forEach((m, at) -> {
+      if (at < finalExpiry - 20) {
+        out.add(new Violation("burn", room, String.format("%s was told 4004 (no such room) %d ms before expiresAt",
+            m, finalExpiry - at)));
+      }
+    });
 
     // exactly-once and acknowledged
     long burnTime = finalExpiry;

@@ -99,6 +99,23 @@ class CheckerTest {
         .extracting(Checker.Violation::rule).containsExactly("exactly-once");
   }
 
+  @Test
+  @DisplayName("a member told 4004 while its room lives breaks the burn rule, even if it resumed afterwards")
+  void earlyNoSuchRoom() {
+    // Found by reading chaos histories: 4004s 0.4-0.6 s before expiresAt (decision 60) and for 7-11 s after a room
+    // created during a partition; the harness resumes on them, the browser client would show the room as gone.
+    List<Event> early = clean();
+    early.add(6, e(10_015, Kind.CLOSE, "b", null, null, -1, 4004));
+    early.add(7, e(10_015, Kind.GONE, "b", null, null, -1, EXPIRES));
+    assertThat(rulesBroken(early)).containsExactly("burn");
+    assertThat(checker.check(early).violations().get(0).detail()).contains("b was told 4004").contains("89985 ms before");
+
+    List<Event> atExpiry = clean();
+    atExpiry.set(atExpiry.size() - 1, e(EXPIRES + 5, Kind.GONE, "b", null, null, -1, EXPIRES));
+    assertThat(rulesBroken(atExpiry)).as("a 4004 after the expiry is how a disconnected member learns of the burn")
+        .isEmpty();
+  }
+
   /** a-1 as in {@link #clean()}; a-2 acknowledged at {@code ackAt}, never delivered to b; b burned 1 s late. */
   private static List<Event> cutOff(long ackAt, String burnedBy) {
     List<Event> h = new ArrayList<>(clean().subList(0, 6)); // up to b's delivery of a-1
