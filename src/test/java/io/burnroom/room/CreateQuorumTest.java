@@ -5,19 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.burnroom.bus.Bus;
 import io.burnroom.bus.BusCodecs;
 import io.burnroom.bus.HostRequest;
-import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.config.AppConfig;
 import io.burnroom.metrics.BurnroomMetrics;
+import io.burnroom.support.SettableClusterView;
 import io.burnroom.wire.ErrorCode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import java.time.Clock;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -34,26 +32,39 @@ class CreateQuorumTest {
   @Test
   @DisplayName("a node that loses its quorum while it creates a room answers 503 and keeps no room")
   void quorumLostDuringCreate() throws Exception {
-    // The create is the only caller of hasQuorum() here (no snapshots: no restore passes): the first call, before
-    // the room is made, sees the quorum; the second, after the directory write, does not.
-    AtomicInteger asked = new AtomicInteger();
-    assertCreate(view(() -> asked.getAndIncrement() == 0, () -> 0), ErrorCode.NODE_SHUTTING_DOWN);
+    SettableClusterView view = new SettableClusterView(NODE);
+    view.onAsk = secondAsk(() -> view.quorum = false);
+    assertCreate(view, ErrorCode.NODE_SHUTTING_DOWN);
   }
 
   @Test
   @DisplayName("a node that lost its quorum and got it back meanwhile (another epoch) keeps no room either")
   void quorumEpochChangedDuringCreate() throws Exception {
-    AtomicLong reads = new AtomicLong();
-    assertCreate(view(() -> true, reads::getAndIncrement), ErrorCode.NODE_SHUTTING_DOWN);
+    SettableClusterView view = new SettableClusterView(NODE);
+    view.onAsk = secondAsk(() -> view.epoch++);
+    assertCreate(view, ErrorCode.NODE_SHUTTING_DOWN);
   }
 
   @Test
   @DisplayName("a node that keeps its quorum creates the room")
   void quorumKept() throws Exception {
-    assertCreate(view(() -> true, () -> 7), null);
+    assertCreate(new SettableClusterView(NODE), null);
   }
 
-  private static void assertCreate(ClusterView cluster, ErrorCode expected) throws Exception {
+  /**
+   * The create is the only caller of hasQuorum() here (no snapshots: no restore passes): the first question, before
+   * the room is made, sees the view as it was; the second, after the directory write, sees {@code change}.
+   */
+  private static Runnable secondAsk(Runnable change) {
+    AtomicInteger asked = new AtomicInteger();
+    return () -> {
+      if (asked.incrementAndGet() == 2) {
+        change.run();
+      }
+    };
+  }
+
+  private static void assertCreate(SettableClusterView cluster, ErrorCode expected) throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
       BusCodecs.register(vertx.eventBus());
@@ -81,29 +92,5 @@ class CreateQuorumTest {
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-  }
-
-  private static ClusterView view(java.util.function.BooleanSupplier quorum, java.util.function.LongSupplier epoch) {
-    return new ClusterView() {
-      @Override
-      public String localNode() {
-        return NODE;
-      }
-
-      @Override
-      public Set<String> liveNodes() {
-        return Set.of(NODE);
-      }
-
-      @Override
-      public boolean hasQuorum() {
-        return quorum.getAsBoolean();
-      }
-
-      @Override
-      public long quorumEpoch() {
-        return epoch.getAsLong();
-      }
-    };
   }
 }

@@ -8,6 +8,8 @@ public final class SettableClusterView implements ClusterView {
   private final String node;
   public volatile boolean quorum = true;
   public volatile long epoch = 1;
+  /** Runs at every {@link #hasQuorum()} before it answers: a test can change the view between two questions. */
+  public volatile Runnable onAsk = () -> { };
 
   public SettableClusterView(String node) {
     this.node = node;
@@ -25,6 +27,7 @@ public final class SettableClusterView implements ClusterView {
 
   @Override
   public boolean hasQuorum() {
+    onAsk.run();
     return quorum;
   }
 
