@@ -84,37 +84,47 @@ final class FailoverRestore {
 
   /** True when the room is settled: restored here, burned, gone, or claimed by another node. */
   private Future<Boolean> restore(Host host, RoomDirectory.Entry entry, Set<String> live) {
-    long now = clock.millis();
     String roomId = entry.roomId();
-    long expiresAt = entry.expiresAt();
-    return directory.claim(entry, nodeId).compose(won -> {
-      if (!won) {
-        return Future.succeededFuture(true); // another node claimed it first, or the entry changed meanwhile
-      }
-      if (expiresAt <= now) {
-        // Its time ran out while its node was down: burn it at once, everywhere.
-        metrics.roomBurned(BurnroomMetrics.BurnReason.FAILOVER_EXPIRED, now - expiresAt);
-        Future.join(directory.remove(roomId), snapshots.remove(roomId, List.of())); // frames expire with it
-        return Future.succeededFuture(true);
-      }
-      return Future.all(snapshots.load(roomId), snapshots.loadFrames(roomId)).compose(loaded -> {
-        JsonObject snapshot = loaded.resultAt(0);
+    return Future.all(snapshots.load(roomId), snapshots.loadFrames(roomId)).compose(loaded -> {
+      JsonObject snapshot = loaded.resultAt(0);
+      // The snapshot's expiry is the room's own: an extend is acknowledged only once the snapshot holding it is
+      // written. The entry's may be older (chaos/, seed 25's r59: an extended room's entry on the surviving side held
+      // the old expiry, suspected to be the write of a restore just before the extend landing after the extend's),
+      // and a room judged by it burned at once (RestoreExpiryTest).
+      long expiresAt = snapshot == null ? entry.expiresAt()
+          : Math.max(entry.expiresAt(), RoomState.expiresAtOf(snapshot));
+      RoomDirectory.Entry mine = new RoomDirectory.Entry(roomId, nodeId, expiresAt);
+      return directory.claim(entry, nodeId).compose(won -> {
+        if (!won) {
+          return Future.succeededFuture(true); // another node claimed it first, or the entry changed meanwhile
+        }
+        long now = clock.millis();
+        if (expiresAt <= now) {
+          // Its time ran out while its node was down: burn it at once, everywhere.
+          metrics.roomBurned(BurnroomMetrics.BurnReason.FAILOVER_EXPIRED, now - expiresAt);
+          Future.join(directory.remove(roomId), snapshots.remove(roomId, List.of())); // frames expire with it
+          return Future.succeededFuture(true);
+        }
         if (snapshot == null) {
           return directory.remove(roomId).map(true);
         }
         if (host.hosts(roomId)) {
           return Future.succeededFuture(true); // a pass that overlapped this one brought it back
         }
-        RoomState state = RoomState.fromSnapshot(snapshot, loaded.resultAt(1), ids, clock.millis(), live);
-        return host.deployRestored(state)
-            .onFailure(e -> host.gone(roomId))
-            .map(id -> {
-              metrics.failover();
-              // The claim already names this node; the snapshot's expiresAt is the one to keep (an extend that
-              // reached the snapshot but not the directory). Best effort: the room serves either way.
-              directory.put(new RoomDirectory.Entry(roomId, nodeId, state.expiresAt()));
-              return true;
-            });
+        // The entry gets the room's expiry before the room serves, so no write of this restore can land after an
+        // extend of the restored room. A failed write leaves the claim: the next pass takes the room up again.
+        return directory.put(mine).compose(v -> {
+          if (host.hosts(roomId)) {
+            return Future.succeededFuture(true);
+          }
+          RoomState state = RoomState.fromSnapshot(snapshot, loaded.resultAt(1), ids, clock.millis(), live);
+          return host.deployRestored(state)
+              .onFailure(e -> host.gone(roomId))
+              .map(id -> {
+                metrics.failover();
+                return true;
+              });
+        });
       });
     }).otherwise(false); // the entry now names this node, so the next pass takes the room up again
   }

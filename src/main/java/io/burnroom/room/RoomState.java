@@ -350,6 +350,11 @@ public final class RoomState {
         .put("joinHash", joinHash == null ? null : joinHash.toWire());
   }
 
+  /** The expiry a snapshot holds (the room's own, as of its last replicated change). */
+  public static long expiresAtOf(JsonObject snapshot) {
+    return snapshot.getLong("expiresAt");
+  }
+
   /**
    * Restores a room from its snapshot and its replicated frames (records from {@link #takeFrameWrites()}, in any
    * order). Members whose socket was on a node that is no longer live start their resume grace at {@code now}; members
@@ -358,7 +363,7 @@ public final class RoomState {
    * recognised when its sender resends it.
    */
   public static RoomState fromSnapshot(JsonObject s, List<String> frames, Ids ids, long now, Set<String> liveNodes) {
-    RoomState r = new RoomState(s.getString("roomId"), s.getLong("createdAt"), s.getLong("expiresAt"),
+    RoomState r = new RoomState(s.getString("roomId"), s.getLong("createdAt"), expiresAtOf(s),
         PinHash.decode(s.getString("pin")), Base64.getDecoder().decode(s.getString("sourceSalt")),
         s.getInteger("maxMembers"), ids);
     r.locked = s.getBoolean("locked", false);

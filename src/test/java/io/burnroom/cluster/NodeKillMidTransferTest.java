@@ -37,7 +37,7 @@ class NodeKillMidTransferTest {
       BurnroomNode b = nodes.clustered();
       // A node killed while partitions still migrate to the newcomer takes partitions with no backup with it ("71
       // LOST partitions"), and the room with them: that is not what this test is about, so it waits for the backups.
-      awaitClusterSafe(a, b);
+      TestNodes.awaitClusterSafe(a, b);
       String roomId = nodes.createRoom(a, 600).getString("roomId");
       WsClient sender = nodes.ws(b, roomId);
       WsClient receiver = nodes.ws(b, roomId);
@@ -62,9 +62,8 @@ class NodeKillMidTransferTest {
           unacked.add(id);
         }
         if (!killed && acked.size() >= 10) {
-          awaitClusterSafe(a, b);
-          a.hazelcast().getLifecycleService().terminate(); // no hand-over: as kill -9 for the cluster
-          a.vertx().close();
+          TestNodes.awaitClusterSafe(a, b);
+          nodes.kill(a); // no hand-over: as kill -9 for the cluster
           killed = true;
         }
         JsonObject f = sender.nextNonTick(100);
@@ -122,16 +121,6 @@ class NodeKillMidTransferTest {
             .isLessThanOrEqualTo(ChunkLimits.ROOM_DELIVERIES_IN_FLIGHT);
         assertThat(receiver2.received().stream().filter(f -> "msg".equals(f.getString("type"))).count())
             .as("no text twice, none lost").isEqualTo(3);
-      }
-    }
-  }
-
-  private static void awaitClusterSafe(BurnroomNode... nodes) throws InterruptedException {
-    long until = System.currentTimeMillis() + 30_000;
-    for (BurnroomNode n : nodes) {
-      while (!n.hazelcast().getPartitionService().isClusterSafe()) {
-        assertThat(System.currentTimeMillis()).as("partitions backed up within 30 s").isLessThan(until);
-        Thread.sleep(50);
       }
     }
   }

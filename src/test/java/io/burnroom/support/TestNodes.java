@@ -169,6 +169,29 @@ public final class TestNodes implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until every partition of the nodes' cluster has its backup: a node killed before that takes partitions
+   * with no copy left with it, and the rooms in them.
+   */
+  public static void awaitClusterSafe(BurnroomNode... nodes) throws InterruptedException {
+    long until = System.currentTimeMillis() + 30_000;
+    for (BurnroomNode n : nodes) {
+      while (!n.hazelcast().getPartitionService().isClusterSafe()) {
+        if (System.currentTimeMillis() > until) {
+          throw new IllegalStateException("partitions not backed up within 30 s");
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  /** As {@code kill -9} for the cluster: no hand-over, no goodbye; the others detect the silence. */
+  public void kill(BurnroomNode node) {
+    nodes.remove(node);
+    node.hazelcast().getLifecycleService().terminate();
+    node.vertx().close();
+  }
+
   /** Stops one node gracefully. */
   public void stop(BurnroomNode node) {
     nodes.remove(node);
