@@ -29,6 +29,10 @@ public final class ClusterConfig {
   static final List<String> SMALL_BOX_THREADS = List.of("hazelcast.operation.thread.count",
       "hazelcast.operation.generic.thread.count", "hazelcast.operation.response.thread.count");
 
+  /** Hazelcast's "bind to every interface" switches, off: the member listens and connects from its own address. */
+  static final List<String> BIND_TO_CLUSTER_HOST = List.of("hazelcast.socket.bind.any",
+      "hazelcast.socket.client.bind.any");
+
   /** How long a node looks its peers up in DNS before it forms a cluster alone: Hazelcast's own default. */
   static final int KUBERNETES_JOIN_WAIT_SECONDS = 5;
 
@@ -85,6 +89,10 @@ public final class ClusterConfig {
     member.getInterfaces().setEnabled(true).clear().addInterface(app.clusterHost());
     net.setMemberEndpointConfig(member);
     c.setProperty("hazelcast.local.localAddress", app.clusterHost());
+    // Cluster traffic listens on and leaves from the cluster address only (docs/deploy.md's port table), not the
+    // wildcard: on the advanced network an outgoing member connection otherwise took the kernel's source address
+    // (127.0.0.1 for a loopback peer), which Hazelcast's connection warnings then printed (NoDiskIT: the client's IP).
+    BIND_TO_CLUSTER_HOST.stream().filter(p -> System.getProperty(p) == null).forEach(p -> c.setProperty(p, "false"));
     JoinConfig join = net.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);

@@ -67,6 +67,9 @@ class ClusterConfigTest {
     assertThat(member.getInterfaces().getInterfaces()).containsExactly("127.0.0.12");
     assertThat(c.getAdvancedNetworkConfig().getJoin().getTcpIpConfig().getMembers())
         .containsExactly("127.0.0.11:5711", "127.0.0.12:5711");
+    // Listens on and connects from its own address, not the wildcard (NoDiskIT saw 127.0.0.1 as a source address).
+    assertThat(c.getProperty("hazelcast.socket.bind.any")).isEqualTo("false");
+    assertThat(c.getProperty("hazelcast.socket.client.bind.any")).isEqualTo("false");
   }
 
   @Test
