@@ -86,6 +86,12 @@ public final class Bus {
     return ErrorCode.INTERNAL;
   }
 
+  /** True when the request may have reached the room and been applied, though no answer came (timeout, lost link). */
+  public static boolean mayHaveArrived(Throwable t) {
+    return t instanceof ReplyException re && re.failureType() != ReplyFailure.RECIPIENT_FAILURE
+        && re.failureType() != ReplyFailure.NO_HANDLERS;
+  }
+
   /**
    * True when the room refused because it is handing over ({@code node_shutting_down}), or when it could not be
    * reached at all (no handler, timeout, lost connection): the moments a room moves between nodes.

@@ -8,6 +8,14 @@ import io.burnroom.wire.ClientFrame;
  * carrying an {@link io.burnroom.wire.ErrorCode} ({@link Bus#fail}, {@link Bus#errorOf}).
  */
 public sealed interface RoomRequest<R extends RoomReply> extends BusMessage {
+  /**
+   * True when the room may apply this request twice with the same result, so an edge may send it again after an
+   * attempt that got no answer (relayed messages are deduplicated by their id in the room).
+   */
+  default boolean idempotent() {
+    return true;
+  }
+
 
   /** A socket's first frame; {@code node} and {@code connId} say where its deliveries go. */
   record Join(String node, String connId, String source, String profile, String resume, long lastSeq, String token)
@@ -41,6 +49,12 @@ public sealed interface RoomRequest<R extends RoomReply> extends BusMessage {
                String joinHash) implements RoomRequest<RoomReply.AdminDone> {
     public static Admin of(String memberId, String connId, String source, ClientFrame.Admin a) {
       return new Admin(memberId, connId, source, a.pin(), a.op(), a.target(), a.seconds(), a.joinHash());
+    }
+
+    /** An extend adds time: applied twice, it adds it twice. Lock, kick, rotate and burn come to the same end. */
+    @Override
+    public boolean idempotent() {
+      return op != AdminOp.EXTEND;
     }
   }
 
