@@ -25,11 +25,6 @@ public final class RoomDirectory {
   public static final String BURNED = "burnroom.burned";
 
   public record Entry(String roomId, String owner, long expiresAt) {
-    /** The same room and expiry, owned by {@code node}. */
-    public Entry withOwner(String node) {
-      return new Entry(roomId, node, expiresAt);
-    }
-
     JsonObject toJson() {
       return new JsonObject().put("owner", owner).put("expiresAt", expiresAt);
     }
@@ -63,12 +58,13 @@ public final class RoomDirectory {
   }
 
   /**
-   * Compare-and-set: makes {@code node} the owner only if the entry is still exactly {@code expected}. The one node
-   * that wins may restore the room; everyone else backs off.
+   * Compare-and-set: replaces the entry with {@code claimed} (this node as the owner) only if it is still exactly
+   * {@code expected}. The one node that wins may restore the room; everyone else backs off. The TTL is not touched:
+   * the winner writes the entry again with {@link #put}.
    */
-  public Future<Boolean> claim(Entry expected, String node) {
+  public Future<Boolean> claim(Entry expected, Entry claimed) {
     return OnCaller.run(() -> map.compose(m -> m.replaceIfPresent(expected.roomId(), expected.toJson(),
-        expected.withOwner(node).toJson())));
+        claimed.toJson())));
   }
 
   public Future<Void> remove(String roomId) {

@@ -94,7 +94,7 @@ final class FailoverRestore {
       long expiresAt = snapshot == null ? entry.expiresAt()
           : Math.max(entry.expiresAt(), RoomState.expiresAtOf(snapshot));
       RoomDirectory.Entry mine = new RoomDirectory.Entry(roomId, nodeId, expiresAt);
-      return directory.claim(entry, nodeId).compose(won -> {
+      return directory.claim(entry, mine).compose(won -> {
         if (!won) {
           return Future.succeededFuture(true); // another node claimed it first, or the entry changed meanwhile
         }
