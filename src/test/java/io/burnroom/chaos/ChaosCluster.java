@@ -100,8 +100,8 @@ final class ChaosCluster implements AutoCloseable {
             "BURNROOM_RESUME_GRACE_MS", "60000",
             "BURNROOM_CLUSTER_SIZE", quorum ? String.valueOf(size) : "0",
             "BURNROOM_TRUSTED_PROXIES", LB_HOST))
-        // Hazelcast listens on and connects from the node's own address only (not 0.0.0.0).
-        .jvmArg("-Dhazelcast.socket.bind.any=false", "-Dhazelcast.socket.client.bind.any=false", "-Xmx256m")
+        // Hazelcast listens on and connects from the node's own address only: ClusterConfig's default (decision 61).
+        .jvmArg("-Xmx256m")
         // A JMX agent on the node's own address inside the namespace, started with the JVM (no attach mechanism, no
         // file): the harness's only way to force a full collection before and after the run. Never in a product run.
         .jvmArg("-Dcom.sun.management.jmxremote.port=" + JMX_PORT, "-Dcom.sun.management.jmxremote.rmi.port=" + JMX_PORT,
