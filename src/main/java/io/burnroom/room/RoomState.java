@@ -299,6 +299,14 @@ public final class RoomState {
     return null;
   }
 
+  /**
+   * A restore's expiry, when the directory entry holds a later one than the snapshot: an extend is applied and its
+   * entry written before its snapshot, and a snapshot's replica can miss a write the entry's did not (decision 63).
+   */
+  void atLeastUntil(long at) {
+    expiresAt = Math.max(expiresAt, at);
+  }
+
   public List<Member> connectedMembers() {
     List<Member> out = new ArrayList<>();
     for (Member m : members.values()) {
