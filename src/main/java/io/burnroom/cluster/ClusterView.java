@@ -32,6 +32,15 @@ public interface ClusterView {
     return 0;
   }
 
+  /**
+   * True when no partition is migrating and every backup is in sync with its primary (Hazelcast's "cluster safe"):
+   * rooms then write again what they wrote while the cluster changed shape (decision 65). Blocking: it asks every
+   * member, so it is called on a worker thread. Always true where there are no replicas.
+   */
+  default boolean settled() {
+    return true;
+  }
+
   /** Exactly one live node answers true, so an orphaned room is restored once. */
   default boolean isRestorer() {
     Set<String> live = liveNodes();
@@ -99,6 +108,11 @@ public interface ClusterView {
       @Override
       public long quorumEpoch() {
         return epochs.current(); // as of the last hasQuorum check: callers ask that first, so no second look here
+      }
+
+      @Override
+      public boolean settled() {
+        return hz.getPartitionService().isClusterSafe();
       }
 
       private boolean seesQuorum() {

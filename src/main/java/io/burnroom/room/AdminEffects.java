@@ -1,6 +1,7 @@
 package io.burnroom.room;
 
 import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.wire.CloseCodes;
 import io.burnroom.wire.ErrorCode;
 import io.burnroom.wire.ServerFrames;
@@ -22,9 +23,11 @@ final class AdminEffects {
   private final long maxLifetimeMs;
   /** Re-arms the room's timer after its expiry moved. */
   private final Runnable expiryMoved;
+  private final BurnroomMetrics metrics;
 
   AdminEffects(RoomState state, RoomReplication replication, FanOut fanOut, RoomDirectory directory, String nodeId,
-               long maxLifetimeMs, Runnable expiryMoved) {
+               long maxLifetimeMs, Runnable expiryMoved, BurnroomMetrics metrics) {
+    this.metrics = metrics;
     this.state = state;
     this.replication = replication;
     this.fanOut = fanOut;
@@ -32,6 +35,21 @@ final class AdminEffects {
     this.nodeId = nodeId;
     this.maxLifetimeMs = maxLifetimeMs;
     this.expiryMoved = expiryMoved;
+  }
+
+  /**
+   * The PIN check every op passes first, per source ({@code null}: none known), counted in the metrics. A refusal
+   * changes the room's lockout state, so the caller answers it after the write.
+   */
+  ErrorCode checkPin(String source, String pin, long now) {
+    ErrorCode e = state.checkPin(state.sourceKey(source == null ? "" : source), pin, now);
+    if (e != null) {
+      metrics.pinFailure();
+      if (state.lastCheckStartedLockout()) {
+        metrics.lockout();
+      }
+    }
+    return e;
   }
 
   ErrorCode kick(String target, JoinHash nextJoinHash) {

@@ -34,12 +34,26 @@ final class FrameReplication {
 
   /** A relayed frame, to be written to its slot (and the slots the ring's budget clears, emptied). */
   void record(long seq, String from, String to, String clientId, String frame, long now) {
-    String record = new JsonObject().put("seq", seq).put("from", from).put("to", to).put("id", clientId).put("at", now)
-        .put("frame", frame).encode();
+    String record = encode(seq, from, to, clientId, frame, now);
     for (int cleared : ring.put(seq, record.length())) {
       writes.put(cleared, null);
     }
     writes.put(FrameRing.slot(seq), record);
+  }
+
+  /**
+   * A frame written before, to be written again to its slot if it still holds it (see {@link RoomState#rewrite}).
+   * The record is the same as the first time: the client id is read back from the frame.
+   */
+  void rewrite(long seq, String from, String to, String frame, long at) {
+    if (ring.holds(seq) && !writes.containsKey(FrameRing.slot(seq))) {
+      writes.put(FrameRing.slot(seq), encode(seq, from, to, new JsonObject(frame).getString("id"), frame, at));
+    }
+  }
+
+  private static String encode(long seq, String from, String to, String clientId, String frame, long at) {
+    return new JsonObject().put("seq", seq).put("from", from).put("to", to).put("id", clientId).put("at", at)
+        .put("frame", frame).encode();
   }
 
   /** Writes since the last call, by slot: a record to store, or null for a slot to clear. */

@@ -55,6 +55,11 @@ final class FrameRing {
     return cleared;
   }
 
+  /** True when {@code seq}'s frame still holds its slot (not overwritten by a newer one, nor cleared). */
+  boolean holds(long seq) {
+    return seq > 0 && seqs[slot(seq)] == seq;
+  }
+
   private int oldestOtherThan(int keep) {
     int oldest = -1;
     for (int i = 0; i < SLOTS; i++) {

@@ -88,6 +88,22 @@ final class ReplayLog {
     return out;
   }
 
+  /** One frame of the log, as {@link #forEachSince} hands it out. */
+  interface Visitor {
+    void frame(long seq, String from, String to, String frame, long at);
+  }
+
+  /** Every frame relayed at {@code cutoff} or later, oldest first (a rare walk: each frame is decoded again). */
+  void forEachSince(long cutoff, Visitor visitor) {
+    for (int i = 0; i < count; i++) {
+      int slot = (first + i) % MAX_ENTRIES;
+      if (ats[slot] >= cutoff) {
+        visitor.frame(seqs[slot], froms[slot], tos[slot], new String(frameBytes(slot), StandardCharsets.UTF_8),
+            ats[slot]);
+      }
+    }
+  }
+
   void dropOlderThan(long cutoff) {
     while (count > 0 && ats[first] < cutoff) {
       removeFirst();

@@ -64,6 +64,9 @@ public final class RoomHostVerticle extends VerticleBase {
   /** The quorum epoch of the last pass: a node that gets its quorum back without a member event passes again. */
   private long restoredInEpoch;
   private long restoreTimer = -1;
+  /** Cluster changes since the rooms last wrote what they know again (decision 65), and a settled check under way. */
+  private final ChurnWatch churn = new ChurnWatch();
+  private boolean settling;
 
   public RoomHostVerticle(Settings settings, Clock clock, Ids ids, RoomDirectory directory, SnapshotStore snapshots,
                           BurnroomMetrics metrics, ClusterView cluster) {
@@ -85,14 +88,19 @@ public final class RoomHostVerticle extends VerticleBase {
     // The node's rooms hear of cluster changes through this one consumer, not one each on the shared address (see
     // RoomVerticle.onNodeLeft): the cost of a room's deploy and undeploy does not grow with the rooms on the node.
     nodeLeft = vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> {
+      churn.event(clock.millis());
       String gone = m.body().nodeId();
       rooms.values().forEach(r -> r.onNodeLeft(gone));
       restoreOrphans();
     });
     // A side that lacked the quorum when a node left restores that node's rooms once it has the quorum again.
-    nodeJoined = vertx.eventBus().localConsumer(Addresses.NODE_JOINED, m -> restoreOrphans());
+    nodeJoined = vertx.eventBus().localConsumer(Addresses.NODE_JOINED, m -> {
+      churn.event(clock.millis());
+      restoreOrphans();
+    });
     // After a merge a room burned early on the other side (its tombstone, decision 52) burns here too.
     merged = vertx.eventBus().localConsumer(Addresses.CLUSTER_MERGED, m -> {
+      churn.event(clock.millis());
       rooms.forEach((id, room) -> directory.isBurned(id)
           .onComplete(gone -> room.onMerged(gone.succeeded() && gone.result() && snapshots.enabled())));
       restoreOrphans();
@@ -105,6 +113,7 @@ public final class RoomHostVerticle extends VerticleBase {
       if (restoreAsked != restoreDone) {
         restorePass();
       }
+      rewriteOnceSettled();
     });
     return Future.all(consumer.completion(), nodeLeft.completion(), nodeJoined.completion(), merged.completion());
   }
@@ -138,6 +147,21 @@ public final class RoomHostVerticle extends VerticleBase {
       if (done.succeeded() && done.result()) {
         restoreDone = asked;
         restoredInEpoch = epoch;
+      }
+    });
+  }
+
+  /** After a burst of cluster changes, once Hazelcast reports it settled, every room writes what it knows again. */
+  private void rewriteOnceSettled() {
+    long now = clock.millis();
+    if (closing || settling || !churn.due(now) || !snapshots.enabled()) {
+      return;
+    }
+    settling = true;
+    vertx.executeBlocking(cluster::settled, false).onComplete(ar -> {
+      settling = false;
+      if (ar.succeeded() && ar.result()) {
+        churn.settled(now).ifPresent(since -> rooms.values().forEach(room -> room.rewrite(since)));
       }
     });
   }

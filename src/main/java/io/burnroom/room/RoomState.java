@@ -18,8 +18,8 @@ import java.util.Set;
 /**
  * Everything one room knows, and the rules that change it: joining (with the join token of a token room) and
  * resuming, relaying with seq and de-duplication, leaving, kicking, rotating the join hash, locking, extending and PIN
- * lockout. Pure and single-threaded: the {@link RoomVerticle} owns one
- * instance and feeds it the clock. {@link #toSnapshot()} / {@link #fromSnapshot} carry it across nodes.
+ * lockout. Pure and single-threaded: the {@link RoomVerticle} owns one instance and feeds it the clock.
+ * {@link #toSnapshot()} / {@link #fromSnapshot} carry it across nodes.
  */
 public final class RoomState {
   private final String roomId;
@@ -177,8 +177,7 @@ public final class RoomState {
     long s = ++seq;
     sender.dedupe.remember(clientId, s);
     String frame = ServerFrames.msg(memberId, s, clientId, body, to != null);
-    // the room's own id strings: the log keeps them as long as the frame
-    // encoded once: the replay log keeps these bytes and every node's edges write them
+    // encoded once: the replay log keeps these bytes (and the room's own id strings); every edge writes them
     byte[] utf8 = frame.getBytes(StandardCharsets.UTF_8);
     replay.add(s, sender.memberId, target == null ? null : target.memberId, utf8, now);
     if (frames != null) {
@@ -299,10 +298,7 @@ public final class RoomState {
     return null;
   }
 
-  /**
-   * A restore's expiry, when the directory entry holds a later one than the snapshot: an extend is applied and its
-   * entry written before its snapshot, and a snapshot's replica can miss a write the entry's did not (decision 63).
-   */
+  /** A restore's expiry, when its directory entry holds a later one than its snapshot (decision 63). */
   void atLeastUntil(long at) {
     expiresAt = Math.max(expiresAt, at);
   }
@@ -317,11 +313,8 @@ public final class RoomState {
     return out;
   }
 
-  // ---- replication: a small snapshot on every state change, each relayed frame once ----
-
-  // The snapshot (members, tokens, bans, lock, lockouts, seq, the join hash and the newest client ids per member) is
-  // rewritten only when that state changes: joins, leaves, kicks, lock, extend, PIN failures. Relayed frames are
-  // written once each instead (FrameReplication), and replayed over the snapshot on restore.
+  // ---- replication: the snapshot (members, tokens, bans, lock, lockouts, seq, join hash, newest client ids per
+  // member) is rewritten when that state changes; each relayed frame is written once and replayed over it on restore.
   /** Client ids per member kept in a snapshot (the unacknowledged tail a reconnecting client resends). */
   static final int SNAPSHOT_DEDUPE = 32;
   /** Frame slots a room uses in the cluster: what a restore reads. */
@@ -329,14 +322,19 @@ public final class RoomState {
 
   /** Turns on frame replication: called for rooms of a clustered node, which drains {@link #takeFrameWrites()}. */
   public void replicateFrames() {
-    if (frames == null) {
-      frames = new FrameReplication();
-    }
+    frames = frames == null ? new FrameReplication() : frames;
   }
 
   /** Frame writes since the last call, by slot: a record to store, or null for a slot to clear. */
   public Map<Integer, String> takeFrameWrites() {
     return frames == null ? Map.of() : frames.takeWrites();
+  }
+
+  /** Frames relayed since {@code since} and still in the ring go with the next write again (decision 65). */
+  public void rewrite(long since) {
+    if (frames != null) {
+      replay.forEachSince(since, frames::rewrite);
+    }
   }
 
   /** Every frame slot this room has written in the cluster: what its burn must remove. */

@@ -81,19 +81,17 @@ public final class RoomVerticle extends VerticleBase {
     this.maxLifetimeMs = maxLifetimeMs;
     this.directory = directory;
     this.metrics = metrics;
-    // Nothing is written after a burn, nor without the quorum: at the merge the newer write wins (cluster.xml), and a
-    // write from the losing side (members marked gone, graces expired) would be newer than the winning side's room
-    // (decision 48).
+    // Nothing is written after a burn, nor without the quorum: at the merge the newer write wins (cluster.xml), and the
+    // losing side's (members marked gone, graces expired) would be newer than the winning side's room (decision 48).
     this.ownership = new Ownership(state.roomId(), nodeId, directory, cluster, () -> burned || quiesced,
         this::stepDown, state::expiresAt);
     this.replication = new RoomReplication(state, snapshots, () -> burned || !ownership.serving());
   }
 
   /**
-   * For a room restored from its snapshot: frames the old owner relayed (they are in the snapshot, with their seq) may
-   * have died in its outbound buffers before reaching members on surviving nodes, and those members would never ask
-   * for them. So the restored room asks every member it believes connected to reconnect (1012); each resumes with its
-   * last seq and gets exactly what it missed from the replay tail, wherever its socket was.
+   * For a restored room: frames the old owner relayed may have died in its outbound buffers, and members on surviving
+   * nodes would never ask for them. So every member it believes connected is asked to reconnect (1012) and resumes
+   * with its last seq, getting exactly what it missed from the replay tail.
    */
   void resyncMembersOnStart() {
     resyncOnStart = true;
@@ -107,7 +105,7 @@ public final class RoomVerticle extends VerticleBase {
   public Future<?> start() {
     fanOut = new FanOut(vertx.eventBus(), DeliveryBatch.ofThisLoop(vertx.eventBus()), state.roomId(), state::expiresAt);
     chunks = new ChunkRelay(vertx, chunkGate, clock, metrics, replication, fanOut, () -> !burned && !quiesced);
-    admin = new AdminEffects(state, replication, fanOut, directory, nodeId, maxLifetimeMs, this::scheduleTimer);
+    admin = new AdminEffects(state, replication, fanOut, directory, nodeId, maxLifetimeMs, this::scheduleTimer, metrics);
     consumer = vertx.eventBus().consumer(Addresses.room(state.roomId()), this::onRequest);
     metrics.roomOpened();
     if (resyncOnStart) {
@@ -117,28 +115,38 @@ public final class RoomVerticle extends VerticleBase {
     return Future.all(consumer.completion(), replication.saveSnapshot());
   }
 
-  /**
-   * A cluster member is gone: its members here leave their seats after the grace. Called by the room host, which
-   * listens for the whole node: one consumer per room on a shared address would cost every room's undeploy a scan of
-   * all the others (the event bus keeps an address's handlers in one array), and 1,000 rooms burning in one second
-   * among 9,000 then held the event loops for seconds.
-   */
+  // Cluster news, from the room host, run on the room's loop: one consumer per room on a shared address cost every
+  // undeploy a scan of all the others (1,000 rooms burning in one second among 9,000 held the loops for seconds).
+
+  /** A cluster member is gone: its members here leave their seats after the grace. */
   void onNodeLeft(String gone) {
-    if (context != null) {
-      context.runOnContext(v -> {
-        state.nodeGone(gone, clock.millis());
-        replication.afterWrite(null);
-        if (chunks != null) {
-          chunks.nodeGone(gone);
-        }
-      });
-    }
+    onLoop(v -> {
+      state.nodeGone(gone, clock.millis());
+      replication.afterWrite(null);
+      if (chunks != null) {
+        chunks.nodeGone(gone);
+      }
+    });
   }
 
-  /** After a merge (via the room host): check this copy is the owner, or burn it if it burned there (decision 52). */
+  /** After a merge: check this copy is the owner, or burn it if it burned there (decision 52). */
   void onMerged(boolean burnedThere) {
+    onLoop(burnedThere ? v -> burn(null) : v -> checkOwnership());
+  }
+
+  /** The cluster settled after a change: the snapshot and the frames relayed since {@code since} again (decision 65). */
+  void rewrite(long since) {
+    onLoop(v -> {
+      if (!burned && !quiesced) {
+        state.rewrite(since);
+        replication.afterWrite(null); // written only while this copy serves
+      }
+    });
+  }
+
+  private void onLoop(io.vertx.core.Handler<Void> hook) {
     if (context != null) {
-      context.runOnContext(burnedThere ? v -> burn(null) : v -> checkOwnership());
+      context.runOnContext(hook);
     }
   }
 
@@ -201,8 +209,7 @@ public final class RoomVerticle extends VerticleBase {
     JsonObject joined = ServerFrames.joined(m.memberId, m.resumeToken, state.memberList(), state.expiresAt(), now,
         state.locked(), state.seq(), maxAttachmentBytes);
     RoomReply.Joined reply = new RoomReply.Joined(m.memberId, state.roomId(), state.seq(), state.expiresAt(),
-        joined.encode(),
-        r.replay());
+        joined.encode(), r.replay());
     List<Member> others = r.resumed() ? List.of() : othersThan(m);
     replication.afterWrite(() -> {
       fanOut.replyJoined(msg, reply);
@@ -226,10 +233,8 @@ public final class RoomVerticle extends VerticleBase {
     metrics.relayed(body.length());
     replication.afterReplication(() -> {
       if (!ownership.serving()) {
-        // The write may have landed only on this side of a split (the other side restored the room without it):
-        // nobody hears of it now, the sender resends it, and every member resumes (1012), so whichever copy serves
-        // on gives each of them, from its own replay, exactly what it holds: this copy if the quorum comes back
-        // here (the resend is then a duplicate of this seq), the other side's otherwise (decision 48).
+        // The write may have landed only on this side of a split: nobody hears of it now, the sender resends it and
+        // every member resumes (1012), so whichever copy serves on gives each exactly what it holds (decision 48).
         Bus.fail(msg, ErrorCode.NODE_SHUTTING_DOWN);
         fanOut.close(state.connectedMembers(), CloseCodes.SHUTTING_DOWN, null);
         return;
@@ -244,13 +249,8 @@ public final class RoomVerticle extends VerticleBase {
       Bus.fail(msg, ErrorCode.NOT_JOINED);
       return;
     }
-    ErrorCode pinError = state.checkPin(state.sourceKey(a.source() == null ? "" : a.source()), a.pin(),
-        clock.millis());
+    ErrorCode pinError = admin.checkPin(a.source(), a.pin(), clock.millis());
     if (pinError != null) {
-      metrics.pinFailure();
-      if (state.lastCheckStartedLockout()) {
-        metrics.lockout();
-      }
       replication.afterWrite(() -> Bus.fail(msg, pinError));
       return;
     }

@@ -266,6 +266,28 @@ class RoomStateTest {
   }
   // ---- join tokens ----
 
+  @Test
+  @DisplayName("a rewrite queues the frames relayed since a time again, exactly as first written, if still in the ring")
+  void rewriteRecentFrames() {
+    room.replicateFrames();
+    Member a = join("n1", "c1");
+    join("n2", "c2");
+    for (int i = 1; i <= FrameRing.SLOTS + 3; i++) {
+      room.relay(a.memberId(), "c1", "id" + i, "AAAA", null, i * 1000L);
+    }
+    java.util.Map<Integer, String> first = room.takeFrameWrites();
+    assertThat(room.takeFrameWrites()).isEmpty();
+
+    room.rewrite((FrameRing.SLOTS + 2) * 1000L); // the last two frames
+    java.util.Map<Integer, String> again = room.takeFrameWrites();
+    assertThat(again).containsOnlyKeys(FrameRing.slot(FrameRing.SLOTS + 2), FrameRing.slot(FrameRing.SLOTS + 3));
+    again.forEach((slot, record) -> assertThat(record).isEqualTo(first.get(slot)));
+
+    room.rewrite(0); // every frame the ring still holds, none it overwrote
+    assertThat(room.takeFrameWrites()).hasSize(FrameRing.SLOTS).allSatisfy((slot, record) ->
+        assertThat(record).isEqualTo(first.get(slot)));
+  }
+
   private static final java.util.Base64.Encoder B64URL = java.util.Base64.getUrlEncoder().withoutPadding();
 
   private static String tokenText(int seed) {
