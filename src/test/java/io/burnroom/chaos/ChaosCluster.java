@@ -218,25 +218,55 @@ final class ChaosCluster implements AutoCloseable {
    * cleaners go too), over JMX; empty when the node does not answer.
    */
   java.util.OptionalLong heapAfterFullGc(int i) {
+    Long used = overJmx(i, c -> {
+      java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.newPlatformMXBeanProxy(c,
+          java.lang.management.ManagementFactory.MEMORY_MXBEAN_NAME, java.lang.management.MemoryMXBean.class);
+      memory.gc();
+      memory.gc();
+      return memory.getHeapMemoryUsage().getUsed();
+    });
+    return used == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(used);
+  }
+
+  /** Classes of which a node holds one object per room, seat or socket: after the run none may be left alive. */
+  static final List<String> PER_ROOM_CLASSES = List.of("io.burnroom.room.RoomVerticle", "io.burnroom.room.RoomState",
+      "io.burnroom.room.Member", "io.burnroom.room.ReplayLog", "io.burnroom.edge.SocketSession");
+
+  /**
+   * How many objects of each of {@code classes} node i's heap holds after a full collection (the JVM's class histogram
+   * over JMX, which collects first); null when the node does not answer.
+   */
+  Map<String, Long> liveObjects(int i, List<String> classes) {
+    return overJmx(i, c -> {
+      String text = (String) c.invoke(new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+          "gcClassHistogram", new Object[] {new String[0]}, new String[] {String[].class.getName()});
+      Map<String, Long> out = new java.util.TreeMap<>();
+      classes.forEach(k -> out.put(k, 0L));
+      for (String line : text.split("\n")) {
+        String[] f = line.trim().split("\\s+"); // "rank: instances bytes class (module)"
+        if (f.length >= 4 && out.containsKey(f[3])) {
+          out.put(f[3], Long.parseLong(f[1]));
+        }
+      }
+      return out;
+    });
+  }
+
+  private interface JmxCall<T> {
+    T call(javax.management.MBeanServerConnection c) throws Exception;
+  }
+
+  /** One call over node i's JMX agent (chaos runs only, see {@link #JMX_PORT}); null when it does not answer. */
+  private <T> T overJmx(int i, JmxCall<T> call) {
     if (nodes[i] == null || !nodes[i].isAlive()) {
-      return java.util.OptionalLong.empty();
+      return null;
     }
-    javax.management.remote.JMXServiceURL url;
-    try {
-      url = new javax.management.remote.JMXServiceURL(
-          "service:jmx:rmi:///jndi/rmi://" + address(i) + ":" + JMX_PORT + "/jmxrmi");
-    } catch (java.net.MalformedURLException e) {
-      throw new IllegalStateException(e);
-    }
-    try (javax.management.remote.JMXConnector c = javax.management.remote.JMXConnectorFactory.connect(url)) {
-      java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.newPlatformMXBeanProxy(
-          c.getMBeanServerConnection(), java.lang.management.ManagementFactory.MEMORY_MXBEAN_NAME,
-          java.lang.management.MemoryMXBean.class);
-      memory.gc();
-      memory.gc();
-      return java.util.OptionalLong.of(memory.getHeapMemoryUsage().getUsed());
-    } catch (IOException | RuntimeException e) {
-      return java.util.OptionalLong.empty();
+    try (javax.management.remote.JMXConnector c = javax.management.remote.JMXConnectorFactory.connect(
+        new javax.management.remote.JMXServiceURL("service:jmx:rmi:///jndi/rmi://" + address(i) + ":" + JMX_PORT
+            + "/jmxrmi"))) {
+      return call.call(c.getMBeanServerConnection());
+    } catch (Exception e) {
+      return null;
     }
   }
 

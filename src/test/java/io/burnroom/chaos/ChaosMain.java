@@ -353,6 +353,15 @@ public final class ChaosMain {
           history.add(Kind.END_STATE, null, "node" + (i + 1), null, g + " (no answer)", -1, -1);
         }
       }
+      // The gauges count what the node's code tracks; the heap says what is still reachable: a room, seat or socket
+      // that burned or closed but is still referenced somewhere (a timer, a map, a closure) would show here.
+      Map<String, Long> live = cluster.liveObjects(i, ChaosCluster.PER_ROOM_CLASSES);
+      if (live == null) {
+        history.add(Kind.END_STATE, null, "node" + (i + 1), null, "live objects (no answer)", -1, -1);
+      } else {
+        int node = i + 1;
+        live.forEach((type, n) -> history.add(Kind.END_STATE, null, "node" + node, null, "live " + type, -1, n));
+      }
     }
   }
 

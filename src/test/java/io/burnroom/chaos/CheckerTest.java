@@ -187,6 +187,17 @@ class CheckerTest {
   }
 
   @Test
+  @DisplayName("a room object still alive in a node's heap after the run is a leftover; none counted is not")
+  void liveObjectsLeftOver() {
+    List<Event> h = clean();
+    h.add(new Event(EXPIRES + 1_000, Kind.END_STATE, null, "node1", null, "live io.burnroom.room.RoomState", -1, 0));
+    assertThat(rulesBroken(h)).isEmpty();
+    h.add(new Event(EXPIRES + 1_000, Kind.END_STATE, null, "node2", null, "live io.burnroom.room.RoomVerticle", -1, 1));
+    assertThat(checker.check(h).violations()).extracting(Checker.Violation::detail)
+        .containsExactly("node2 live io.burnroom.room.RoomVerticle = 1");
+  }
+
+  @Test
   @DisplayName("the same seed gives the same schedule, every kind before any repeats")
   void scheduleFromSeed() {
     ChaosSchedule a = ChaosSchedule.plan(7, 600_000, 3, 10_000, 0);
