@@ -43,7 +43,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   private String memberId;
   /** The highest seq this socket has been given (the join's replay included); see {@link #takeSeq}. */
   private long lastSeq;
-  private long expiresAt; // the room's expiry as the room last told this edge (0: not joined yet); decision 56
+  private long expiresAt; // the room's latest expiry told to this edge (0: not joined); never moves back (decision 56)
   private int strikes;
   private int rateViolations;
   private long joinTimer;
@@ -66,7 +66,7 @@ final class SocketSession implements Handler<WebSocketFrame>, FlushBatch.Target 
   String connId() { return connId; }
   boolean isJoined() { return phase == Phase.JOINED; }
   long expiresAt() { return expiresAt; }
-  void expiresAt(long at) { expiresAt = at > 0 ? at : expiresAt; }
+  void expiresAt(long at) { expiresAt = Math.max(expiresAt, at); }
 
   /** Starts the join timeout; the socket's frames come to {@link #handle}, its close to {@link #onClosed}. */
   void start() {

@@ -333,6 +333,10 @@ class SocketSessionTest {
     sockets.dispatch(new EdgeEvent.Deliveries(List.of(
         new EdgeEvent.Deliver(ROOM, List.of("m1"), bytes("{\"type\":\"extended\"}"), 0, 0, EXPIRES_AT + 60_000))));
     assertThat(sockets.burnOverdue(EXPIRES_AT + 5_000, 1_000)).as("extended").isZero();
+    // A tick from before the extend, arriving late (a partition's retransmission): the expiry does not move back.
+    sockets.dispatch(new EdgeEvent.Deliveries(List.of(
+        new EdgeEvent.Deliver(ROOM, List.of("m1"), bytes("{\"type\":\"tick\"}"), 0, 0, EXPIRES_AT))));
+    assertThat(sockets.burnOverdue(EXPIRES_AT + 5_000, 1_000)).as("a stale tick moves nothing back").isZero();
     assertThat(p.socket.closedWith).isNull();
     assertThat(sockets.burnOverdue(EXPIRES_AT + 61_000, 1_000)).isEqualTo(1);
     assertThat(p.socket.texts()).as("says it is the node's burn, not the room's")
