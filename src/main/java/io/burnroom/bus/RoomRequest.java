@@ -16,7 +16,6 @@ public sealed interface RoomRequest<R extends RoomReply> extends BusMessage {
     return true;
   }
 
-
   /** A socket's first frame; {@code node} and {@code connId} say where its deliveries go. */
   record Join(String node, String connId, String source, String profile, String resume, long lastSeq, String token)
       implements RoomRequest<RoomReply.Joined> {

@@ -264,7 +264,6 @@ class RoomStateTest {
     assertThat(room.takeFrameWrites()).isEmpty();
     assertThat(room.replicatedSlots()).isEmpty();
   }
-  // ---- join tokens ----
 
   @Test
   @DisplayName("a rewrite queues the frames relayed since a time again, exactly as first written, if still in the ring")
@@ -287,6 +286,8 @@ class RoomStateTest {
     assertThat(room.takeFrameWrites()).hasSize(FrameRing.SLOTS).allSatisfy((slot, record) ->
         assertThat(record).isEqualTo(first.get(slot)));
   }
+
+  // ---- join tokens ----
 
   private static final java.util.Base64.Encoder B64URL = java.util.Base64.getUrlEncoder().withoutPadding();
 
