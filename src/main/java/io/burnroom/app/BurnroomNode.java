@@ -8,6 +8,8 @@ import io.burnroom.cluster.HazelcastCallbacks;
 import io.burnroom.cluster.LocalEntries;
 import io.burnroom.cluster.PauseFence;
 import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.cluster.Routes;
+import io.burnroom.cluster.RoutingClusterManager;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.config.AppConfig;
 import io.burnroom.edge.ClientBundle;
@@ -94,7 +96,7 @@ public final class BurnroomNode {
     HazelcastClusterManager manager = null;
     if (config.cluster()) {
       HazelcastCallbacks.install();
-      manager = new HazelcastClusterManager(ClusterConfig.hazelcast(config));
+      manager = new RoutingClusterManager(ClusterConfig.hazelcast(config));
       options.setEventBusOptions(new EventBusOptions().setHost(config.clusterHost()).setPort(0)
           .setClusterPublicHost(config.clusterHost()));
       vertxFuture = builder.with(options).withClusterManager(manager).buildClustered();
@@ -128,7 +130,8 @@ public final class BurnroomNode {
     // One edge per core: they share the port, so sockets (parsing, checks, writes) spread over the event loops.
     // Vert.x binds a port once and shares it among its servers; port 0 ("any") is not shared, but a negative port
     // is: every server asking for -1 shares one random port.
-    EdgeShared shared = new EdgeShared(config, cluster::hasQuorum);
+    EdgeShared shared = new EdgeShared(config, cluster::hasQuorum,
+        mgr instanceof RoutingClusterManager routes ? routes : Routes.NONE);
     int port = config.httpPort() == 0 ? -1 : config.httpPort();
     List<EdgeVerticle> edges = new ArrayList<>();
     for (int i = 0; i < EDGE_INSTANCES; i++) {
@@ -232,6 +235,11 @@ public final class BurnroomNode {
   public boolean clustered() { return clusterManager != null; }
   /** "epoll" or "nio": the network transport this node's Vert.x runs on. */
   public String transport() { return vertx.isNativeTransportEnabled() ? "epoll" : "nio"; }
+
+  /** The node's cached event-bus routes (decision 66); nothing to cache on an embedded node. */
+  public Routes routes() {
+    return clusterManager instanceof RoutingClusterManager routes ? routes : Routes.NONE;
+  }
 
   /** The node's Hazelcast member, for tests and diagnostics that must look inside the maps (backups included). */
   public com.hazelcast.core.HazelcastInstance hazelcast() {

@@ -1,5 +1,6 @@
 package io.burnroom.edge;
 
+import io.burnroom.cluster.Routes;
 import io.burnroom.config.AppConfig;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -18,9 +19,12 @@ public final class EdgeShared {
   final ChunkReceipts receipts = new ChunkReceipts();
   /** False while the node lacks its cluster's quorum: room requests are refused at once (decision 48). */
   final BooleanSupplier serving;
+  /** The node's event-bus routes: a room request that got no answer drops its room's (decision 66). */
+  final Routes routes;
 
-  public EdgeShared(AppConfig config, BooleanSupplier serving) {
+  public EdgeShared(AppConfig config, BooleanSupplier serving, Routes routes) {
     this.serving = serving;
+    this.routes = routes;
     int perMinute = config.limits().roomsPerMinute();
     this.roomCreation = new SourceLimiter(perMinute / 60.0, perMinute);
     this.connects = new SourceLimiter(config.connectsPerMinutePerSource() / 60.0, config.connectsPerMinutePerSource());

@@ -80,7 +80,10 @@ public final class EdgeVerticle extends VerticleBase {
     deadlines = new RequestDeadlines(config.limits().joinTimeoutMs(), clock);
     deadlineSweeper = deadlines.startSweeping(vertx);
     servingWatch = vertx.setPeriodic(SERVING_WATCH_MS, id -> watchServing());
-    RoomClient rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L, shared.serving);
+    RoomClient rooms = new RoomClient(vertx, directory, (config.failureDetectSeconds() + 5) * 1000L, shared.serving,
+        shared.routes);
+    // Hazelcast's news that a member left reaches each edge too: its room requests in flight are sent again now.
+    vertx.eventBus().localConsumer(Addresses.NODE_LEFT, m -> rooms.nodeLeft());
     sockets = new LocalSockets(shared.sockets, metrics, d -> {
       if (shared.receipts.written(d.roomId(), d.credit())) {
         Bus.send(vertx.eventBus(), d.roomId(), new RoomNotice.ChunkTaken(nodeId, d.credit()));

@@ -1,21 +1,31 @@
 package io.burnroom.edge;
 
+import io.burnroom.bus.Addresses;
 import io.burnroom.bus.Bus;
 import io.burnroom.bus.RoomReply;
 import io.burnroom.bus.RoomRequest;
 import io.burnroom.cluster.RoomDirectory;
+import io.burnroom.cluster.Routes;
 import io.burnroom.wire.Base64Text;
 import io.burnroom.wire.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
  * How an edge talks to a room. A request that finds nobody at the room's address, times out, or reaches a room that
  * is handing over is retried while the directory still lists the room: that is the window in which a room moves to
  * another node (failover or graceful shutdown). Once the directory forgets the room, it is gone (404 / 4004).
+ *
+ * <p>Before each retry the node's cached route to the room is dropped, and when a cluster member leaves, the attempts
+ * in flight that may be sent twice are sent again at once rather than at their timeout (decision 66).
  */
 final class RoomClient implements RoomRequests {
   static final long ATTEMPT_TIMEOUT_MS = 3_000;
@@ -36,13 +46,31 @@ final class RoomClient implements RoomRequests {
   private final RoomDirectory directory;
   private final long retryBudgetMs;
   private final BooleanSupplier serving;
+  private final Routes routes;
   private final DeliveryOptions options = new DeliveryOptions().setSendTimeout(ATTEMPT_TIMEOUT_MS);
+  /** Attempts in flight that may be sent twice; touched on the edge's event loop only. */
+  private final Set<Promise<?>> inFlight = new LinkedHashSet<>();
 
-  RoomClient(Vertx vertx, RoomDirectory directory, long retryBudgetMs, BooleanSupplier serving) {
+  RoomClient(Vertx vertx, RoomDirectory directory, long retryBudgetMs, BooleanSupplier serving, Routes routes) {
     this.serving = serving;
     this.vertx = vertx;
     this.directory = directory;
     this.retryBudgetMs = retryBudgetMs;
+    this.routes = routes;
+  }
+
+  /**
+   * A cluster member left: an attempt in flight may be waiting for a node that will never answer, and would find out
+   * only at its timeout (3 s), by which time its room may have been restored elsewhere (found by chaos/: messages
+   * sent into a cut-off owner's last seconds were acknowledged after their room burned). Each one that may be sent
+   * twice is abandoned and sent again now, through a route read afresh; the room's dedupe answers a message it
+   * already has with the same acknowledgement.
+   */
+  void nodeLeft() {
+    for (Promise<?> p : new ArrayList<>(inFlight)) {
+      p.tryFail(new ReplyException(ReplyFailure.TIMEOUT, "a node left"));
+    }
+    inFlight.clear();
   }
 
   /** The answer's type is the request's. */
@@ -80,7 +108,7 @@ final class RoomClient implements RoomRequests {
 
   private <R extends RoomReply> Future<R> attempt(String roomId, RoomRequest<R> body, long deadline,
                                                   BooleanSupplier wanted) {
-    return Bus.request(vertx.eventBus(), roomId, body, options)
+    return send(roomId, body)
         .recover(e -> {
           if (!retryable(e)) {
             return Future.failedFuture(new RoomError(Bus.errorOf(e)));
@@ -93,6 +121,10 @@ final class RoomClient implements RoomRequests {
           if (System.currentTimeMillis() >= deadline || !serving.getAsBoolean() || !wanted.getAsBoolean()) {
             return Future.failedFuture(new RoomError(ErrorCode.NODE_SHUTTING_DOWN));
           }
+          // The route this node holds may be wrong (an update it missed while paused or cut off): a room on a live
+          // node that no longer has it is never answered, so every retry along it would time out (found by chaos/:
+          // resumes unanswered for 10 s while their room served the others).
+          routes.forget(Addresses.room(roomId));
           // A look-up that fails (a partition still owned by a paused or dead node, a migration) says nothing about
           // the room: it is asked again until the deadline. Only an answer without the room is "not found" (4004),
           // which the client takes as the end of its room (found by chaos/: a room created during a pause was
@@ -101,6 +133,24 @@ final class RoomClient implements RoomRequests {
               ? Future.failedFuture(new RoomError(ErrorCode.ROOM_NOT_FOUND))
               : delay().compose(v -> attempt(roomId, body, deadline, wanted)));
         });
+  }
+
+  private <R extends RoomReply> Future<R> send(String roomId, RoomRequest<R> body) {
+    Future<R> sent = Bus.request(vertx.eventBus(), roomId, body, options);
+    if (!body.idempotent()) {
+      return sent;
+    }
+    Promise<R> attempt = Promise.promise();
+    inFlight.add(attempt);
+    sent.onComplete(ar -> {
+      inFlight.remove(attempt);
+      if (ar.succeeded()) {
+        attempt.tryComplete(ar.result());
+      } else {
+        attempt.tryFail(ar.cause());
+      }
+    });
+    return attempt.future();
   }
 
   private Future<Void> delay() {
