@@ -270,6 +270,12 @@ final class ChaosCluster implements AutoCloseable {
     }
   }
 
+  /** True when node i answers {@code /health/ready} with 200 within half a second: it sees its quorum and serves. */
+  boolean ready(int i) {
+    return nodes[i] != null && nodes[i].isAlive()
+        && get("http://" + address(i) + ":" + MGMT_PORT + "/health/ready", 500) != null;
+  }
+
   /** The whole scrape of node i, or null. */
   String metrics(int i) {
     if (nodes[i] == null || !nodes[i].isAlive()) {

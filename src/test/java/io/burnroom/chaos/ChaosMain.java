@@ -294,6 +294,15 @@ public final class ChaosMain {
 
   private void sample(ChaosCluster cluster) {
     while (sampling.get()) {
+      long which = 0;
+      int ready = 0;
+      for (int i = 0; i < cluster.size(); i++) {
+        if (cluster.ready(i)) {
+          which |= 1L << i;
+          ready++;
+        }
+      }
+      history.add(Kind.READY, null, null, null, null, which, ready);
       long before = mayLive();
       long sum = 0;
       boolean all = true;

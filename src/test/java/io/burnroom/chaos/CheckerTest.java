@@ -205,4 +205,61 @@ class CheckerTest {
     assertThat(ChaosSchedule.plan(8, 600_000, 3, 10_000, 0).faults()).isNotEqualTo(a.faults());
     assertThat(a.faults().subList(0, 5).stream().map(ChaosSchedule.Fault::kind).distinct()).hasSize(5);
   }
+
+  /** Readiness samples every second from {@code from} to {@code to}: no node ready in [noneFrom, noneTo), else 2. */
+  private static void readiness(List<Event> h, long from, long to, long noneFrom, long noneTo) {
+    for (long at = from; at <= to; at += 1_000) {
+      boolean none = at >= noneFrom && at < noneTo;
+      h.add(new Event(at, Kind.READY, null, null, null, null, none ? 0 : 3, none ? 0 : 2));
+    }
+    h.sort(java.util.Comparator.comparingLong(Event::at));
+  }
+
+  private static void fault(List<Event> h, String what, long from, long to) {
+    h.add(new Event(from, Kind.FAULT_START, null, null, null, what, -1, -1));
+    h.add(new Event(to, Kind.FAULT_END, null, null, null, what, -1, -1));
+    h.sort(java.util.Comparator.comparingLong(Event::at));
+  }
+
+  /** Clean, plus a-3 sent 9 s before the expiry and never acknowledged, during two overlapping splits. */
+  private static List<Event> unackedInDoubleFault() {
+    List<Event> h = clean();
+    h.add(e(EXPIRES - 9_000, Kind.SEND, "a", null, "a-3", -1, -1));
+    fault(h, "PAUSE node1 #1", EXPIRES - 20_000, EXPIRES - 12_000);
+    fault(h, "PARTITION node3 #2", EXPIRES - 9_500, EXPIRES - 1_000);
+    return h;
+  }
+
+  @Test
+  @DisplayName("time in which no node was ready does not count against acknowledging a message")
+  void noReadyNodeExtendsTheBound() {
+    List<Event> readyThroughout = unackedInDoubleFault();
+    readiness(readyThroughout, 0, EXPIRES + 1_000, 0, 0);
+    assertThat(rulesBroken(readyThroughout)).containsExactly("acknowledged");
+
+    List<Event> noneReady = unackedInDoubleFault();
+    readiness(noneReady, 0, EXPIRES + 1_000, EXPIRES - 9_000, EXPIRES - 3_000); // 6 s: 9 - 6 < 3 + 2
+    assertThat(rulesBroken(noneReady)).isEmpty();
+
+    List<Event> brieflyNone = unackedInDoubleFault();
+    readiness(brieflyNone, 0, EXPIRES + 1_000, EXPIRES - 9_000, EXPIRES - 7_000); // 2 s: 9 - 2 > 3 + 2
+    assertThat(rulesBroken(brieflyNone)).containsExactly("acknowledged");
+  }
+
+  @Test
+  @DisplayName("no node ready while at most one node is under a fault breaks 'a side serves'")
+  void aSideServes() {
+    List<Event> oneFault = clean();
+    fault(oneFault, "PAUSE node1 #1", 20_000, 30_000);
+    readiness(oneFault, 0, EXPIRES + 1_000, 25_000, 28_000);
+    assertThat(rulesBroken(oneFault)).containsExactly("a side serves");
+    assertThat(checker.check(oneFault).violations().get(0).detail()).contains("only node1");
+
+    List<Event> twoFaults = clean();
+    fault(twoFaults, "PAUSE node1 #1", 20_000, 30_000);
+    fault(twoFaults, "PARTITION node3 #2", 36_000, 45_000); // node1 has not merged back yet (20 s)
+    readiness(twoFaults, 0, EXPIRES + 1_000, 37_000, 46_000);
+    assertThat(rulesBroken(twoFaults)).isEmpty();
+    assertThat(checker.check(twoFaults).report()).contains("no node ready for 9.0 s in 1 stretch");
+  }
 }

@@ -37,6 +37,11 @@ public final class History {
     FAULT_START,
     /** A fault ended (node back and ready, link healed): {@code id} = description. */
     FAULT_END,
+    /**
+     * Nodes that answered {@code /health/ready} with 200 (they see their quorum and serve): {@code value} = how many,
+     * {@code seq} = which (bit i for node i + 1). Sampled once a second.
+     */
+    READY,
     /** Rooms live on all nodes that answered: {@code value} = sum of burnroom_rooms_active, {@code seq} = how many rooms may be alive. */
     SAMPLE,
     /** After the run: {@code member} = node, {@code id} = gauge, {@code value} = its value. */
