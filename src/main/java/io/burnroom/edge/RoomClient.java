@@ -8,6 +8,7 @@ import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.Routes;
 import io.burnroom.wire.Base64Text;
 import io.burnroom.wire.ErrorCode;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -97,11 +98,7 @@ final class RoomClient implements RoomRequests {
         id -> result.tryFail(new RoomError(ErrorCode.NODE_SHUTTING_DOWN)));
     this.attempt(roomId, body, System.currentTimeMillis() + retryBudgetMs, wanted).onComplete(ar -> {
       vertx.cancelTimer(timer);
-      if (ar.succeeded()) {
-        result.tryComplete(ar.result());
-      } else {
-        result.tryFail(ar.cause());
-      }
+      settle(result, ar);
     });
     return result.future();
   }
@@ -144,13 +141,18 @@ final class RoomClient implements RoomRequests {
     inFlight.add(attempt);
     sent.onComplete(ar -> {
       inFlight.remove(attempt);
-      if (ar.succeeded()) {
-        attempt.tryComplete(ar.result());
-      } else {
-        attempt.tryFail(ar.cause());
-      }
+      settle(attempt, ar);
     });
     return attempt.future();
+  }
+
+  /** Completes {@code p} with {@code ar} unless something (a timer, a member leaving) settled it first. */
+  private static <T> void settle(Promise<T> p, AsyncResult<T> ar) {
+    if (ar.succeeded()) {
+      p.tryComplete(ar.result());
+    } else {
+      p.tryFail(ar.cause());
+    }
   }
 
   private Future<Void> delay() {
