@@ -7,7 +7,10 @@ import io.burnroom.metrics.BurnroomMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -15,8 +18,16 @@ import java.util.Set;
  * back every room whose owner is not alive, from its replicated snapshot and frames. It first wins a compare-and-set
  * on the room's directory entry, so a room never has two owners; a room whose time ran out while its node was down
  * is burned at once instead. Runs on the room host's event loop, which deploys what it restores.
+ *
+ * <p>The elected survivor may be unable to: a node that woke from a pause is a member, and the lowest id, while it
+ * is still fenced (decision 48) and restores nothing. So every other node that sees the quorum keeps looking, and
+ * restores an orphan itself once it has seen it orphaned for {@link #FALLBACK_MS} (decision 68); the compare-and-set
+ * still lets only one node have it.
  */
 final class FailoverRestore {
+  /** How long a node that is not the elected restorer waits for it before it restores an orphan itself. */
+  static final long FALLBACK_MS = 1_000;
+
   /** The room host, as the restore sees it. */
   interface Host {
     /** True when the room is deployed or starting on this node. */
@@ -36,6 +47,8 @@ final class FailoverRestore {
   private final SnapshotStore snapshots;
   private final BurnroomMetrics metrics;
   private final ClusterView cluster;
+  /** Orphans seen while another node was the elected restorer, with when each was first seen (room ids, in memory). */
+  private final Map<String, Long> orphanedSince = new HashMap<>();
 
   FailoverRestore(String nodeId, Clock clock, Ids ids, RoomDirectory directory, SnapshotStore snapshots,
                   BurnroomMetrics metrics, ClusterView cluster) {
@@ -49,9 +62,10 @@ final class FailoverRestore {
   }
 
   /**
-   * One pass: if this node is the elected restorer and sees the quorum, bring back every room whose owner is not
-   * alive, and every room this node claimed earlier but could not bring back. Completes true when nothing is left to
-   * do here (not the restorer, or every orphan restored, burned or taken by another node), false when the pass must
+   * One pass: if this node sees the quorum, bring back every room whose owner is not alive, and every room this node
+   * claimed earlier but could not bring back; a node that is not the elected restorer takes only the orphans it has
+   * seen for {@link #FALLBACK_MS}. Completes true when nothing is left to do here (every orphan restored, burned or
+   * taken by another node), false when the pass must
    * run again: the node lacks the quorum (the other side restores them, or this one once it has the quorum back,
    * decision 48), or a look-up, a claim or a load failed. During a pause or a partition the maps' operations can
    * fail for seconds (a partition still owned by the lost node, a migration); a pass that gave up then left the
@@ -65,21 +79,31 @@ final class FailoverRestore {
     if (!cluster.hasQuorum()) {
       return Future.succeededFuture(false);
     }
-    if (!cluster.isRestorer()) {
-      return Future.succeededFuture(true);
-    }
+    boolean elected = cluster.isRestorer();
     Set<String> live = cluster.liveNodes();
     return directory.all().transform(ar -> {
       if (ar.failed()) {
         return Future.succeededFuture(false);
       }
-      List<Future<Boolean>> restores = ar.result().stream()
+      List<RoomDirectory.Entry> orphans = ar.result().stream()
           .filter(e -> (!live.contains(e.owner()) || e.owner().equals(nodeId)) && !host.hosts(e.roomId()))
-          .map(e -> restore(host, e, live))
           .toList();
+      List<RoomDirectory.Entry> mine = elected ? orphans : waitedFor(orphans);
+      List<Future<Boolean>> restores = mine.stream().map(e -> restore(host, e, live)).toList();
+      // A node that is not the restorer keeps passing while it sees orphans: the restorer may never take them.
       return Future.join(restores).transform(all -> Future.succeededFuture(
-          restores.stream().allMatch(f -> f.succeeded() && f.result())));
+          restores.stream().allMatch(f -> f.succeeded() && f.result()) && mine.size() == orphans.size()));
     });
+  }
+
+  /** The orphans this node has seen for {@link #FALLBACK_MS} or more; forgets the ones no longer orphaned. */
+  private List<RoomDirectory.Entry> waitedFor(List<RoomDirectory.Entry> orphans) {
+    long now = clock.millis();
+    Set<String> ids = new HashSet<>();
+    orphans.forEach(e -> ids.add(e.roomId()));
+    orphanedSince.keySet().retainAll(ids);
+    orphans.forEach(e -> orphanedSince.putIfAbsent(e.roomId(), now));
+    return orphans.stream().filter(e -> now - orphanedSince.get(e.roomId()) >= FALLBACK_MS).toList();
   }
 
   /** True when the room is settled: restored here, burned, gone, or claimed by another node. */
