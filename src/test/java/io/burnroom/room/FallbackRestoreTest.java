@@ -3,17 +3,16 @@ package io.burnroom.room;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.burnroom.app.BurnroomNode;
-import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.metrics.BurnroomMetrics;
+import io.burnroom.support.SettableClusterView;
 import io.burnroom.support.TestNodes;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -41,31 +40,6 @@ class FallbackRestoreTest {
     nodes.close();
   }
 
-  /** This node's view: it has the quorum, sees only itself alive, and is not the restorer. */
-  private static ClusterView notElected(String me) {
-    return new ClusterView() {
-      @Override
-      public String localNode() {
-        return me;
-      }
-
-      @Override
-      public Set<String> liveNodes() {
-        return Set.of(me, "fenced-restorer");
-      }
-
-      @Override
-      public boolean hasQuorum() {
-        return true;
-      }
-
-      @Override
-      public boolean isRestorer() {
-        return false;
-      }
-    };
-  }
-
   /** A host that records what it is asked to deploy and deploys nothing. */
   private static final class Recorder implements FailoverRestore.Host {
     final List<String> deployed = new ArrayList<>();
@@ -84,6 +58,13 @@ class FallbackRestoreTest {
     @Override
     public void gone(String roomId) {
     }
+  }
+
+  /** This node's view: it has the quorum and is not the elected restorer (that one is fenced, elsewhere). */
+  private static SettableClusterView notElected(String me) {
+    SettableClusterView view = new SettableClusterView(me);
+    view.elected = false;
+    return view;
   }
 
   @Test

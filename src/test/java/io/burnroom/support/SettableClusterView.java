@@ -8,6 +8,8 @@ public final class SettableClusterView implements ClusterView {
   private final String node;
   public volatile boolean quorum = true;
   public volatile long epoch = 1;
+  /** Whether this node is the elected restorer (it is the only live node, so by default it is). */
+  public volatile boolean elected = true;
   /** Runs at every {@link #hasQuorum()} before it answers: a test can change the view between two questions. */
   public volatile Runnable onAsk = () -> { };
 
@@ -34,5 +36,10 @@ public final class SettableClusterView implements ClusterView {
   @Override
   public long quorumEpoch() {
     return epoch;
+  }
+
+  @Override
+  public boolean isRestorer() {
+    return elected;
   }
 }
