@@ -130,8 +130,7 @@ public final class BurnroomNode {
     // One edge per core: they share the port, so sockets (parsing, checks, writes) spread over the event loops.
     // Vert.x binds a port once and shares it among its servers; port 0 ("any") is not shared, but a negative port
     // is: every server asking for -1 shares one random port.
-    EdgeShared shared = new EdgeShared(config, cluster::hasQuorum,
-        mgr instanceof RoutingClusterManager routes ? routes : Routes.NONE);
+    EdgeShared shared = new EdgeShared(config, cluster::hasQuorum, routesOf(mgr));
     int port = config.httpPort() == 0 ? -1 : config.httpPort();
     List<EdgeVerticle> edges = new ArrayList<>();
     for (int i = 0; i < EDGE_INSTANCES; i++) {
@@ -238,7 +237,11 @@ public final class BurnroomNode {
 
   /** The node's cached event-bus routes (decision 66); nothing to cache on an embedded node. */
   public Routes routes() {
-    return clusterManager instanceof RoutingClusterManager routes ? routes : Routes.NONE;
+    return routesOf(clusterManager);
+  }
+
+  private static Routes routesOf(HazelcastClusterManager manager) {
+    return manager instanceof RoutingClusterManager routes ? routes : Routes.NONE;
   }
 
   /** The node's Hazelcast member, for tests and diagnostics that must look inside the maps (backups included). */

@@ -40,7 +40,7 @@ public final class RoutingClusterManager extends HazelcastClusterManager impleme
   @Override
   public void registrationListener(RegistrationListener listener) {
     this.selector = listener;
-    super.registrationListener(new LiveRoutes(listener));
+    super.registrationListener(new LiveRoutes());
   }
 
   @Override
@@ -105,12 +105,6 @@ public final class RoutingClusterManager extends HazelcastClusterManager impleme
 
   /** Hazelcast's news about registrations, passed to Vert.x's selector as described above. */
   private final class LiveRoutes implements RegistrationListener {
-    private final RegistrationListener selector;
-
-    LiveRoutes(RegistrationListener selector) {
-      this.selector = selector;
-    }
-
     @Override
     public void registrationsUpdated(RegistrationUpdateEvent event) {
       List<RegistrationInfo> live = live(event.registrations());

@@ -17,6 +17,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
@@ -68,10 +69,9 @@ final class RoomClient implements RoomRequests {
    * already has with the same acknowledgement.
    */
   void nodeLeft() {
-    for (Promise<?> p : new ArrayList<>(inFlight)) {
-      p.tryFail(new ReplyException(ReplyFailure.TIMEOUT, "a node left"));
-    }
-    inFlight.clear();
+    List<Promise<?>> abandoned = new ArrayList<>(inFlight);
+    inFlight.clear(); // before failing them: their retries add attempts of their own
+    abandoned.forEach(p -> p.tryFail(new ReplyException(ReplyFailure.TIMEOUT, "a node left")));
   }
 
   /** The answer's type is the request's. */

@@ -272,16 +272,20 @@ final class ChaosCluster implements AutoCloseable {
 
   /** True when node i answers {@code /health/ready} with 200 within half a second: it sees its quorum and serves. */
   boolean ready(int i) {
-    return nodes[i] != null && nodes[i].isAlive()
-        && get("http://" + address(i) + ":" + MGMT_PORT + "/health/ready", 500) != null;
+    return management(i, "/health/ready", 500) != null;
   }
 
   /** The whole scrape of node i, or null. */
   String metrics(int i) {
+    return management(i, "/metrics", 1000);
+  }
+
+  /** A 200 answer's body from node i's management port, or null (no such node, not running, no answer in time). */
+  private String management(int i, String path, long timeoutMs) {
     if (nodes[i] == null || !nodes[i].isAlive()) {
       return null;
     }
-    return get("http://" + address(i) + ":" + MGMT_PORT + "/metrics", 1000);
+    return get("http://" + address(i) + ":" + MGMT_PORT + path, timeoutMs);
   }
 
   String get(String url, long timeoutMs) {
