@@ -7,6 +7,7 @@ import io.burnroom.cluster.ClusterView;
 import io.burnroom.cluster.HazelcastCallbacks;
 import io.burnroom.cluster.LocalEntries;
 import io.burnroom.cluster.PauseFence;
+import io.burnroom.cluster.SpareLinks;
 import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.Routes;
 import io.burnroom.cluster.RoutingClusterManager;
@@ -120,6 +121,7 @@ public final class BurnroomNode {
     PauseFence fence = PauseFence.start(vertx, Math.max(1000, detectMs - 1000), detectMs + 2000);
     if (mgr != null) {
       fence.followMerges(mgr.getHazelcastInstance(), MERGE_GRACE_MS);
+      SpareLinks.start(vertx, mgr.getHazelcastInstance(), SpareLinks.SWEEP_MS, SpareLinks.idleMs(detectMs));
     }
     ClusterView cluster = mgr != null ? ClusterView.hazelcast(mgr.getHazelcastInstance(), nodeId, config.quorum(),
         fence, Math.max(2500, detectMs - 1000)) : ClusterView.single(nodeId);
