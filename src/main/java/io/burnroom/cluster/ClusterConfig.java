@@ -33,6 +33,9 @@ public final class ClusterConfig {
   static final List<String> BIND_TO_CLUSTER_HOST = List.of("hazelcast.socket.bind.any",
       "hazelcast.socket.client.bind.any");
 
+  static final String PARTITION_COUNT = "hazelcast.partition.count";
+  static final int PARTITIONS = 71;
+
   /** How long a node looks its peers up in DNS before it forms a cluster alone: Hazelcast's own default. */
   static final int KUBERNETES_JOIN_WAIT_SECONDS = 5;
 
@@ -67,8 +70,14 @@ public final class ClusterConfig {
     // 5 s: a whole round took about a minute, and entries of rooms burned by their timer (their removes find them
     // expired) outlived them that long. Every partition every second instead; one with nothing expirable is skipped.
     c.setProperty("hazelcast.internal.map.expiration.task.period.seconds", "1");
-    c.setProperty("hazelcast.internal.map.expiration.cleanup.operation.count",
-        c.getProperty("hazelcast.partition.count") == null ? "271" : c.getProperty("hazelcast.partition.count"));
+    // Partitions: 71, not Hazelcast's 271 (decision 69). Each partition a node holds a copy of costs it heap for as
+    // long as it runs, once first used: Hazelcast's multimap partition container alone (the event bus's
+    // registrations) allocates a table for 1,000 maps on its first entry, 8 KiB; with 271 partitions that grew every
+    // node's heap by up to 2 MiB over its first few hundred rooms (chaos/'s heap report). The cluster's few small
+    // maps need no finer spread; the expiry sweep above visits a quarter as many partitions. All members must agree.
+    String partitions = System.getProperty(PARTITION_COUNT, String.valueOf(PARTITIONS));
+    c.setProperty(PARTITION_COUNT, partitions);
+    c.setProperty("hazelcast.internal.map.expiration.cleanup.operation.count", partitions);
     // A backup copy that missed a write (its node paused or just gone when the write came, or its replica in the middle
     // of a migration) is repaired by Hazelcast's anti-entropy, every 30 s by default. A primary lost before that gave
     // the room back without what the copy missed: an extend's new expiry (the room's entry vanished at the old one,
