@@ -233,19 +233,32 @@ final class ChaosCluster implements AutoCloseable {
       "io.burnroom.room.Member", "io.burnroom.room.ReplayLog", "io.burnroom.edge.SocketSession");
 
   /**
-   * How many objects of each of {@code classes} node i's heap holds after a full collection (the JVM's class histogram
-   * over JMX, which collects first); null when the node does not answer.
+   * How many objects of each of {@code classes} node i's heap holds after a full collection; null when the node does not
+   * answer.
    */
   Map<String, Long> liveObjects(int i, List<String> classes) {
+    Map<String, long[]> all = histogram(i);
+    if (all == null) {
+      return null;
+    }
+    Map<String, Long> out = new java.util.TreeMap<>();
+    classes.forEach(k -> out.put(k, all.containsKey(k) ? all.get(k)[0] : 0L));
+    return out;
+  }
+
+  /**
+   * Node i's heap by class after a full collection (the JVM's class histogram over JMX, which collects first): class
+   * name to {objects, bytes}; null when the node does not answer.
+   */
+  Map<String, long[]> histogram(int i) {
     return overJmx(i, c -> {
       String text = (String) c.invoke(new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
           "gcClassHistogram", new Object[] {new String[0]}, new String[] {String[].class.getName()});
-      Map<String, Long> out = new java.util.TreeMap<>();
-      classes.forEach(k -> out.put(k, 0L));
+      Map<String, long[]> out = new java.util.HashMap<>();
       for (String line : text.split("\n")) {
         String[] f = line.trim().split("\\s+"); // "rank: instances bytes class (module)"
-        if (f.length >= 4 && out.containsKey(f[3])) {
-          out.put(f[3], Long.parseLong(f[1]));
+        if (f.length >= 4 && f[0].endsWith(":")) {
+          out.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
         }
       }
       return out;

@@ -39,11 +39,13 @@ import java.util.function.Consumer;
  *   --check=FILE (no run: the checker's verdict on a history written by --history)
  *   --history=FILE (also write the history there, one event a line; it names rooms r1, r2, … never by id)
  *   --quorum=true|false (true: nodes get BURNROOM_CLUSTER_SIZE=N and the checker lets no split excuse a loss)
+ *   --warmup=S (100: a lap of S seconds before the heap baseline, its rooms and faults not checked; 0 = none)
  * </pre>
  */
 public final class ChaosMain {
   static final String IN_NAMESPACE = "BURNROOM_CHAOS_NETNS";
-  private static final String[] KEYS = {"minutes", "seed", "nodes", "rooms", "members", "detect", "root", "history", "faults", "check", "quorum"};
+  private static final String[] KEYS = {"minutes", "seed", "nodes", "rooms", "members", "detect", "root", "history", "faults", "check", "quorum",
+      "warmup"};
 
   private final Map<String, String> opts;
   private final History history = new History();
@@ -75,7 +77,7 @@ public final class ChaosMain {
 
   static Map<String, String> parse(String[] args) {
     Map<String, String> o = new HashMap<>(Map.of("minutes", "2", "seed", "1", "nodes", "3", "rooms", "6",
-        "members", "3", "detect", "5", "root", System.getProperty("user.dir"), "quorum", "true"));
+        "members", "3", "detect", "5", "root", System.getProperty("user.dir"), "quorum", "true", "warmup", "100"));
     for (String a : args) {
       int eq = a.indexOf('=');
       String k = a.startsWith("--") && eq > 2 ? a.substring(2, eq) : null;
@@ -147,27 +149,24 @@ public final class ChaosMain {
           ChaosCluster.LB_PORT);
       cluster.start();
       say("%d nodes and haproxy ready", nodes);
-      heap(cluster, History.BASELINE);
-      t0 = System.currentTimeMillis();
-      Vertx v = vertx;
-      Thread load = daemon("chaos-load", () -> load(v, cluster, seed, durationMs));
-      Thread sampler = daemon("chaos-sampler", () -> sample(cluster));
-      daemon("chaos-supervisor", () -> supervise(cluster));
-      runFaults(schedule, cluster, net);
-      sleepUntil(t0 + durationMs);
-      loadOn.set(false);
-      load.join();
-      say("schedule done; waiting for the last rooms to burn");
-      long deadline = System.currentTimeMillis() + 120_000;
-      while (rooms.stream().anyMatch(r -> !r.done()) && System.currentTimeMillis() < deadline) {
-        ChaosCluster.sleep(200);
+      long warmMs = Long.parseLong(opts.get("warmup")) * 1000;
+      if (warmMs > 0) {
+        // Before the baseline: every node cut off once and one paused, with rooms talking throughout, so the code
+        // and the tables a node first uses under faults are in the baseline, not counted as growth (decision 69).
+        // Nothing is restarted here: a restarted node would give a baseline of a process that has seen none of it.
+        ChaosMain warm = new ChaosMain(opts);
+        say("warm-up: %d s, its own rooms, not checked", warmMs / 1000);
+        ChaosSchedule plan = ChaosSchedule.warmUp(nodes, warmMs, detect * 1000L);
+        System.out.print("warm-up " + plan);
+        warm.lap(vertx, cluster, net, plan, warmMs, seed ^ 0x3A3AL);
+        warm.endState(cluster);
+        // Rule 7 covers the warm-up too: whatever it left behind would also sit in the baseline.
+        warm.history.events().stream().filter(e -> e.kind() == Kind.END_STATE).forEach(e -> history.add(
+            Kind.END_STATE, null, e.member(), null, "after the warm-up: " + e.id(), -1, e.value()));
+        say("warm-up over: %d rooms, %d events", warm.rooms.size(), warm.history.size());
       }
-      rooms.stream().filter(r -> !r.done()).forEach(r -> {
-        say("%s: not every member heard the burn; abandoning", r.name());
-        r.abandon();
-      });
-      sampling.set(false);
-      sampler.join();
+      heap(cluster, History.BASELINE);
+      lap(vertx, cluster, net, schedule, durationMs, seed);
       say("all rooms over; reading every node's gauges");
       endState(cluster);
       heap(cluster, History.AFTER);
@@ -190,6 +189,30 @@ public final class ChaosMain {
         + ", network faults: namespace + iptables + NFQUEUE");
     System.out.print(v.report());
     return v.passed();
+  }
+
+  /** One lap: rooms talking through the cluster under {@code schedule} for {@code durationMs}, until every room burned. */
+  private void lap(Vertx vertx, ChaosCluster cluster, ChaosNet net, ChaosSchedule schedule, long durationMs, long seed)
+      throws InterruptedException {
+    t0 = System.currentTimeMillis();
+    Thread load = daemon("chaos-load", () -> load(vertx, cluster, seed, durationMs));
+    Thread sampler = daemon("chaos-sampler", () -> sample(cluster));
+    daemon("chaos-supervisor", () -> supervise(cluster));
+    runFaults(schedule, cluster, net);
+    sleepUntil(t0 + durationMs);
+    loadOn.set(false);
+    load.join();
+    say("schedule done; waiting for the last rooms to burn");
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (rooms.stream().anyMatch(r -> !r.done()) && System.currentTimeMillis() < deadline) {
+      ChaosCluster.sleep(200);
+    }
+    rooms.stream().filter(r -> !r.done()).forEach(r -> {
+      say("%s: not every member heard the burn; abandoning", r.name());
+      r.abandon();
+    });
+    sampling.set(false);
+    sampler.join();
   }
 
   private void runFaults(ChaosSchedule schedule, ChaosCluster cluster, ChaosNet net) {
@@ -336,12 +359,24 @@ public final class ChaosMain {
         + rooms.stream().filter(r -> !r.done() || now < r.latestExpiry() + 2000).count();
   }
 
-  /** Each node's heap after a full collection, for the heap rule. */
+  /** Each node's heap by class at the baseline, so the report can say what grew (a restarted node: its predecessor's). */
+  private final Map<Integer, Map<String, long[]>> baselineClasses = new java.util.HashMap<>();
+
+  /** Each node's heap after a full collection, for the heap rule, and after the run the classes that grew most. */
   private void heap(ChaosCluster cluster, String when) {
     for (int i = 0; i < cluster.size(); i++) {
       java.util.OptionalLong used = cluster.heapAfterFullGc(i);
       if (used.isPresent()) {
         history.add(Kind.HEAP, null, "node" + (i + 1), null, when, -1, used.getAsLong());
+      }
+      Map<String, long[]> classes = cluster.histogram(i);
+      if (classes == null) {
+        continue;
+      }
+      if (History.BASELINE.equals(when)) {
+        baselineClasses.put(i, classes);
+      } else if (baselineClasses.containsKey(i)) {
+        say("node%d heap growth by class: %s", i + 1, HeapGrowth.top(baselineClasses.get(i), classes, 12));
       }
     }
   }

@@ -85,6 +85,24 @@ public final class ChaosSchedule {
     return new ChaosSchedule(seed, durationMs, out);
   }
 
+  /**
+   * The warm-up before the heap baseline (decision 69): each node cut off in turn (a 1|2 partition with three nodes,
+   * 9 s, then a merge), then the first node paused past failure detection, as far as {@code durationMs} allows with
+   * time left to merge. No kill or SIGTERM: each node keeps the process whose heap the baseline measures.
+   */
+  public static ChaosSchedule warmUp(int nodes, long durationMs, long detectMs) {
+    List<Fault> out = new ArrayList<>();
+    long t = 8_000;
+    for (int i = 0; i < nodes && t + 9_000 + 10_000 <= durationMs; i++, t += 22_000) {
+      out.add(new Fault(t, Kind.PARTITION, i, 9_000));
+    }
+    long pause = Math.max(5_000, detectMs + 3_000);
+    if (t + pause + 10_000 <= durationMs) {
+      out.add(new Fault(t, Kind.PAUSE, 0, pause));
+    }
+    return new ChaosSchedule(0, durationMs, out);
+  }
+
   public long seed() { return seed; }
   public long durationMs() { return durationMs; }
   public List<Fault> faults() { return faults; }

@@ -129,15 +129,28 @@ class CheckerTest {
   }
 
   @Test
-  @DisplayName("the heap after a full collection is reported per node against its baseline, not failed")
-  void heapReported() {
+  @DisplayName("a node's heap after the run more than 5 % above its baseline fails; within 5 % passes")
+  void heapRule() {
     List<Event> h = clean();
     h.add(0, e(0, Kind.HEAP, "node1", null, History.BASELINE, -1, 16L << 20));
+    h.add(0, e(0, Kind.HEAP, "node2", null, History.BASELINE, -1, 16L << 20));
     h.add(e(EXPIRES + 30_000, Kind.HEAP, "node1", null, History.AFTER, -1, 18L << 20));
+    h.add(e(EXPIRES + 30_000, Kind.HEAP, "node2", null, History.AFTER, -1, (16L << 20) + (800L << 10)));
     Checker.Verdict v = checker.check(h);
-    assertThat(v.violations()).isEmpty();
-    assertThat(v.rooms().get("heap")).contains("node1 16.0 → 18.0 MiB (+12.5 %, over 5 %)");
-    assertThat(v.checked()).containsEntry("heap (measured)", 1);
+    assertThat(v.violations()).singleElement().satisfies(x -> {
+      assertThat(x.rule()).isEqualTo("heap");
+      assertThat(x.detail()).contains("node1 16.0 → 18.0 MiB (+12.5 %)");
+    });
+    assertThat(v.rooms().get("heap")).contains("node2 16.0 → 16.8 MiB (+4.9 %)");
+    assertThat(v.checked()).containsEntry("heap", 2);
+  }
+
+  @Test
+  @DisplayName("a node with a baseline but no figure after the run fails the heap rule")
+  void heapMissing() {
+    List<Event> h = clean();
+    h.add(0, e(0, Kind.HEAP, "node1", null, History.BASELINE, -1, 16L << 20));
+    assertThat(checker.check(h).violations()).singleElement().satisfies(x -> assertThat(x.rule()).isEqualTo("heap"));
   }
 
   @Test
@@ -204,6 +217,16 @@ class CheckerTest {
     assertThat(ChaosSchedule.plan(7, 600_000, 3, 10_000, 0).faults()).isEqualTo(a.faults());
     assertThat(ChaosSchedule.plan(8, 600_000, 3, 10_000, 0).faults()).isNotEqualTo(a.faults());
     assertThat(a.faults().subList(0, 5).stream().map(ChaosSchedule.Fault::kind).distinct()).hasSize(5);
+  }
+
+  @Test
+  @DisplayName("the warm-up cuts off every node once and pauses one, restarts none, and ends with time to merge")
+  void warmUpSchedule() {
+    ChaosSchedule w = ChaosSchedule.warmUp(3, 100_000, 5_000);
+    assertThat(w.faults()).extracting(ChaosSchedule.Fault::kind).containsExactly(ChaosSchedule.Kind.PARTITION,
+        ChaosSchedule.Kind.PARTITION, ChaosSchedule.Kind.PARTITION, ChaosSchedule.Kind.PAUSE);
+    assertThat(w.faults()).extracting(ChaosSchedule.Fault::node).containsExactly(0, 1, 2, 0);
+    assertThat(w.faults()).allSatisfy(f -> assertThat(f.atMs() + f.holdMs()).isLessThanOrEqualTo(90_000));
   }
 
   /** Readiness samples every second from {@code from} to {@code to}: no node ready in [noneFrom, noneTo), else 2. */

@@ -53,6 +53,7 @@ class ChaosIT {
     for (String kind : KINDS) {
       assertThat(text).as("the schedule ran a %s", kind).containsPattern("fault " + kind + " .* over after");
     }
+    assertThat(text).as("every node's heap held to its baseline").contains("heap=3");
     assertThat(text).contains("VERDICT: PASS");
     assertThat(exit).isZero();
   }
