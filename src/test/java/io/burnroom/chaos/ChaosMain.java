@@ -152,7 +152,7 @@ public final class ChaosMain {
       long warmMs = Long.parseLong(opts.get("warmup")) * 1000;
       if (warmMs > 0) {
         // Before the baseline: every node cut off once and one paused, with rooms talking throughout, so the code
-        // and the tables a node first uses under faults are in the baseline, not counted as growth (decision 69).
+        // and the tables a node first uses under faults are in the baseline, not counted as growth (decision 71).
         // Nothing is restarted here: a restarted node would give a baseline of a process that has seen none of it.
         ChaosMain warm = new ChaosMain(opts);
         say("warm-up: %d s, its own rooms, not checked", warmMs / 1000);
