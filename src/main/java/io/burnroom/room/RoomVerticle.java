@@ -11,7 +11,6 @@ import io.burnroom.cluster.RoomDirectory;
 import io.burnroom.cluster.SnapshotStore;
 import io.burnroom.config.ByteRate;
 import io.burnroom.config.ChunkLimits;
-import io.burnroom.metrics.BurnroomMetrics.BurnReason;
 import io.burnroom.metrics.BurnroomMetrics;
 import io.burnroom.wire.AdminOp;
 import io.burnroom.wire.CloseCodes;
@@ -134,12 +133,13 @@ public final class RoomVerticle extends VerticleBase {
     onLoop(burnedThere ? v -> burn(null) : v -> checkOwnership());
   }
 
-  /** The cluster settled after a change: the snapshot and the frames relayed since {@code since} again (decision 65). */
+  /** The cluster settled after a change: snapshot, frames since {@code since} and entry again (decisions 65, 72). */
   void rewrite(long since) {
     onLoop(v -> {
       if (!burned && !quiesced) {
         state.rewrite(since);
         replication.afterWrite(null); // written only while this copy serves
+        ownership.refresh();
       }
     });
   }
@@ -271,7 +271,7 @@ public final class RoomVerticle extends VerticleBase {
     RoomReply.AdminDone done = new RoomReply.AdminDone(op);
     if (op == AdminOp.BURN) {
       Bus.reply(msg, done);
-      burn(BurnReason.CREATOR);
+      burn(BurnroomMetrics.BurnReason.CREATOR);
     } else {
       replication.afterWrite(() -> Bus.reply(msg, done));
     }
@@ -305,7 +305,7 @@ public final class RoomVerticle extends VerticleBase {
   private void onTimer() {
     long now = clock.millis();
     if (now >= state.expiresAt()) {
-      burn(BurnReason.EXPIRED);
+      burn(BurnroomMetrics.BurnReason.EXPIRED);
       return;
     }
     if (!ownership.serving()) {
@@ -349,7 +349,7 @@ public final class RoomVerticle extends VerticleBase {
    * Burns now: every socket gets {@code burned} and close 4000 in one message per node, then every trace goes; a burn
    * before expiresAt leaves a tombstone. {@code null}: burned on the other side of a split, whose tombstone is there.
    */
-  void burn(BurnReason reason) {
+  void burn(BurnroomMetrics.BurnReason reason) {
     if (burned || (reason == null && quiesced)) {
       return;
     }
@@ -361,7 +361,7 @@ public final class RoomVerticle extends VerticleBase {
       metrics.roomBurned(reason, clock.millis() - state.expiresAt());
     }
     String roomId = state.roomId();
-    if (reason == BurnReason.EXPIRED && !ownership.serving()) {
+    if (reason == BurnroomMetrics.BurnReason.EXPIRED && !ownership.serving()) {
       // A copy that may be stale (extended on the other side of a split) leaves the entries to the owner (decision 54).
       tellHostGone();
       return;
