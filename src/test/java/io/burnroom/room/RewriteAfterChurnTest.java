@@ -30,10 +30,8 @@ class RewriteAfterChurnTest {
       BurnroomNode b = nodes.clustered();
       TestNodes.awaitClusterSafe(a, b);
       String id = nodes.createRoom(a, 600).getString("roomId");
-      AsyncMap<String, JsonObject> snapshots = TestNodes.await(b.vertx().sharedData()
-          .<String, JsonObject>getAsyncMap(SnapshotStore.MAP), 10_000);
-      AsyncMap<String, String> frames = TestNodes.await(b.vertx().sharedData()
-          .<String, String>getAsyncMap(SnapshotStore.FRAMES), 10_000);
+      AsyncMap<String, JsonObject> snapshots = map(b, SnapshotStore.MAP);
+      AsyncMap<String, String> frames = map(b, SnapshotStore.FRAMES);
       JsonObject beforeJoin = TestNodes.await(snapshots.get(id), 10_000);
       try (WsClient m = nodes.ws(a, id)) {
         m.join("cHJvZmlsZQ==");
@@ -72,8 +70,7 @@ class RewriteAfterChurnTest {
       BurnroomNode b = nodes.clustered();
       TestNodes.awaitClusterSafe(a, b);
       String id = nodes.createRoom(a, 600).getString("roomId");
-      AsyncMap<String, JsonObject> directory = TestNodes.await(b.vertx().sharedData()
-          .<String, JsonObject>getAsyncMap(RoomDirectory.MAP), 10_000);
+      AsyncMap<String, JsonObject> directory = map(b, RoomDirectory.MAP);
       Thread.sleep(ChurnWatch.QUIET_MS + 1_500); // b's join has had its rewrite: only c's is left to come
       // What a merge or a promoted replica can leave (chaos/, seed 27, decision 72): the right expiry, the lifetime of
       // an older write. The tick's check compares expiries, so it cannot see it; the entry would vanish in 30 s.
@@ -92,6 +89,10 @@ class RewriteAfterChurnTest {
       assertThat(expiresIn(b, id)).as("written again with the room's own lifetime").isGreaterThan(500_000);
       assertThat(TestNodes.await(directory.get(id), 10_000)).isEqualTo(entry);
     }
+  }
+
+  private static <V> AsyncMap<String, V> map(BurnroomNode node, String name) {
+    return TestNodes.await(node.vertx().sharedData().<String, V>getAsyncMap(name), 10_000);
   }
 
   /** Milliseconds until Hazelcast expires the room's directory entry (what no tick can read through the AsyncMap). */
