@@ -70,7 +70,7 @@ public final class ClusterConfig {
     // 5 s: a whole round took about a minute, and entries of rooms burned by their timer (their removes find them
     // expired) outlived them that long. Every partition every second instead; one with nothing expirable is skipped.
     c.setProperty("hazelcast.internal.map.expiration.task.period.seconds", "1");
-    // Partitions: 71, not Hazelcast's 271 (decision 69). Each partition a node holds a copy of costs it heap for as
+    // Partitions: 71, not Hazelcast's 271 (decision 70). Each partition a node holds a copy of costs it heap for as
     // long as it runs, once first used: Hazelcast's multimap partition container alone (the event bus's
     // registrations) allocates a table for 1,000 maps on its first entry, 8 KiB; with 271 partitions that grew every
     // node's heap by up to 2 MiB over its first few hundred rooms (chaos/'s heap report). The cluster's few small

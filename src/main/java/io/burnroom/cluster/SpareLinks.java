@@ -24,10 +24,10 @@ import java.util.function.ToLongFunction;
  * one node held five connections to its two peers (0.75 MiB more than it needed), more after every split.
  *
  * <p>The rule: a connection is closed when it is not this node's connection to its member and no byte went either way
- * for {@link #idleMs} (10 s by default). Every member sends a heartbeat each second over the connection it uses, so a connection the
- * other side still uses is never idle here; one still in its handshake (no member yet) is left alone. Reads
- * Hazelcast's connection manager (an internal API, like {@link Heartbeats}: an upgrade that moves it fails the node's
- * start and {@code SpareLinksTest}, not silently).
+ * for {@link #idleMs} (10 s by default). Every member sends a heartbeat each second over the connection it uses, so a
+ * connection the other side still uses is never idle here; one still in its handshake (no member yet) is left alone.
+ * Reads Hazelcast's connection manager (an internal API, like {@link Heartbeats}: an upgrade that moves it fails the
+ * node's start and {@code SpareLinksTest}, not silently).
  */
 public final class SpareLinks {
   /**

@@ -44,8 +44,8 @@ import java.util.function.Consumer;
  */
 public final class ChaosMain {
   static final String IN_NAMESPACE = "BURNROOM_CHAOS_NETNS";
-  private static final String[] KEYS = {"minutes", "seed", "nodes", "rooms", "members", "detect", "root", "history", "faults", "check", "quorum",
-      "warmup"};
+  private static final String[] KEYS = {"minutes", "seed", "nodes", "rooms", "members", "detect", "root", "history",
+      "faults", "check", "quorum", "warmup"};
 
   private final Map<String, String> opts;
   private final History history = new History();
@@ -191,7 +191,7 @@ public final class ChaosMain {
     return v.passed();
   }
 
-  /** One lap: rooms talking through the cluster under {@code schedule} for {@code durationMs}, until every room burned. */
+  /** One lap: rooms talking under {@code schedule} for {@code durationMs}, then until every room burned. */
   private void lap(Vertx vertx, ChaosCluster cluster, ChaosNet net, ChaosSchedule schedule, long durationMs, long seed)
       throws InterruptedException {
     t0 = System.currentTimeMillis();

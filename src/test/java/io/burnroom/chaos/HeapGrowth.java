@@ -10,7 +10,7 @@ import java.util.Set;
 final class HeapGrowth {
   private HeapGrowth() {}
 
-  /** The {@code n} classes whose live bytes grew most from {@code before} to {@code after}, as "+KiB class (+objects)". */
+  /** The {@code n} classes whose live bytes grew most from {@code before} to {@code after}: "+KiB class (+objects)". */
   static String top(Map<String, long[]> before, Map<String, long[]> after, int n) {
     Set<String> names = new HashSet<>(before.keySet());
     names.addAll(after.keySet());
